@@ -1,0 +1,63 @@
+# Thin wrappers. The stack runs as local background processes (pids and logs under .run/);
+# docker-compose.yml describes the same stack with the real images.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
+RUN := $(UV) run --frozen
+S3RVER_VERSION := 3.7.1
+MODEL_DIR := .run/models/tiny-clip
+
+.PHONY: help setup up down status demo test test-unit test-integration test-e2e lint fmt clean compose-check
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: ## install what is missing (apt: redis, nginx, node; uv; Python deps; s3rver; the offline model)
+	@missing=""; \
+	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	  command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	  python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	  if [ -n "$$missing" ]; then echo "apt-get install$$missing"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	@[ -x "$(UV)" ] || command -v uv >/dev/null || { python3 -m venv .tools/uv && .tools/uv/bin/pip install -q uv; }
+	$(UV) sync --frozen
+	@[ -x .tools/node_modules/.bin/s3rver ] || npm install --prefix .tools --no-audit --no-fund --silent s3rver@$(S3RVER_VERSION)
+	@[ -f $(MODEL_DIR)/model.safetensors ] || $(RUN) python -m shared.embedding.clip_builder $(MODEL_DIR)
+
+up: setup ## start the whole stack in the background and wait until every part answers
+	$(RUN) python -m shared.localstack up
+
+down: ## stop every process `make up` started
+	@[ -x "$(UV)" ] || command -v uv >/dev/null || { echo "nothing to stop"; exit 0; }; \
+	  $(RUN) python -m shared.localstack down
+
+status: ## which processes of the stack run
+	$(RUN) python -m shared.localstack status
+
+demo: up ## the main job: ingest sample images through the API, wait until indexed, search by text
+	$(RUN) python -m shared.localstack.demo
+
+test: setup ## all tests (unit, integration, end-to-end); they start their own servers
+	$(RUN) pytest
+
+test-unit: setup ## unit tests only (no servers)
+	$(RUN) pytest tests/unit
+
+lint: ## ruff and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy shared/shared ingestapi/ingestapi ingestworker/ingestworker searchapi/searchapi cdnapi/cdnapi
+
+fmt: ## format the code
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+compose-check: ## validate docker-compose.yml (needs only the docker client)
+	docker compose -f docker-compose.yml config -q
+
+clean: down ## stop the stack and delete its data, logs and the built model
+	rm -rf .run

@@ -1,0 +1,23 @@
+"""cdnapi: streams image bytes by content id."""
+
+from fastapi import FastAPI
+
+from shared.config import load_settings
+from shared.log import configure_logging
+from shared.web import install_common
+
+from cdnapi.api import images
+from cdnapi.container import Container
+from cdnapi.settings import CdnApiSettings
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    if container is None:
+        settings = load_settings(CdnApiSettings)
+        configure_logging(settings.log, "cdnapi")
+        container = Container(settings=settings)
+    app = FastAPI(title="Image Search image delivery", version="0.1.0")
+    app.state.container = container
+    install_common(app)
+    app.include_router(images.router)
+    return app

@@ -1,0 +1,41 @@
+from typing import Annotated
+
+from fastapi import APIRouter, File, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from shared.schemas import UploadResponse, UploadStatus
+
+from ingestapi.deps import UploadServiceDep
+from ingestapi.service import IncomingFile
+
+router = APIRouter(tags=["ingest"])
+
+
+@router.post(
+    "/images",
+    status_code=202,
+    response_model=UploadResponse,
+    summary="Upload one or many images (multipart field 'files')",
+    description=(
+        "Each file gets its own result. 202 when at least one file was accepted, 200 when all "
+        "were already stored, else the status of the first rejected file."
+    ),
+)
+async def upload_images(
+    files: Annotated[list[UploadFile], File(description="image files")],
+    service: UploadServiceDep,
+    response: Response,
+) -> UploadResponse:
+    incoming = [IncomingFile(f.filename or "upload", await f.read()) for f in files]
+    result = await run_in_threadpool(service.upload, incoming)
+    response.status_code = _overall_status(result)
+    return result
+
+
+def _overall_status(result: UploadResponse) -> int:
+    statuses = {item.status for item in result.items}
+    if UploadStatus.accepted in statuses:
+        return 202
+    if UploadStatus.duplicate in statuses:
+        return 200
+    return result.items[0].http_status

@@ -1,0 +1,24 @@
+"""FastAPI dependencies: services come from the app's container, so tests can override providers."""
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from ingestapi.container import Container
+from ingestapi.service import JobService, UploadService
+
+
+def _container(request: Request) -> Container:
+    return cast(Container, request.app.state.container)
+
+
+def _upload_service(request: Request) -> UploadService:
+    return _container(request).upload_service()
+
+
+def _job_service(request: Request) -> JobService:
+    return _container(request).job_service()
+
+
+UploadServiceDep = Annotated[UploadService, Depends(_upload_service)]
+JobServiceDep = Annotated[JobService, Depends(_job_service)]

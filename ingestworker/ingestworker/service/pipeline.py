@@ -1,0 +1,104 @@
+"""Indexing: original → decoded image → CLIP vector (one batch) → Milvus row → state."""
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.embedding import Embedder
+from shared.errors import NotFound, Unprocessable, UnsupportedMediaType
+from shared.ids import original_key
+from shared.images import DecodedImage, decode_image
+from shared.log import get_logger
+from shared.queue import JobStore
+from shared.schemas import ImageState
+from shared.storage import ObjectStore
+from shared.vectors import ImageRecord, VectorIndex
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    image_id: str
+    decoded: DecodedImage
+    size: int
+    filename: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    indexed: list[str]
+    failed: dict[str, str]
+
+
+class IndexPipeline:
+    def __init__(
+        self, store: ObjectStore, index: VectorIndex, embedder: Embedder, jobs: JobStore
+    ) -> None:
+        self._store = store
+        self._index = index
+        self._embedder = embedder
+        self._jobs = jobs
+
+    def run(self, image_ids: Sequence[str]) -> IndexReport:
+        """Index a batch. Bad images fail alone; a backing-service outage raises for a retry."""
+        started = time.perf_counter()
+        loaded: list[_Loaded] = []
+        failed: dict[str, str] = {}
+        for image_id in dict.fromkeys(image_ids):
+            self._jobs.set_state(image_id, ImageState.processing)
+            try:
+                loaded.append(self._load(image_id))
+            except (NotFound, UnsupportedMediaType, Unprocessable) as exc:
+                failed[image_id] = exc.detail
+                self._jobs.set_state(image_id, ImageState.failed, exc.detail)
+        if loaded:
+            vectors = self._embedder.embed_images([item.decoded.image for item in loaded])
+            self._index.upsert([_record(item, vector) for item, vector in zip(loaded, vectors, strict=True)])
+            for item in loaded:
+                self._jobs.set_state(item.image_id, ImageState.indexed)
+        log.info(
+            "batch_indexed",
+            indexed=len(loaded),
+            failed=len(failed),
+            took_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return IndexReport(indexed=[item.image_id for item in loaded], failed=failed)
+
+    def _load(self, image_id: str) -> _Loaded:
+        obj = self._store.open(original_key(image_id))
+        try:
+            data = b"".join(obj.chunks)
+        finally:
+            obj.close()
+        if not data:
+            raise NotFound("original is empty or missing")
+        return _Loaded(
+            image_id=image_id,
+            decoded=decode_image(data),
+            size=len(data),
+            filename=obj.metadata.get("filename", ""),
+            created_at=_epoch(obj.metadata.get("uploaded-at")),
+        )
+
+
+def _record(item: _Loaded, vector: Sequence[float]) -> ImageRecord:
+    return ImageRecord(
+        id=item.image_id,
+        vector=vector,
+        filename=item.filename[:1024],
+        content_type=item.decoded.content_type,
+        width=item.decoded.width,
+        height=item.decoded.height,
+        bytes=item.size,
+        created_at=item.created_at,
+    )
+
+
+def _epoch(iso: str | None) -> int:
+    try:
+        return int(datetime.fromisoformat(iso).timestamp()) if iso else int(time.time())
+    except ValueError:
+        return int(time.time())

@@ -1,0 +1,39 @@
+"""searchapi: embeds text queries with CLIP and searches the image vectors in Milvus."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from shared.config import load_settings
+from shared.log import configure_logging, get_logger
+from shared.web import install_common
+
+from searchapi.api.v1 import search
+from searchapi.container import Container
+from searchapi.settings import SearchApiSettings
+
+log = get_logger(__name__)
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    if container is None:
+        settings = load_settings(SearchApiSettings)
+        configure_logging(settings.log, "searchapi")
+        container = Container(settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # load the model and open the index before the first query, not during it
+        await run_in_threadpool(container.init_resources)
+        embedder = container.embedder()
+        log.info("model_ready", model=embedder.model_id, dim=embedder.dim, device=embedder.device)
+        yield
+        container.shutdown_resources()
+
+    app = FastAPI(title="Image Search search API", version="0.1.0", lifespan=lifespan)
+    app.state.container = container
+    install_common(app)
+    app.include_router(search.router, prefix="/api/v1")
+    return app

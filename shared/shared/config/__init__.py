@@ -1,0 +1,18 @@
+from shared.config.base import ServiceSettings, load_settings
+from shared.config.sections import (
+    EmbeddingSettings,
+    LogSettings,
+    MilvusSettings,
+    RedisSettings,
+    StorageSettings,
+)
+
+__all__ = [
+    "EmbeddingSettings",
+    "LogSettings",
+    "MilvusSettings",
+    "RedisSettings",
+    "ServiceSettings",
+    "StorageSettings",
+    "load_settings",
+]

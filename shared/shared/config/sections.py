@@ -1,0 +1,50 @@
+"""Configuration sections shared by the services; each service composes the ones it needs."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+class LogSettings(BaseModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["console", "json"] = "console"
+
+
+class RedisSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(6379, ge=1, le=65535)
+    db: int = Field(0, ge=0)
+    password: SecretStr | None = None
+
+    @property
+    def url(self) -> str:
+        auth = f":{self.password.get_secret_value()}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{self.db}"
+
+
+class StorageSettings(BaseModel):
+    endpoint: str = "127.0.0.1:9000"
+    secure: bool = False
+    region: str = "us-east-1"
+    bucket: str = Field("images", min_length=3, max_length=63)
+    # secrets: set through the environment only (e.g. INGESTAPI__STORAGE__SECRET_KEY)
+    access_key: SecretStr
+    secret_key: SecretStr
+
+
+class MilvusSettings(BaseModel):
+    uri: str = "http://127.0.0.1:19530"
+    token: SecretStr | None = None
+    collection_prefix: str = Field("images", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    index_type: Literal["FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = "FLAT"
+    index_params: dict[str, int] = Field(default_factory=dict)
+    search_params: dict[str, int] = Field(default_factory=dict)
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class EmbeddingSettings(BaseModel):
+    # a hub id or a local directory in sentence-transformers or plain transformers CLIP format
+    model: str = "sentence-transformers/clip-ViT-B-32"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch_size: int = Field(32, ge=1, le=1024)
+    threads: int = Field(0, ge=0, description="torch threads per process; 0 keeps torch's default")

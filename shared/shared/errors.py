@@ -1,0 +1,48 @@
+"""Domain errors: each carries the HTTP status and a stable error code the APIs render."""
+
+
+class AppError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadRequest(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class Unprocessable(AppError):
+    status_code = 422
+    code = "unprocessable"
+
+
+class Unavailable(AppError):
+    """A backing service (object storage, Redis, Milvus) did not answer."""
+
+    status_code = 503
+    code = "unavailable"
+
+
+class ConfigMismatch(AppError):
+    """The index was built for another model than the one configured."""
+
+    code = "config_mismatch"

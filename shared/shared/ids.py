@@ -1,0 +1,18 @@
+"""Content ids: an image's id is the sha256 of its bytes, so the same bytes always get the same id."""
+
+import hashlib
+import re
+
+ID_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+
+def content_id(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_content_id(value: str) -> bool:
+    return bool(ID_PATTERN.fullmatch(value))
+
+
+def original_key(image_id: str) -> str:
+    return f"originals/{image_id}"

@@ -1,0 +1,5 @@
+import sys
+
+from shared.localstack.cli import main
+
+sys.exit(main())

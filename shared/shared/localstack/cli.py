@@ -1,0 +1,37 @@
+"""`python -m shared.localstack up|down|status`: the local stack behind `make up` / `make down`."""
+
+import argparse
+import sys
+
+from shared.localstack.processes import StackError
+from shared.localstack.settings import StackSettings
+from shared.localstack.stack import ORDER, Stack
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="imagesearch-stack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start what is not running and wait until it answers")
+    up.add_argument("components", nargs="*", metavar="COMPONENT", help=", ".join(ORDER))
+    sub.add_parser("down", help="stop every process this stack started")
+    sub.add_parser("status", help="which processes run, with their pids")
+    args = parser.parse_args(argv)
+
+    stack = Stack(StackSettings())
+    try:
+        if args.command == "up":
+            for name in args.components or ORDER:
+                stack.up([name])
+                print(f"  {name:<10} ready (pid {stack.table.running_pid(name)})", flush=True)
+            print(f"\nImage Search is up: {stack.settings.url('nginx')}/")
+            print(f"logs and pids: {stack.run_dir}")
+        elif args.command == "down":
+            stopped = stack.down()
+            print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        else:
+            for name, pid in stack.status().items():
+                print(f"  {name:<10} {'pid ' + str(pid) if pid else 'not running'}")
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,47 @@
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from shared.config.base import conf_dir
+
+
+class StackPorts(BaseModel):
+    nginx: int = Field(8080, ge=1, le=65535)
+    ingestapi: int = Field(8001, ge=1, le=65535)
+    searchapi: int = Field(8002, ge=1, le=65535)
+    cdnapi: int = Field(8003, ge=1, le=65535)
+    redis: int = Field(6379, ge=1, le=65535)
+    s3: int = Field(9000, ge=1, le=65535)
+    milvus: int = Field(19530, ge=1, le=65535)
+
+
+class StackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STACK__", env_nested_delimiter="__", extra="forbid")
+
+    run_dir: Path = Path(".run")
+    host: str = "127.0.0.1"
+    ports: StackPorts = StackPorts()
+    worker_concurrency: int = Field(2, ge=1)
+    s3_access_key: str = "S3RVER"
+    s3_secret_key: str = "S3RVER"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_settings = YamlConfigSettingsSource(settings_cls, yaml_file=conf_dir() / "stack.yaml")
+        return (init_settings, env_settings, yaml_settings)
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{getattr(self.ports, name)}"

@@ -1,0 +1,47 @@
+"""The Celery app both sides share (broker settings, delivery guarantees) and the producer adapter."""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from celery import Celery
+from kombu.exceptions import OperationalError
+
+from shared.config import RedisSettings
+from shared.errors import Unavailable
+from shared.queue.tasks import INDEX_IMAGES
+
+# a task that runs longer than this is delivered again: keep it well above the longest batch
+VISIBILITY_TIMEOUT_S = 3600
+
+
+def make_celery(name: str, redis: RedisSettings) -> Celery:
+    app = Celery(name, broker=redis.url, backend=None)
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        # ack after the task ran, and requeue when the worker process dies mid-task
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        broker_connection_timeout=3,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+    )
+    return app
+
+
+class TaskQueue(Protocol):
+    def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None: ...
+
+
+class CeleryTaskQueue:
+    def __init__(self, app: Celery) -> None:
+        self._app = app
+
+    def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
+        try:
+            self._app.send_task(INDEX_IMAGES, kwargs={"image_ids": list(image_ids), "job_id": job_id})
+        except OperationalError as exc:
+            raise Unavailable("task queue unreachable") from exc

@@ -1,0 +1,106 @@
+"""Short-lived job and image state in Redis. Not the truth: object storage and the index are."""
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Protocol
+
+import redis
+
+from shared.errors import Unavailable
+from shared.schemas import ImageState, JobItem, JobStatus
+
+JOB_TTL_S = 7 * 24 * 3600
+
+
+class JobStore(Protocol):
+    def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None: ...
+
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None: ...
+
+    def state_of(self, image_id: str) -> ImageState | None: ...
+
+    def get_job(self, job_id: str) -> JobStatus | None: ...
+
+    def ping(self) -> None: ...
+
+
+class RedisJobStore:
+    def __init__(self, client: "redis.Redis[bytes]", ttl_s: int = JOB_TTL_S) -> None:
+        self._redis = client
+        self._ttl = ttl_s
+
+    @classmethod
+    def from_url(cls, url: str) -> "RedisJobStore":
+        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3))
+
+    def close(self) -> None:
+        self._redis.close()
+
+    def ping(self) -> None:
+        with _unavailable_on_error():
+            self._redis.ping()
+
+    def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None:
+        key = f"job:{job_id}"
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            pipe.rpush(key, *(json.dumps([image_id, name]) for image_id, name in items))
+            pipe.expire(key, self._ttl)
+            pipe.execute()
+
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
+        key = f"image:{image_id}"
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            pipe.hset(key, mapping={"state": state.value, "reason": reason or ""})
+            pipe.expire(key, self._ttl)
+            pipe.execute()
+
+    def state_of(self, image_id: str) -> ImageState | None:
+        with _unavailable_on_error():
+            raw = self._redis.hget(f"image:{image_id}", "state")
+        return ImageState(raw.decode()) if raw else None
+
+    def get_job(self, job_id: str) -> JobStatus | None:
+        with _unavailable_on_error():
+            raw_items = self._redis.lrange(f"job:{job_id}", 0, -1)
+            if not raw_items:
+                return None
+            pairs = [json.loads(raw) for raw in raw_items]
+            with self._redis.pipeline() as pipe:
+                for image_id, _ in pairs:
+                    pipe.hgetall(f"image:{image_id}")
+                states = pipe.execute()
+        items = [
+            JobItem(
+                id=image_id,
+                filename=name,
+                state=ImageState(s.get(b"state", b"queued").decode()),
+                reason=s.get(b"reason", b"").decode() or None,
+            )
+            for (image_id, name), s in zip(pairs, states, strict=True)
+        ]
+        return _summarize(job_id, items)
+
+
+def _summarize(job_id: str, items: list[JobItem]) -> JobStatus:
+    counts = {state: 0 for state in ImageState}
+    for item in items:
+        counts[item.state] += 1
+    pending = counts[ImageState.queued] + counts[ImageState.processing]
+    if pending and counts[ImageState.queued] == len(items):
+        overall = ImageState.queued
+    elif pending:
+        overall = ImageState.processing
+    elif counts[ImageState.failed]:
+        overall = ImageState.failed
+    else:
+        overall = ImageState.indexed
+    return JobStatus(job_id=job_id, state=overall, counts=counts, items=items)
+
+
+@contextmanager
+def _unavailable_on_error() -> Iterator[None]:
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise Unavailable("job state store (redis) unreachable") from exc

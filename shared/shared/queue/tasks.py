@@ -1,0 +1,3 @@
+"""Task names: the API and the worker meet only through these strings, never by import."""
+
+INDEX_IMAGES = "ingestworker.index_images"

@@ -1,0 +1,111 @@
+"""Object storage adapter over the minio SDK (MinIO, or any S3-compatible server)."""
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote, unquote
+
+import urllib3
+from minio import Minio
+from minio.error import S3Error
+
+from shared.config import StorageSettings
+from shared.errors import NotFound, Unavailable
+from shared.storage.protocol import StoredObject
+
+CHUNK = 256 * 1024
+_META_PREFIX = "x-amz-meta-"
+_MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound"}
+
+
+class MinioObjectStore:
+    def __init__(self, client: Minio, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    @classmethod
+    def from_settings(cls, settings: StorageSettings) -> "MinioObjectStore":
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=3.0, read=30.0),
+            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[502, 503, 504]),
+            maxsize=32,
+        )
+        client = Minio(
+            settings.endpoint,
+            access_key=settings.access_key.get_secret_value(),
+            secret_key=settings.secret_key.get_secret_value(),
+            secure=settings.secure,
+            region=settings.region,
+            http_client=http,
+        )
+        return cls(client, settings.bucket)
+
+    def ensure_bucket(self) -> None:
+        with _unavailable_on_error():
+            if not self._client.bucket_exists(self._bucket):
+                self._client.make_bucket(self._bucket)
+
+    def ping(self) -> None:
+        with _unavailable_on_error():
+            self._client.bucket_exists(self._bucket)
+
+    def put(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        # S3 user metadata travels in HTTP headers: percent-encode to keep any filename intact
+        encoded = {k: quote(v, safe="") for k, v in (metadata or {}).items()}
+        with _unavailable_on_error():
+            self._client.put_object(
+                self._bucket,
+                key,
+                io.BytesIO(data),
+                len(data),
+                content_type=content_type,
+                metadata=encoded,  # type: ignore[arg-type]
+            )
+
+    def exists(self, key: str) -> bool:
+        try:
+            with _unavailable_on_error():
+                self._client.stat_object(self._bucket, key)
+        except NotFound:
+            return False
+        return True
+
+    def get_bytes(self, key: str) -> bytes:
+        obj = self.open(key)
+        try:
+            return b"".join(obj.chunks)
+        finally:
+            obj.close()
+
+    def open(self, key: str) -> StoredObject:
+        with _unavailable_on_error():
+            response = self._client.get_object(self._bucket, key)
+        size = int(response.headers.get("Content-Length", "0"))
+        content_type = response.headers.get("Content-Type") or "application/octet-stream"
+
+        def close() -> None:
+            response.close()
+            response.release_conn()
+
+        metadata = {
+            name[len(_META_PREFIX) :].lower(): unquote(value)
+            for name, value in response.headers.items()
+            if name.lower().startswith(_META_PREFIX)
+        }
+        chunks: Iterator[bytes] = response.stream(CHUNK)
+        return StoredObject(key, size, content_type, chunks, close, metadata)
+
+
+@contextmanager
+def _unavailable_on_error() -> Iterator[None]:
+    """Map 'missing' to NotFound and every transport failure to Unavailable."""
+    try:
+        yield
+    except S3Error as exc:
+        if exc.code in _MISSING:
+            raise NotFound("object not found") from exc
+        raise Unavailable(f"object storage error: {exc.code}") from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise Unavailable("object storage unreachable") from exc

@@ -1,0 +1,4 @@
+from shared.vectors.milvus_index import MilvusVectorIndex, collection_name
+from shared.vectors.protocol import ImageRecord, SearchHit, VectorIndex
+
+__all__ = ["ImageRecord", "MilvusVectorIndex", "SearchHit", "VectorIndex", "collection_name"]

@@ -1,0 +1,36 @@
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: str
+    vector: Sequence[float]
+    filename: str
+    content_type: str
+    width: int
+    height: int
+    bytes: int
+    created_at: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    score: float
+    fields: dict[str, object]
+
+
+class VectorIndex(Protocol):
+    @property
+    def collection(self) -> str: ...
+
+    def ensure_collection(self) -> None: ...
+
+    def upsert(self, records: Sequence[ImageRecord]) -> None: ...
+
+    def search(self, vector: Sequence[float], limit: int) -> list[SearchHit]: ...
+
+    def count(self) -> int: ...

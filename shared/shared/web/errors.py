@@ -1,0 +1,41 @@
+"""One place that turns errors into `{error, detail}` bodies; never a stack trace."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from shared.errors import AppError, Unavailable
+from shared.log import get_logger
+
+log = get_logger("errors")
+
+
+def error_body(code: str, detail: object) -> dict[str, object]:
+    return {"error": code, "detail": detail}
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    if exc.status_code >= 500:
+        log.warning("request_failed", error=exc.code, detail=exc.detail, path=request.url.path)
+    headers = {"Retry-After": "5"} if isinstance(exc, Unavailable) else None
+    return JSONResponse(error_body(exc.code, exc.detail), exc.status_code, headers=headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    detail = [
+        {"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()
+    ]
+    return JSONResponse(error_body("invalid_request", detail), 422)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", path=request.url.path)
+    return JSONResponse(error_body("internal_error", "internal error"), 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)
