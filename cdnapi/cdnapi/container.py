@@ -1,9 +1,8 @@
 from dependency_injector import containers, providers
 
-from shared.storage import MinioObjectStore
-
 from cdnapi.service import ImageService
 from cdnapi.settings import CdnApiSettings
+from shared.storage import MinioObjectStore
 
 
 class Container(containers.DeclarativeContainer):

@@ -2,13 +2,12 @@
 
 from fastapi import FastAPI
 
-from shared.config import load_settings
-from shared.log import configure_logging
-from shared.web import install_common
-
 from cdnapi.api import images
 from cdnapi.container import Container
 from cdnapi.settings import CdnApiSettings
+from shared.config import load_settings
+from shared.log import configure_logging
+from shared.web import install_common
 
 
 def create_app(container: Container | None = None) -> FastAPI:

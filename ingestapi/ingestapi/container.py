@@ -2,11 +2,10 @@ from collections.abc import Iterator
 
 from dependency_injector import containers, providers
 
-from shared.queue import CeleryTaskQueue, RedisJobStore, make_celery
-from shared.storage import MinioObjectStore
-
 from ingestapi.service import JobService, UploadService
 from ingestapi.settings import IngestApiSettings
+from shared.queue import CeleryTaskQueue, RedisJobStore, make_celery
+from shared.storage import MinioObjectStore
 
 
 def _job_store(url: str) -> Iterator[RedisJobStore]:

@@ -6,14 +6,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from ingestapi.api.v1 import images, jobs
+from ingestapi.container import Container
+from ingestapi.settings import IngestApiSettings
 from shared.config import load_settings
 from shared.errors import Unavailable
 from shared.log import configure_logging, get_logger
 from shared.web import install_common
-
-from ingestapi.api.v1 import images, jobs
-from ingestapi.container import Container
-from ingestapi.settings import IngestApiSettings
 
 log = get_logger(__name__)
 

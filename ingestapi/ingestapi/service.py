@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ingestapi.settings import IngestSettings
 from shared.errors import AppError, BadRequest, NotFound, PayloadTooLarge
 from shared.ids import content_id, original_key
 from shared.images import sniff_format
@@ -12,8 +13,6 @@ from shared.log import get_logger
 from shared.queue import JobStore, TaskQueue
 from shared.schemas import ImageState, JobStatus, UploadResponse, UploadResult, UploadStatus
 from shared.storage import ObjectStore
-
-from ingestapi.settings import IngestSettings
 
 log = get_logger(__name__)
 # an image already on its way or done needs no new task
@@ -72,7 +71,7 @@ class UploadService:
                 id=image_id,
                 filename=file.filename,
                 status=UploadStatus.duplicate,
-                    http_status=200,
+                http_status=200,
             )
         self._store.put(
             key,

@@ -4,12 +4,11 @@ from typing import Any
 
 from celery.signals import worker_process_init, worker_process_shutdown
 
+from ingestworker.container import Container
+from ingestworker.settings import IngestWorkerSettings
 from shared.config import load_settings
 from shared.log import configure_logging
 from shared.queue import make_celery
-
-from ingestworker.container import Container
-from ingestworker.settings import IngestWorkerSettings
 
 settings = load_settings(IngestWorkerSettings)
 configure_logging(settings.log, "ingestworker")

@@ -2,13 +2,12 @@ from collections.abc import Iterator
 
 from dependency_injector import containers, providers
 
+from ingestworker.service.pipeline import IndexPipeline
+from ingestworker.settings import IngestWorkerSettings
 from shared.embedding import Embedder, load_embedder
 from shared.queue import RedisJobStore
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex
-
-from ingestworker.service.pipeline import IndexPipeline
-from ingestworker.settings import IngestWorkerSettings
 
 
 def _job_store(url: str) -> Iterator[RedisJobStore]:
@@ -17,7 +16,9 @@ def _job_store(url: str) -> Iterator[RedisJobStore]:
     store.close()
 
 
-def _vector_index(settings: IngestWorkerSettings, embedder: Embedder) -> Iterator[MilvusVectorIndex]:
+def _vector_index(
+    settings: IngestWorkerSettings, embedder: Embedder
+) -> Iterator[MilvusVectorIndex]:
     index = MilvusVectorIndex.connect(settings.milvus, embedder.model_id, embedder.dim)
     index.ensure_collection()
     yield index

@@ -4,12 +4,11 @@ from typing import Any
 
 from celery import Task
 
+from ingestworker.celery_app import app, container
 from shared.errors import Unavailable
 from shared.log import get_logger
 from shared.queue import INDEX_IMAGES
 from shared.schemas import ImageState
-
-from ingestworker.celery_app import app, container
 
 log = get_logger(__name__)
 MAX_RETRIES = 5
@@ -24,7 +23,7 @@ def index_images(self: Task, image_ids: list[str], job_id: str | None = None) ->
             _give_up(image_ids, f"gave up after {MAX_RETRIES} retries: {exc.detail}")
             raise
         log.warning("index_retry", job_id=job_id, detail=exc.detail, retry=self.request.retries + 1)
-        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
     return {"indexed": report.indexed, "failed": report.failed}
 
 

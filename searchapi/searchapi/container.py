@@ -3,11 +3,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dependency_injector import containers, providers
 
-from shared.embedding import Embedder, load_embedder
-from shared.vectors import MilvusVectorIndex
-
 from searchapi.service import SearchService
 from searchapi.settings import SearchApiSettings
+from shared.embedding import Embedder, load_embedder
+from shared.vectors import MilvusVectorIndex
 
 
 def _vector_index(settings: SearchApiSettings, embedder: Embedder) -> Iterator[MilvusVectorIndex]:

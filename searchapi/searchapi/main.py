@@ -6,13 +6,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from shared.config import load_settings
-from shared.log import configure_logging, get_logger
-from shared.web import install_common
-
 from searchapi.api.v1 import search
 from searchapi.container import Container
 from searchapi.settings import SearchApiSettings
+from shared.config import load_settings
+from shared.log import configure_logging, get_logger
+from shared.web import install_common
 
 log = get_logger(__name__)
 

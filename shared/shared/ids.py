@@ -1,4 +1,4 @@
-"""Content ids: an image's id is the sha256 of its bytes, so the same bytes always get the same id."""
+"""Content ids: an image's id is the sha256 of its bytes; the same bytes get the same id."""
 
 import hashlib
 import re

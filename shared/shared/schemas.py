@@ -41,10 +41,12 @@ class JobItem(BaseModel):
 
 class JobStatus(BaseModel):
     job_id: str
-    state: ImageState = Field(description=(
+    state: ImageState = Field(
+        description=(
             "queued until one starts, processing while any is pending, "
             "then failed if any failed, else indexed"
-        ))
+        )
+    )
     counts: dict[ImageState, int]
     items: list[JobItem]
 

@@ -8,7 +8,9 @@ from cdnapi.deps import ImageServiceDep
 router = APIRouter(tags=["images"])
 
 
-@router.get("/images/{image_id}", summary="The original image bytes", response_class=StreamingResponse)
+@router.get(
+    "/images/{image_id}", summary="The original image bytes", response_class=StreamingResponse
+)
 async def get_image(image_id: str, service: ImageServiceDep) -> StreamingResponse:
     obj = await run_in_threadpool(service.open_original, image_id)
     return StreamingResponse(

@@ -56,7 +56,9 @@ class IndexPipeline:
                 self._jobs.set_state(image_id, ImageState.failed, exc.detail)
         if loaded:
             vectors = self._embedder.embed_images([item.decoded.image for item in loaded])
-            self._index.upsert([_record(item, vector) for item, vector in zip(loaded, vectors, strict=True)])
+            self._index.upsert(
+                [_record(item, vector) for item, vector in zip(loaded, vectors, strict=True)]
+            )
             for item in loaded:
                 self._jobs.set_state(item.image_id, ImageState.indexed)
         log.info(

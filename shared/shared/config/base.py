@@ -25,7 +25,7 @@ def conf_dir() -> Path:
 
 
 class ServiceSettings(BaseSettings):
-    """Base for one service's settings; subclasses set ``service`` (the YAML name and env prefix)."""
+    """One service's settings; subclasses set ``service`` (YAML file name and env prefix)."""
 
     service: ClassVar[str] = ""
 

@@ -18,7 +18,9 @@ from transformers import (
     CLIPTokenizer,
 )
 
-DEFAULT_BPE = Path(__file__).resolve().parents[2] / "models" / "clip-bpe" / "bpe_simple_vocab_16e6.txt.gz"
+DEFAULT_BPE = (
+    Path(__file__).resolve().parents[2] / "models" / "clip-bpe" / "bpe_simple_vocab_16e6.txt.gz"
+)
 # the CLIP vocabulary: 256 bytes, their end-of-word forms, 48,894 merges, 2 special tokens
 N_MERGES = 49152 - 256 - 2
 
@@ -41,7 +43,8 @@ def _bytes_to_unicode() -> dict[int, str]:
 
 def write_tokenizer_files(bpe_gz: Path, out_dir: Path) -> tuple[Path, Path]:
     """Convert open_clip's BPE file into CLIPTokenizer's vocab.json + merges.txt."""
-    lines = gzip.open(bpe_gz, "rt", encoding="utf-8").read().split("\n")
+    with gzip.open(bpe_gz, "rt", encoding="utf-8") as f:
+        lines = f.read().split("\n")
     merges = [tuple(line.split()) for line in lines[1 : N_MERGES + 1]]
     vocab = list(_bytes_to_unicode().values())
     vocab += [v + "</w>" for v in vocab]
@@ -94,7 +97,9 @@ def processor_for(tokenizer_dir: Path) -> CLIPProcessor:
     return CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer)
 
 
-def build_random(out_dir: Path, config: CLIPConfig, seed: int = 0, bpe_gz: Path = DEFAULT_BPE) -> Path:
+def build_random(
+    out_dir: Path, config: CLIPConfig, seed: int = 0, bpe_gz: Path = DEFAULT_BPE
+) -> Path:
     """A random-weight CLIP, deterministic for a seed, saved as a transformers CLIP directory."""
     torch.manual_seed(seed)
     model = CLIPModel(config).eval()

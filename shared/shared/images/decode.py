@@ -1,4 +1,4 @@
-"""Image decoding: type sniffed from the bytes, EXIF orientation applied, reduced-size JPEG decode."""
+"""Image decoding: type sniffed from the bytes, EXIF orientation, reduced-size JPEG decode."""
 
 import io
 from dataclasses import dataclass
@@ -55,9 +55,9 @@ def decode_image(data: bytes, target: int = 224) -> DecodedImage:
         if fmt == "JPEG":
             # draft decode: ~7x faster on large JPEGs, same pixels within one grey level at 224 px
             img.draft("RGB", (target, target))
-        img = ImageOps.exif_transpose(img).convert("RGB")
+        upright = ImageOps.exif_transpose(img).convert("RGB")
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise UnsupportedMediaType("not an image in a supported format") from exc
     except OSError as exc:
         raise Unprocessable(f"corrupt or truncated image: {exc}") from exc
-    return DecodedImage(img, width, height, CONTENT_TYPES[fmt])
+    return DecodedImage(upright, width, height, CONTENT_TYPES[fmt])

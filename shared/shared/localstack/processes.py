@@ -1,5 +1,6 @@
 """Background processes tracked by pid files: start, wait until ready, stop exactly those pids."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -55,7 +56,7 @@ class ProcessTable:
         self.pids.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
         with self.log_path(spec.name).open("ab") as log:
-            proc = subprocess.Popen(
+            proc = subprocess.Popen(  # noqa: S603 - argv built by this module, no shell
                 spec.argv,
                 cwd=cwd,
                 env={**os.environ, **spec.env},
@@ -103,7 +104,5 @@ class ProcessTable:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass

@@ -22,14 +22,16 @@ class StackPorts(BaseModel):
 
 
 class StackSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="STACK__", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="STACK__", env_nested_delimiter="__", extra="forbid"
+    )
 
     run_dir: Path = Path(".run")
     host: str = "127.0.0.1"
     ports: StackPorts = StackPorts()
     worker_concurrency: int = Field(2, ge=1)
     s3_access_key: str = "S3RVER"
-    s3_secret_key: str = "S3RVER"
+    s3_secret_key: str = "S3RVER"  # noqa: S105 - s3rver's fixed development key
 
     @classmethod
     def settings_customise_sources(

@@ -1,4 +1,4 @@
-"""structlog set up once per process: coloured console lines in dev, one JSON object per line in prod."""
+"""structlog, set up once per process: console lines in dev, one JSON object a line in prod."""
 
 import logging
 import sys

@@ -2,4 +2,11 @@ from shared.queue.celery_queue import CeleryTaskQueue, TaskQueue, make_celery
 from shared.queue.jobs import JobStore, RedisJobStore
 from shared.queue.tasks import INDEX_IMAGES
 
-__all__ = ["INDEX_IMAGES", "CeleryTaskQueue", "JobStore", "RedisJobStore", "TaskQueue", "make_celery"]
+__all__ = [
+    "INDEX_IMAGES",
+    "CeleryTaskQueue",
+    "JobStore",
+    "RedisJobStore",
+    "TaskQueue",
+    "make_celery",
+]

@@ -1,4 +1,4 @@
-"""The Celery app both sides share (broker settings, delivery guarantees) and the producer adapter."""
+"""The Celery app both sides share (broker, delivery guarantees) and the producer adapter."""
 
 from collections.abc import Sequence
 from typing import Protocol
@@ -42,6 +42,8 @@ class CeleryTaskQueue:
 
     def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
         try:
-            self._app.send_task(INDEX_IMAGES, kwargs={"image_ids": list(image_ids), "job_id": job_id})
+            self._app.send_task(
+                INDEX_IMAGES, kwargs={"image_ids": list(image_ids), "job_id": job_id}
+            )
         except OperationalError as exc:
             raise Unavailable("task queue unreachable") from exc

@@ -1,4 +1,4 @@
-"""Vector index adapter over pymilvus' MilvusClient (Milvus standalone/cluster or a milvus-lite server)."""
+"""Vector index adapter over pymilvus' MilvusClient (Milvus standalone/cluster or milvus-lite)."""
 
 import dataclasses
 import json
@@ -105,7 +105,10 @@ class MilvusVectorIndex:
                 anns_field="vector",
                 limit=limit,
                 output_fields=DISPLAY_FIELDS,
-                search_params={"metric_type": "COSINE", "params": dict(self._settings.search_params)},
+                search_params={
+                    "metric_type": "COSINE",
+                    "params": dict(self._settings.search_params),
+                },
             )
         return [
             SearchHit(id=str(hit["id"]), score=float(hit["distance"]), fields=dict(hit["entity"]))

@@ -3,6 +3,7 @@
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import AppError, Unavailable
 from shared.log import get_logger
@@ -24,10 +25,17 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    detail = [
-        {"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()
-    ]
+    detail = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
     return JSONResponse(error_body("invalid_request", detail), 422)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Routing errors (no such path, wrong method) in the same body shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse(
+        error_body(code, exc.detail), exc.status_code, headers=getattr(exc, "headers", None)
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -38,4 +46,5 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

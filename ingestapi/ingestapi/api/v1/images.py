@@ -3,10 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from shared.schemas import UploadResponse, UploadStatus
-
 from ingestapi.deps import UploadServiceDep
 from ingestapi.service import IncomingFile
+from shared.schemas import UploadResponse, UploadStatus
 
 router = APIRouter(tags=["ingest"])
 

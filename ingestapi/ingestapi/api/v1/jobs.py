@@ -1,9 +1,8 @@
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from shared.schemas import JobStatus
-
 from ingestapi.deps import JobServiceDep
+from shared.schemas import JobStatus
 
 router = APIRouter(tags=["ingest"])
 

@@ -2,10 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from searchapi.deps import SearchServiceDep
 from shared.errors import BadRequest
 from shared.schemas import SearchResponse
-
-from searchapi.deps import SearchServiceDep
 
 router = APIRouter(tags=["search"])
 

@@ -1,0 +1,141 @@
+"""In-memory stand-ins for the adapters, for unit tests only."""
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from shared.embedding.protocol import Vectors
+from shared.errors import NotFound
+from shared.queue.jobs import _summarize
+from shared.schemas import ImageState, JobItem, JobStatus
+from shared.storage import StoredObject
+from shared.vectors import ImageRecord, SearchHit
+
+
+class InMemoryObjectStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, dict[str, str]]] = {}
+
+    def ensure_bucket(self) -> None:
+        pass
+
+    def ping(self) -> None:
+        pass
+
+    def put(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        self.objects[key] = (data, content_type, dict(metadata or {}))
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def get_bytes(self, key: str) -> bytes:
+        return b"".join(self.open(key).chunks)
+
+    def open(self, key: str) -> StoredObject:
+        if key not in self.objects:
+            raise NotFound("object not found")
+        data, content_type, metadata = self.objects[key]
+        chunks = iter([data[i : i + 4] for i in range(0, len(data), 4)])
+        return StoredObject(key, len(data), content_type, chunks, lambda: None, metadata)
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.tasks: list[tuple[list[str], str]] = []
+
+    def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
+        self.tasks.append((list(image_ids), job_id))
+
+
+class InMemoryJobStore:
+    def __init__(self) -> None:
+        self.jobs: dict[str, list[tuple[str, str]]] = {}
+        self.states: dict[str, tuple[ImageState, str | None]] = {}
+
+    def ping(self) -> None:
+        pass
+
+    def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None:
+        self.jobs[job_id] = list(items)
+
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
+        self.states[image_id] = (state, reason)
+
+    def state_of(self, image_id: str) -> ImageState | None:
+        return self.states[image_id][0] if image_id in self.states else None
+
+    def get_job(self, job_id: str) -> JobStatus | None:
+        if job_id not in self.jobs:
+            return None
+        items = [
+            JobItem(
+                id=i,
+                filename=n,
+                state=self.states.get(i, (ImageState.queued, None))[0],
+                reason=self.states.get(i, (ImageState.queued, None))[1],
+            )
+            for i, n in self.jobs[job_id]
+        ]
+        return _summarize(job_id, items)
+
+
+class ColourEmbedder:
+    """Embeds an image as its mean colour and a text by the colour words it names."""
+
+    model_id = "fake-colour"
+    dim = 3
+    device = "cpu"
+    WORDS = {"red": (1.0, 0.0, 0.0), "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0)}
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
+        self.calls.append(len(images))
+        rows = [
+            np.asarray(img.convert("RGB"), dtype=np.float32).mean(axis=(0, 1)) for img in images
+        ]
+        return _normalize(np.stack(rows))
+
+    def embed_texts(self, texts: Sequence[str]) -> Vectors:
+        rows = [
+            np.sum([self.WORDS.get(w, (0.1, 0.1, 0.1)) for w in t.split()], axis=0) for t in texts
+        ]
+        return _normalize(np.asarray(rows, dtype=np.float32))
+
+
+def _normalize(rows: Vectors) -> Vectors:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+class InMemoryVectorIndex:
+    collection = "fake"
+
+    def __init__(self) -> None:
+        self.records: dict[str, ImageRecord] = {}
+
+    def ensure_collection(self) -> None:
+        pass
+
+    def upsert(self, records: Sequence[ImageRecord]) -> None:
+        self.records.update({r.id: r for r in records})
+
+    def search(self, vector: Sequence[float], limit: int) -> list[SearchHit]:
+        scored = [
+            SearchHit(r.id, float(np.dot(vector, r.vector)), {"filename": r.filename})
+            for r in self.records.values()
+        ]
+        return sorted(scored, key=lambda h: -h.score)[:limit]
+
+    def count(self) -> int:
+        return len(self.records)
+
+
+def image_bytes(colour: str = "red", fmt: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, format=fmt)
+    return buf.getvalue()

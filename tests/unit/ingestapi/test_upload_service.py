@@ -1,0 +1,96 @@
+import pytest
+
+from ingestapi.service import IncomingFile, JobService, UploadService
+from ingestapi.settings import IngestSettings
+from shared.errors import BadRequest, NotFound
+from shared.ids import content_id, original_key
+from shared.schemas import ImageState, UploadStatus
+from tests.unit.fakes import InMemoryJobStore, InMemoryObjectStore, RecordingQueue, image_bytes
+
+Parts = tuple[InMemoryObjectStore, RecordingQueue, InMemoryJobStore]
+
+
+@pytest.fixture
+def parts() -> Parts:
+    return InMemoryObjectStore(), RecordingQueue(), InMemoryJobStore()
+
+
+def service(parts: Parts, **kw: int) -> UploadService:
+    store, queue, jobs = parts
+    return UploadService(store, queue, jobs, IngestSettings(**kw))
+
+
+def test_accepted_files_are_stored_then_queued(parts: Parts) -> None:
+    store, queue, jobs = parts
+    red, blue = image_bytes("red"), image_bytes("blue")
+    result = service(parts).upload([IncomingFile("red.png", red), IncomingFile("blue.png", blue)])
+    assert [i.status for i in result.items] == [UploadStatus.accepted] * 2
+    assert [i.id for i in result.items] == [content_id(red), content_id(blue)]
+    assert store.objects[original_key(content_id(red))][0] == red
+    assert store.objects[original_key(content_id(red))][1] == "image/png"
+    assert store.objects[original_key(content_id(red))][2]["filename"] == "red.png"
+    assert queue.tasks == [([content_id(red), content_id(blue)], result.job_id)]
+    assert jobs.state_of(content_id(red)) == ImageState.queued
+
+
+def test_bad_file_is_rejected_alone(parts: Parts) -> None:
+    store, queue, _ = parts
+    files = [
+        IncomingFile("good.png", image_bytes()),
+        IncomingFile("empty.png", b""),
+        IncomingFile("notes.jpg", b"plain text"),
+        IncomingFile("huge.png", image_bytes(size=(400, 400))),
+    ]
+    limit = len(image_bytes()) + 10
+    result = service(parts, max_bytes=limit).upload(files)
+    by_name = {i.filename: i for i in result.items}
+    assert by_name["good.png"].status == UploadStatus.accepted
+    assert (by_name["empty.png"].status, by_name["empty.png"].http_status) == ("rejected", 400)
+    assert by_name["notes.jpg"].http_status == 415
+    assert by_name["huge.png"].http_status == 413
+    assert all(by_name[n].reason for n in ["empty.png", "notes.jpg", "huge.png"])
+    assert len(store.objects) == 1
+    assert queue.tasks == [([content_id(image_bytes())], result.job_id)]
+
+
+def test_same_bytes_twice_is_a_duplicate_with_the_same_id(parts: Parts) -> None:
+    _, queue, _ = parts
+    svc = service(parts)
+    first = svc.upload([IncomingFile("a.png", image_bytes())])
+    again = svc.upload([IncomingFile("copy-of-a.png", image_bytes())])
+    assert again.items[0].status == UploadStatus.duplicate
+    assert again.items[0].id == first.items[0].id
+    assert len(queue.tasks) == 1
+
+
+def test_stored_but_failed_image_is_queued_again(parts: Parts) -> None:
+    _, queue, jobs = parts
+    svc = service(parts)
+    first = svc.upload([IncomingFile("a.png", image_bytes())])
+    jobs.set_state(first.items[0].id or "", ImageState.failed, "boom")
+    again = svc.upload([IncomingFile("a.png", image_bytes())])
+    assert again.items[0].status == UploadStatus.accepted
+    assert len(queue.tasks) == 2
+
+
+def test_tasks_carry_at_most_task_batch_size_ids(parts: Parts) -> None:
+    _, queue, _ = parts
+    files = [IncomingFile(f"{i}.png", image_bytes((i, 0, 0))) for i in range(5)]
+    service(parts, task_batch_size=2).upload(files)
+    assert [len(ids) for ids, _ in queue.tasks] == [2, 2, 1]
+
+
+def test_all_rejected_creates_no_job(parts: Parts) -> None:
+    result = service(parts).upload([IncomingFile("x.txt", b"text")])
+    assert result.job_id is None
+    assert result.items[0].job_id is None
+
+
+def test_no_files_is_a_bad_request(parts: Parts) -> None:
+    with pytest.raises(BadRequest):
+        service(parts).upload([])
+
+
+def test_unknown_job_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        JobService(InMemoryJobStore()).get("nope")

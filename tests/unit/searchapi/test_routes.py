@@ -1,0 +1,53 @@
+from collections.abc import Iterator
+
+import pytest
+from dependency_injector import providers
+from fastapi.testclient import TestClient
+
+from searchapi.container import Container
+from searchapi.main import create_app
+from searchapi.settings import SearchApiSettings
+from shared.vectors import ImageRecord
+from tests.unit.fakes import ColourEmbedder, InMemoryVectorIndex
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    index = InMemoryVectorIndex()
+    for name, vector in [("r", [1.0, 0.0, 0.0]), ("g", [0.0, 1.0, 0.0]), ("b", [0.0, 0.0, 1.0])]:
+        image_id = name * 64
+        index.upsert([ImageRecord(image_id, vector, f"{name}.png", "image/png", 4, 3, 10, 0)])
+    container = Container(settings=SearchApiSettings())
+    container.embedder.override(providers.Object(ColourEmbedder()))
+    container.vector_index.override(providers.Object(index))
+    with TestClient(create_app(container)) as c:
+        yield c
+
+
+def test_text_search_ranks_by_similarity(client: TestClient) -> None:
+    body = client.get("/api/v1/image/search", params={"text": "green", "limit": 2}).json()
+    assert [i["id"] for i in body["items"]] == ["g" * 64, "r" * 64]
+    assert body["items"][0]["score"] == pytest.approx(1.0)
+    assert body["items"][0]["url"] == "/images/" + "g" * 64
+    assert body["items"][0]["filename"] == "g.png"
+    assert body["took_ms"] >= 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"text": ""}, {"text": "red", "limit": 0}, {"text": "red", "limit": 201},
+     {"text": "red", "limit": "many"}, {"text": "x" * 1001}],
+)  # fmt: skip
+def test_bad_parameters_are_422_with_a_reason(
+    client: TestClient, params: dict[str, object]
+) -> None:
+    response = client.get("/api/v1/image/search", params=params)
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_request"
+    assert response.json()["detail"]
+
+
+def test_blank_text_is_400(client: TestClient) -> None:
+    response = client.get("/api/v1/image/search", params={"text": "   "})
+    assert response.status_code == 400
+    assert response.json() == {"error": "bad_request", "detail": "text must not be blank"}
