@@ -131,6 +131,9 @@ class InMemoryVectorIndex:
         ]
         return sorted(scored, key=lambda h: -h.score)[:limit]
 
+    def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        return {i: {"filename": self.records[i].filename} for i in image_ids if i in self.records}
+
     def count(self) -> int:
         return len(self.records)
 

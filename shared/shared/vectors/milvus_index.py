@@ -115,6 +115,13 @@ class MilvusVectorIndex:
             for hit in result[0]
         ]
 
+    def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        if not image_ids:
+            return {}
+        with _unavailable_on_error():
+            rows = self._client.get(self._collection, ids=list(image_ids), output_fields=DISPLAY_FIELDS)
+        return {str(row["id"]): {k: row[k] for k in DISPLAY_FIELDS if k in row} for row in rows}
+
     def count(self) -> int:
         with _unavailable_on_error():
             rows = self._client.query(self._collection, filter="", output_fields=["count(*)"])

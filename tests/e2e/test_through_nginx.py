@@ -1,0 +1,74 @@
+"""One upload all the way through the running stack, as a user sees it through nginx."""
+
+import time
+
+import httpx
+import pytest
+
+from shared.localstack import Stack
+from tests.unit.fakes import image_bytes
+
+
+@pytest.fixture(scope="module")
+def page(full_stack: Stack) -> httpx.Client:
+    return httpx.Client(base_url=full_stack.settings.url("nginx"), timeout=30)
+
+
+def poll_job(client: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, object]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = client.get(f"/api/v1/jobs/{job_id}")
+        assert job.status_code == 200
+        body = dict(job.json())
+        if body["state"] in ("indexed", "failed") or time.monotonic() > deadline:
+            return body
+        time.sleep(0.25)
+
+
+def test_upload_index_search_fetch_and_reupload(page: httpx.Client) -> None:
+    nonce = time.time_ns() % 200
+    images = {
+        "red.jpg": (image_bytes((220, 20, nonce), fmt="JPEG"), "image/jpeg"),
+        "green.png": (image_bytes((20, 200, nonce), fmt="PNG"), "image/png"),
+        "blue.webp": (image_bytes((nonce, 30, 220), fmt="WEBP"), "image/webp"),
+    }
+    files = [("files", (name, data, "application/octet-stream")) for name, (data, _) in images.items()]
+    upload = page.post("/api/v1/images", files=files)
+    assert upload.status_code == 202, upload.text
+    body = upload.json()
+    ids = {item["filename"]: item["id"] for item in body["items"]}
+    assert all(item["status"] == "accepted" for item in body["items"])
+
+    job = poll_job(page, body["job_id"])
+    assert job["state"] == "indexed", job
+
+    found = page.get("/api/v1/image/search", params={"text": "a colourful square", "limit": 50})
+    assert found.status_code == 200
+    items = found.json()["items"]
+    assert set(ids.values()) <= {item["id"] for item in items}
+    scores = [item["score"] for item in items]
+    assert scores == sorted(scores, reverse=True)
+
+    for name, (data, content_type) in images.items():
+        image = page.get(f"/images/{ids[name]}")
+        assert image.status_code == 200
+        assert image.content == data
+        assert image.headers["content-type"] == content_type
+
+    again = page.post("/api/v1/images", files=[files[0]])
+    assert again.status_code == 200
+    assert again.json()["items"][0]["id"] == ids["red.jpg"]
+    assert again.json()["items"][0]["status"] == "duplicate"
+
+
+def test_the_page_and_unknown_images(page: httpx.Client) -> None:
+    index = page.get("/")
+    assert index.status_code == 200
+    assert "Image Search" in index.text
+    assert page.get(f"/images/{'0' * 64}").status_code == 404
+
+
+def test_every_api_answers_healthz(full_stack: Stack) -> None:
+    for name in ("ingestapi", "searchapi", "cdnapi"):
+        response = httpx.get(f"{full_stack.settings.url(name)}/healthz")
+        assert response.json() == {"status": "ok"}, name

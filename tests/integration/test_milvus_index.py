@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from shared.errors import ConfigMismatch
+from shared.localstack import Stack
+from shared.vectors import ImageRecord, MilvusVectorIndex
+from tests.integration.servers import milvus_settings
+
+
+def record(image_id: str, vector: list[float], name: str = "f.png") -> ImageRecord:
+    return ImageRecord(image_id, vector, name, "image/png", 10, 20, 300, 1_700_000_000)
+
+
+def unit(v: list[float]) -> list[float]:
+    return list(np.asarray(v) / np.linalg.norm(v))
+
+
+def test_upsert_then_search_ranks_by_cosine(infra: Stack) -> None:
+    index = MilvusVectorIndex.connect(milvus_settings(infra), "org/model-a", 4)
+    index.ensure_collection()
+    index.upsert(
+        [
+            record("a" * 64, unit([1, 0, 0, 0]), "a.png"),
+            record("b" * 64, unit([1, 1, 0, 0]), "b.png"),
+            record("c" * 64, unit([0, 0, 1, 0]), "c.png"),
+        ]
+    )
+    hits = index.search(unit([1, 0.1, 0, 0]), limit=3)
+    assert [h.id for h in hits] == ["a" * 64, "b" * 64, "c" * 64]
+    assert hits[0].score == pytest.approx(0.995, abs=1e-3)
+    assert hits[0].fields["filename"] == "a.png"
+    assert hits[0].fields["width"] == 10
+    got = index.get(["b" * 64, "z" * 64])
+    assert set(got) == {"b" * 64}
+    assert got["b" * 64]["filename"] == "b.png"
+
+
+def test_upsert_replaces_a_row_with_the_same_id(infra: Stack) -> None:
+    index = MilvusVectorIndex.connect(milvus_settings(infra), "org/model-a", 4)
+    index.ensure_collection()
+    index.upsert([record("a" * 64, unit([1, 0, 0, 0]), "old.png")])
+    index.upsert([record("a" * 64, unit([0, 1, 0, 0]), "new.png")])
+    assert index.count() == 1
+    assert index.get(["a" * 64])["a" * 64]["filename"] == "new.png"
+
+
+def test_a_collection_built_by_another_model_is_refused(infra: Stack) -> None:
+    settings = milvus_settings(infra)
+    first = MilvusVectorIndex.connect(settings, "org-one/clip", 4)
+    first.ensure_collection()
+    # same collection name (the slug of both ids is "clip"), different model
+    other = MilvusVectorIndex.connect(settings, "org-two/clip", 4)
+    assert other.collection == first.collection
+    with pytest.raises(ConfigMismatch, match="org-one/clip"):
+        other.ensure_collection()

@@ -1,0 +1,38 @@
+import uuid
+
+import pytest
+
+from shared.localstack import Stack
+from shared.queue import RedisJobStore
+from shared.schemas import ImageState
+from tests.integration.servers import redis_settings
+
+
+@pytest.fixture
+def jobs(infra: Stack) -> RedisJobStore:
+    return RedisJobStore.from_url(redis_settings(infra).url)
+
+
+def test_job_progress_follows_image_states(jobs: RedisJobStore) -> None:
+    job_id, a, b = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+    jobs.create_job(job_id, [(a, "a.png"), (b, "b.png")])
+    for image_id in (a, b):
+        jobs.set_state(image_id, ImageState.queued)
+    job = jobs.get_job(job_id)
+    assert job is not None
+    assert job.state == ImageState.queued
+    jobs.set_state(a, ImageState.indexed)
+    job = jobs.get_job(job_id)
+    assert job is not None
+    assert job.state == ImageState.processing
+    jobs.set_state(b, ImageState.failed, "corrupt")
+    job = jobs.get_job(job_id)
+    assert job is not None
+    assert job.state == ImageState.failed
+    assert job.counts == {"queued": 0, "processing": 0, "indexed": 1, "failed": 1}
+    assert [(i.filename, i.reason) for i in job.items] == [("a.png", None), ("b.png", "corrupt")]
+    assert jobs.state_of(a) == ImageState.indexed
+
+
+def test_unknown_job_is_none(jobs: RedisJobStore) -> None:
+    assert jobs.get_job("no-such-job") is None

@@ -1,0 +1,48 @@
+import pytest
+
+from shared.config import StorageSettings
+from shared.errors import NotFound, Unavailable
+from shared.localstack import Stack
+from shared.storage import MinioObjectStore
+from tests.integration.servers import storage_settings
+
+
+@pytest.fixture
+def store(infra: Stack) -> MinioObjectStore:
+    store = MinioObjectStore.from_settings(storage_settings(infra))
+    store.ensure_bucket()
+    return store
+
+
+def test_put_then_stream_back_with_type_and_metadata(store: MinioObjectStore) -> None:
+    data = bytes(range(256)) * 4096  # 1 MiB: several stream chunks
+    store.put("originals/x", data, "image/png", {"filename": "Été à Paris 🌅.png"})
+    assert store.exists("originals/x")
+    obj = store.open("originals/x")
+    try:
+        assert b"".join(obj.chunks) == data
+    finally:
+        obj.close()
+    assert obj.size == len(data)
+    assert obj.content_type == "image/png"
+    assert obj.metadata["filename"] == "Été à Paris 🌅.png"
+
+
+def test_missing_object_is_not_found(store: MinioObjectStore) -> None:
+    assert not store.exists("originals/none")
+    with pytest.raises(NotFound):
+        store.open("originals/none")
+
+
+def test_ensure_bucket_is_idempotent(store: MinioObjectStore) -> None:
+    store.ensure_bucket()
+    store.ping()
+
+
+def test_unreachable_server_is_unavailable(infra: Stack) -> None:
+    from tests.conftest import free_ports
+
+    settings = storage_settings(infra)
+    down = StorageSettings(**{**settings.model_dump(), "endpoint": f"127.0.0.1:{free_ports(1)[0]}"})
+    with pytest.raises(Unavailable):
+        MinioObjectStore.from_settings(down).put("k", b"x", "image/png")

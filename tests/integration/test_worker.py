@@ -1,0 +1,64 @@
+"""A real Celery worker process (prefork) indexes what the producer queues on Redis."""
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from shared.ids import content_id, original_key
+from shared.localstack import Stack
+from shared.queue import CeleryTaskQueue, RedisJobStore, make_celery
+from shared.schemas import ImageState
+from shared.storage import MinioObjectStore
+from shared.vectors import MilvusVectorIndex
+from tests.integration.servers import milvus_settings, redis_settings, storage_settings
+from tests.unit.fakes import image_bytes
+
+
+@pytest.fixture(scope="module")
+def worker(full_stack: Stack) -> Stack:
+    full_stack.up(["worker"])
+    return full_stack
+
+
+def wait_for_states(
+    jobs: RedisJobStore, ids: list[str], timeout_s: float = 120
+) -> dict[str, ImageState | None]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        states = {i: jobs.state_of(i) for i in ids}
+        done = all(s in (ImageState.indexed, ImageState.failed) for s in states.values())
+        if done or time.monotonic() > deadline:
+            return states
+        time.sleep(0.2)
+
+
+def test_worker_indexes_good_images_and_fails_a_corrupt_one(
+    worker: Stack, model_dir: Path
+) -> None:
+    store = MinioObjectStore.from_settings(storage_settings(worker, bucket="images"))
+    store.ensure_bucket()
+    salt = uuid.uuid4().bytes[:3]
+    good = [image_bytes(tuple(salt), fmt="JPEG"), image_bytes((salt[0], 200, 10))]
+    corrupt = image_bytes("blue", size=(300, 300))[:150] + salt
+    ids = [content_id(d) for d in [*good, corrupt]]
+    for image_id, data, name in zip(ids, [*good, corrupt], ["a.jpg", "b.png", "c.png"], strict=True):
+        store.put(original_key(image_id), data, "image/png", {"filename": name})
+
+    jobs = RedisJobStore.from_url(redis_settings(worker).url)
+    for image_id in ids:
+        jobs.set_state(image_id, ImageState.queued)
+    queue = CeleryTaskQueue(make_celery("test-producer", redis_settings(worker)))
+    queue.enqueue_index(ids, job_id="it")
+
+    states = wait_for_states(jobs, ids)
+    assert states == {ids[0]: "indexed", ids[1]: "indexed", ids[2]: "failed"}
+
+    dim = json.loads((model_dir / "config.json").read_text())["projection_dim"]
+    index = MilvusVectorIndex.connect(milvus_settings(worker, prefix="images"), str(model_dir), dim)
+    rows = index.get(ids)
+    assert set(rows) == set(ids[:2])
+    assert rows[ids[0]]["filename"] == "a.jpg"
+    assert rows[ids[0]]["content_type"] == "image/jpeg"  # sniffed from the bytes
