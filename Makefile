@@ -56,8 +56,11 @@ fmt: ## format the code
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-compose-check: ## validate docker-compose.yml (needs only the docker client)
-	docker compose -f docker-compose.yml config -q
+compose-check: ## validate docker-compose.yml (needs only a compose client, no engine)
+	@if docker compose version >/dev/null 2>&1; then dc="docker compose"; \
+	  elif command -v docker-compose >/dev/null; then dc=docker-compose; \
+	  else echo "no compose client: apt-get install docker-compose" >&2; exit 1; fi; \
+	  $$dc -f docker-compose.yml --env-file .env.example config -q && echo "docker-compose.yml is valid"
 
 clean: down ## stop the stack and delete its data, logs and the built model
 	rm -rf .run

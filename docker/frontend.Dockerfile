@@ -1,0 +1,12 @@
+# nginx with the page and the same proxy rules as the local stack
+FROM nginx:1.27-alpine
+COPY frontend /usr/share/nginx/html
+COPY conf/nginx/proxy_params.conf /etc/nginx/imagesearch/proxy_params.conf
+COPY conf/nginx/locations.conf.template /etc/nginx/templates/locations.inc.template
+COPY conf/nginx/docker.conf.template /etc/nginx/templates/default.conf.template
+ENV NGINX_CONF_DIR=/etc/nginx/imagesearch \
+    FRONTEND_ROOT=/usr/share/nginx/html \
+    NGINX_MAX_BODY=512m \
+    INGESTAPI_UPSTREAM=ingestapi:8000 \
+    SEARCHAPI_UPSTREAM=searchapi:8000 \
+    CDNAPI_UPSTREAM=cdnapi:8000

@@ -1,0 +1,49 @@
+"""What can be checked of the Docker setup without a Docker engine."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
+
+
+def test_every_long_running_service_has_a_healthcheck() -> None:
+    services = compose()["services"]
+    for name, service in services.items():
+        if service.get("restart") == "no":  # one-shot init jobs
+            continue
+        assert "healthcheck" in service, name
+
+
+def test_the_worker_can_be_scaled() -> None:
+    worker = compose()["services"]["ingestworker"]
+    assert "container_name" not in worker
+    assert "ports" not in worker
+
+
+def test_services_wait_for_healthy_dependencies() -> None:
+    services = compose()["services"]
+    for name in ("ingestapi", "ingestworker", "searchapi", "cdnapi", "frontend"):
+        conditions = {d["condition"] for d in services[name]["depends_on"].values()}
+        assert conditions <= {"service_healthy", "service_completed_successfully"}, name
+
+
+def test_no_secret_is_written_in_the_compose_file() -> None:
+    for service in compose()["services"].values():
+        for key, value in (service.get("environment") or {}).items():
+            if "SECRET" in key or "PASSWORD" in key:
+                assert str(value).startswith("${"), key
+
+
+def test_service_images_run_as_a_non_root_user() -> None:
+    dockerfile = (ROOT / "docker" / "service.Dockerfile").read_text()
+    stages = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert len(stages) >= 3  # uv, build, runtime
+    runtime = dockerfile.split("AS runtime", 1)[1]
+    assert "\nUSER app" in runtime
+    assert "--no-install-workspace" in dockerfile
