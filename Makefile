@@ -50,7 +50,7 @@ test-unit: setup ## unit tests only (no servers)
 lint: ## ruff and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy shared/shared ingestapi/ingestapi ingestworker/ingestworker searchapi/searchapi cdnapi/cdnapi
+	$(RUN) mypy shared/shared ingestapi/ingestapi ingestworker/ingestworker searchapi/searchapi cdnapi/cdnapi tests
 
 fmt: ## format the code
 	$(RUN) ruff format .

@@ -32,7 +32,9 @@ def test_upload_index_search_fetch_and_reupload(page: httpx.Client) -> None:
         "green.png": (image_bytes((20, 200, nonce), fmt="PNG"), "image/png"),
         "blue.webp": (image_bytes((nonce, 30, 220), fmt="WEBP"), "image/webp"),
     }
-    files = [("files", (name, data, "application/octet-stream")) for name, (data, _) in images.items()]
+    files = [
+        ("files", (name, data, "application/octet-stream")) for name, (data, _) in images.items()
+    ]
     upload = page.post("/api/v1/images", files=files)
     assert upload.status_code == 202, upload.text
     body = upload.json()

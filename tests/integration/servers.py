@@ -2,10 +2,8 @@
 
 import uuid
 
-
 from shared.config import MilvusSettings, RedisSettings, StorageSettings
 from shared.localstack import Stack
-
 
 
 def storage_settings(stack: Stack, bucket: str | None = None) -> StorageSettings:

@@ -35,16 +35,16 @@ def wait_for_states(
         time.sleep(0.2)
 
 
-def test_worker_indexes_good_images_and_fails_a_corrupt_one(
-    worker: Stack, model_dir: Path
-) -> None:
+def test_worker_indexes_good_images_and_fails_a_corrupt_one(worker: Stack, model_dir: Path) -> None:
     store = MinioObjectStore.from_settings(storage_settings(worker, bucket="images"))
     store.ensure_bucket()
     salt = uuid.uuid4().bytes[:3]
     good = [image_bytes(tuple(salt), fmt="JPEG"), image_bytes((salt[0], 200, 10))]
     corrupt = image_bytes("blue", size=(300, 300))[:150] + salt
     ids = [content_id(d) for d in [*good, corrupt]]
-    for image_id, data, name in zip(ids, [*good, corrupt], ["a.jpg", "b.png", "c.png"], strict=True):
+    for image_id, data, name in zip(
+        ids, [*good, corrupt], ["a.jpg", "b.png", "c.png"], strict=True
+    ):
         store.put(original_key(image_id), data, "image/png", {"filename": name})
 
     jobs = RedisJobStore.from_url(redis_settings(worker).url)

@@ -109,7 +109,8 @@ class ColourEmbedder:
 
 
 def _normalize(rows: Vectors) -> Vectors:
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    normalized: Vectors = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return normalized
 
 
 class InMemoryVectorIndex:
@@ -138,7 +139,7 @@ class InMemoryVectorIndex:
         return len(self.records)
 
 
-def image_bytes(colour: str = "red", fmt: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
+def image_bytes(colour: str | tuple[int, ...] = "red", fmt: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, colour).save(buf, format=fmt)
     return buf.getvalue()

@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+import time
 
 from shared.localstack.processes import StackError
 from shared.localstack.settings import StackSettings
@@ -20,9 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(StackSettings())
     try:
         if args.command == "up":
-            for name in args.components or ORDER:
-                stack.up([name])
-                print(f"  {name:<10} ready (pid {stack.table.running_pid(name)})", flush=True)
+            started = time.monotonic()
+
+            def report(name: str, pid: int) -> None:
+                took = time.monotonic() - started
+                print(f"  {name:<10} ready  pid {pid:<8} at {took:5.1f}s", flush=True)
+
+            stack.up(args.components or None, on_ready=report)
             print(f"\nImage Search is up: {stack.settings.url('nginx')}/")
             print(f"logs and pids: {stack.run_dir}")
         elif args.command == "down":

@@ -89,10 +89,9 @@ class ProcessTable:
         if pid is None:
             return False
         _signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and _start_time(pid) is not None:
-            time.sleep(0.1)
-        _signal_group(pid, signal.SIGKILL)
+        if not _wait_group_gone(pid, timeout_s):
+            _signal_group(pid, signal.SIGKILL)
+            _wait_group_gone(pid, 5.0)
         return True
 
     def tail(self, name: str, lines: int = 30) -> str:
@@ -101,6 +100,20 @@ class ProcessTable:
         except OSError:
             return ""
         return "\n".join(f"  {name}| {line}" for line in text.splitlines()[-lines:])
+
+
+def _wait_group_gone(pgid: int, timeout_s: float) -> bool:
+    """Wait until no process of the group is left (workers' children included)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pgid, os.WNOHANG)  # reap the leader when this process started it
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -4,6 +4,7 @@ import importlib.util
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from shared.localstack import probes
@@ -11,7 +12,9 @@ from shared.localstack.processes import ProcessSpec, ProcessTable, StackError
 from shared.localstack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[3]
-ORDER = ["redis", "s3", "milvus", "worker", "ingestapi", "searchapi", "cdnapi", "nginx"]
+# started a stage at a time; a stage's processes start together and load their models in parallel
+STAGES = [["redis", "s3", "milvus"], ["worker", "ingestapi", "searchapi", "cdnapi"], ["nginx"]]
+ORDER = [name for stage in STAGES for name in stage]
 NGINX_MIME_TYPES = Path("/etc/nginx/mime.types")
 
 
@@ -22,13 +25,19 @@ class Stack:
         self.table = ProcessTable(self.run_dir)
         self._extra_env = extra_env or {}
 
-    def up(self, names: list[str] | None = None) -> None:
-        for name in names or ORDER:
-            spec = self._spec(name)
-            pid = self.table.running_pid(name)
-            if pid is None:
-                pid = self.table.start(spec, ROOT)
-            self.table.wait_ready(spec, pid)
+    def up(
+        self, names: list[str] | None = None, on_ready: Callable[[str, int], None] | None = None
+    ) -> None:
+        wanted = names or ORDER
+        for unknown in set(wanted) - set(ORDER):
+            raise StackError(f"unknown component {unknown!r}; choose from {', '.join(ORDER)}")
+        for stage in STAGES:
+            specs = [self._spec(name) for name in stage if name in wanted]
+            pids = [self.table.running_pid(s.name) or self.table.start(s, ROOT) for s in specs]
+            for spec, pid in zip(specs, pids, strict=True):
+                self.table.wait_ready(spec, pid)
+                if on_ready:
+                    on_ready(spec.name, pid)
 
     def down(self) -> list[str]:
         return [name for name in reversed(ORDER) if self.table.stop(name)]
@@ -76,8 +85,6 @@ class Stack:
             "cdnapi": lambda: self._api("cdnapi"),
             "nginx": self._nginx,
         }
-        if name not in builders:
-            raise StackError(f"unknown component {name!r}; choose from {', '.join(ORDER)}")
         return builders[name]()
 
     def _data(self, name: str) -> Path:

@@ -119,7 +119,9 @@ class MilvusVectorIndex:
         if not image_ids:
             return {}
         with _unavailable_on_error():
-            rows = self._client.get(self._collection, ids=list(image_ids), output_fields=DISPLAY_FIELDS)
+            rows = self._client.get(
+                self._collection, ids=list(image_ids), output_fields=DISPLAY_FIELDS
+            )
         return {str(row["id"]): {k: row[k] for k in DISPLAY_FIELDS if k in row} for row in rows}
 
     def count(self) -> int:

@@ -39,7 +39,7 @@ def test_text_search_ranks_by_similarity(client: TestClient) -> None:
      {"text": "red", "limit": "many"}, {"text": "x" * 1001}],
 )  # fmt: skip
 def test_bad_parameters_are_422_with_a_reason(
-    client: TestClient, params: dict[str, object]
+    client: TestClient, params: dict[str, str | int]
 ) -> None:
     response = client.get("/api/v1/image/search", params=params)
     assert response.status_code == 422

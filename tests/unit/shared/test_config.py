@@ -101,4 +101,4 @@ def test_repository_conf_files_load(monkeypatch: pytest.MonkeyPatch) -> None:
         prefix = cls.service.upper()
         monkeypatch.setenv(f"{prefix}__STORAGE__ACCESS_KEY", "k")
         monkeypatch.setenv(f"{prefix}__STORAGE__SECRET_KEY", "s")
-        assert load_settings(cls).log.level == "INFO"
+        assert load_settings(cls).model_dump()["log"]["level"] == "INFO"
