@@ -139,7 +139,9 @@ class InMemoryVectorIndex:
         return len(self.records)
 
 
-def image_bytes(colour: str | tuple[int, ...] = "red", fmt: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
+def image_bytes(
+    colour: str | tuple[int, ...] = "red", fmt: str = "PNG", size: tuple[int, int] = (64, 48)
+) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, colour).save(buf, format=fmt)
     return buf.getvalue()
