@@ -1,17 +1,9 @@
-from collections.abc import Iterator
-
 from dependency_injector import containers, providers
 
 from ingestapi.service import JobService, UploadService
 from ingestapi.settings import IngestApiSettings
-from shared.queue import CeleryTaskQueue, RedisJobStore, make_celery
+from shared.queue import CeleryTaskQueue, job_store_resource, make_celery
 from shared.storage import MinioObjectStore
-
-
-def _job_store(url: str) -> Iterator[RedisJobStore]:
-    store = RedisJobStore.from_url(url)
-    yield store
-    store.close()
 
 
 class Container(containers.DeclarativeContainer):
@@ -20,7 +12,7 @@ class Container(containers.DeclarativeContainer):
     object_store = providers.Singleton(MinioObjectStore.from_settings, settings.provided.storage)
     celery = providers.Singleton(make_celery, "ingestapi", settings.provided.redis)
     task_queue = providers.Singleton(CeleryTaskQueue, celery)
-    job_store = providers.Resource(_job_store, settings.provided.redis.url)
+    job_store = providers.Resource(job_store_resource, settings.provided.redis.url)
 
     upload_service = providers.Factory(
         UploadService,

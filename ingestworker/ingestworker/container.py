@@ -1,37 +1,25 @@
-from collections.abc import Iterator
-
 from dependency_injector import containers, providers
 
 from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.settings import IngestWorkerSettings
-from shared.embedding import Embedder, load_embedder
-from shared.queue import RedisJobStore
+from shared.embedding import load_embedder
+from shared.queue import job_store_resource
 from shared.storage import MinioObjectStore
-from shared.vectors import MilvusVectorIndex
-
-
-def _job_store(url: str) -> Iterator[RedisJobStore]:
-    store = RedisJobStore.from_url(url)
-    yield store
-    store.close()
-
-
-def _vector_index(
-    settings: IngestWorkerSettings, embedder: Embedder
-) -> Iterator[MilvusVectorIndex]:
-    index = MilvusVectorIndex.connect(settings.milvus, embedder.model_id, embedder.dim)
-    index.ensure_collection()
-    yield index
-    index.close()
+from shared.vectors import vector_index_resource
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=IngestWorkerSettings)
 
     object_store = providers.Singleton(MinioObjectStore.from_settings, settings.provided.storage)
-    job_store = providers.Resource(_job_store, settings.provided.redis.url)
+    job_store = providers.Resource(job_store_resource, settings.provided.redis.url)
     embedder = providers.Singleton(load_embedder, settings.provided.embedding)
-    vector_index = providers.Resource(_vector_index, settings, embedder)
+    vector_index = providers.Resource(
+        vector_index_resource,
+        settings.provided.milvus,
+        embedder.provided.model_id,
+        embedder.provided.dim,
+    )
 
     pipeline = providers.Factory(
         IndexPipeline, store=object_store, index=vector_index, embedder=embedder, jobs=job_store

@@ -5,15 +5,8 @@ from dependency_injector import containers, providers
 
 from searchapi.service import SearchService
 from searchapi.settings import SearchApiSettings
-from shared.embedding import Embedder, load_embedder
-from shared.vectors import MilvusVectorIndex
-
-
-def _vector_index(settings: SearchApiSettings, embedder: Embedder) -> Iterator[MilvusVectorIndex]:
-    index = MilvusVectorIndex.connect(settings.milvus, embedder.model_id, embedder.dim)
-    index.ensure_collection()
-    yield index
-    index.close()
+from shared.embedding import load_embedder
+from shared.vectors import vector_index_resource
 
 
 def _inference_pool(threads: int) -> Iterator[ThreadPoolExecutor]:
@@ -26,7 +19,12 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=SearchApiSettings)
 
     embedder = providers.Singleton(load_embedder, settings.provided.embedding)
-    vector_index = providers.Resource(_vector_index, settings, embedder)
+    vector_index = providers.Resource(
+        vector_index_resource,
+        settings.provided.milvus,
+        embedder.provided.model_id,
+        embedder.provided.dim,
+    )
     inference_pool = providers.Resource(_inference_pool, settings.provided.search.inference_threads)
 
     search_service = providers.Factory(

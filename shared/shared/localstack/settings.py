@@ -1,14 +1,9 @@
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    YamlConfigSettingsSource,
-)
 
-from shared.config.base import conf_dir
+from shared.config import ServiceSettings
 
 
 class StackPorts(BaseModel):
@@ -21,10 +16,10 @@ class StackPorts(BaseModel):
     milvus: int = Field(19530, ge=1, le=65535)
 
 
-class StackSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="STACK__", env_nested_delimiter="__", extra="forbid"
-    )
+class StackSettings(ServiceSettings):
+    """conf/stack.yaml, overridden by STACK__<KEY>."""
+
+    service: ClassVar[str] = "stack"
 
     run_dir: Path = Path(".run")
     host: str = "127.0.0.1"
@@ -32,18 +27,6 @@ class StackSettings(BaseSettings):
     worker_concurrency: int = Field(2, ge=1)
     s3_access_key: str = "S3RVER"
     s3_secret_key: str = "S3RVER"  # noqa: S105 - s3rver's fixed development key
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        yaml_settings = YamlConfigSettingsSource(settings_cls, yaml_file=conf_dir() / "stack.yaml")
-        return (init_settings, env_settings, yaml_settings)
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{getattr(self.ports, name)}"

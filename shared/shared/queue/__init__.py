@@ -1,5 +1,5 @@
 from shared.queue.celery_queue import CeleryTaskQueue, TaskQueue, make_celery
-from shared.queue.jobs import JobStore, RedisJobStore
+from shared.queue.jobs import JobStore, RedisJobStore, job_store_resource
 from shared.queue.tasks import INDEX_IMAGES
 
 __all__ = [
@@ -8,5 +8,6 @@ __all__ = [
     "JobStore",
     "RedisJobStore",
     "TaskQueue",
+    "job_store_resource",
     "make_celery",
 ]

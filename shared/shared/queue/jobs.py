@@ -82,6 +82,13 @@ class RedisJobStore:
         return _summarize(job_id, items)
 
 
+def job_store_resource(url: str) -> Iterator[RedisJobStore]:
+    """For a dependency-injector Resource: opened once, closed on shutdown."""
+    store = RedisJobStore.from_url(url)
+    yield store
+    store.close()
+
+
 def _summarize(job_id: str, items: list[JobItem]) -> JobStatus:
     counts = {state: 0 for state in ImageState}
     for item in items:

@@ -130,6 +130,16 @@ class MilvusVectorIndex:
         return int(rows[0]["count(*)"])
 
 
+def vector_index_resource(
+    settings: MilvusSettings, model: str, dim: int
+) -> Iterator[MilvusVectorIndex]:
+    """For a dependency-injector Resource: connected and checked once, closed on shutdown."""
+    index = MilvusVectorIndex.connect(settings, model, dim)
+    index.ensure_collection()
+    yield index
+    index.close()
+
+
 def _row(record: ImageRecord) -> dict[str, object]:
     row = dataclasses.asdict(record)
     extra = row.pop("extra")
