@@ -8,14 +8,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 RUN := $(UV) run --frozen
 S3RVER_VERSION := 3.7.1
-MODEL_DIR := .run/models/tiny-clip
 
-.PHONY: help setup up down status demo test test-unit test-integration test-e2e lint fmt clean compose-check
+.PHONY: help setup up down status demo test test-unit lint fmt clean compose-check bench bench-embed train-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: ## install what is missing (apt: redis, nginx, node; uv; Python deps; s3rver; the offline model)
+setup: ## install what is missing (apt: redis, nginx, node; uv; Python deps; s3rver)
 	@missing=""; \
 	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
@@ -26,7 +25,6 @@ setup: ## install what is missing (apt: redis, nginx, node; uv; Python deps; s3r
 	@[ -x "$(UV)" ] || command -v uv >/dev/null || { python3 -m venv .tools/uv && .tools/uv/bin/pip install -q uv; }
 	$(UV) sync --frozen
 	@[ -x .tools/node_modules/.bin/s3rver ] || npm install --prefix .tools --no-audit --no-fund --silent s3rver@$(S3RVER_VERSION)
-	@[ -f $(MODEL_DIR)/model.safetensors ] || $(RUN) python -m shared.embedding.clip_builder $(MODEL_DIR)
 
 up: setup ## start the whole stack in the background and wait until every part answers
 	$(RUN) python -m shared.localstack up
@@ -46,6 +44,14 @@ test: setup ## all tests (unit, integration, end-to-end); they start their own s
 
 test-unit: setup ## unit tests only (no servers)
 	$(RUN) pytest tests/unit
+
+bench: bench-embed ## every benchmark (results under tests/bench/results/)
+
+bench-embed: setup ## embedder and ingest throughput -> tests/bench/results/embed.{json,md}
+	$(RUN) python -m tests.bench.embed
+
+train-model: setup ## retrain the offline model into shared/models/tiny-clip (about 11 min on 2 cores)
+	$(RUN) python -m shared.embedding.training.train shared/models/tiny-clip
 
 lint: ## ruff and mypy
 	$(RUN) ruff check .

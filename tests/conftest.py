@@ -26,14 +26,9 @@ def free_ports(count: int) -> list[int]:
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The offline model `make setup` built, or one built now for this session."""
-    built = ROOT / ".run" / "models" / "tiny-clip"
-    if (built / "model.safetensors").exists():
-        return built
-    from shared.embedding.clip_builder import build_random, tiny_config
-
-    return build_random(tmp_path_factory.mktemp("tiny-clip"), tiny_config())
+def model_dir() -> Path:
+    """The offline model the project trained (shared/models/tiny-clip)."""
+    return ROOT / "shared" / "models" / "tiny-clip"
 
 
 @pytest.fixture(scope="session")

@@ -7,15 +7,21 @@ from celery.signals import worker_process_init, worker_process_shutdown
 from ingestworker.container import Container
 from ingestworker.settings import IngestWorkerSettings
 from shared.config import load_settings
-from shared.log import configure_logging
+from shared.embedding.availability import require_models
+from shared.log import configure_logging, get_logger
 from shared.queue import make_celery
+from shared.vectors import require_live_model
 
 settings = load_settings(IngestWorkerSettings)
 configure_logging(settings.log, "ingestworker")
+# in the parent, before any child forks: a missing model stops the worker with one line
+require_models(settings.embedding, "ingestworker")
+require_live_model(settings.milvus, settings.embedding.model, "ingestworker")
 
 app = make_celery("ingestworker", settings.redis)
 app.conf.update(worker_hijack_root_logger=False, include=["ingestworker.tasks"])
 
+log = get_logger(__name__)
 _container: Container | None = None
 
 
@@ -25,6 +31,7 @@ def container() -> Container:
     if _container is None:
         _container = Container(settings=settings)
         _container.init_resources()
+        log.info("model_ready", **_container.embedder().info())
     return _container
 
 

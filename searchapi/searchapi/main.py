@@ -6,11 +6,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from searchapi.api import health
 from searchapi.api.v1 import search
 from searchapi.container import Container
 from searchapi.settings import SearchApiSettings
 from shared.config import load_settings
+from shared.embedding.availability import require_models
 from shared.log import configure_logging, get_logger
+from shared.vectors import require_live_model
 from shared.web import install_common
 
 log = get_logger(__name__)
@@ -20,14 +23,15 @@ def create_app(container: Container | None = None) -> FastAPI:
     if container is None:
         settings = load_settings(SearchApiSettings)
         configure_logging(settings.log, "searchapi")
+        require_models(settings.embedding, "searchapi")
+        require_live_model(settings.milvus, settings.embedding.model, "searchapi")
         container = Container(settings=settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # load the model and open the index before the first query, not during it
         await run_in_threadpool(container.init_resources)
-        embedder = container.embedder()
-        log.info("model_ready", model=embedder.model_id, dim=embedder.dim, device=embedder.device)
+        log.info("model_ready", **container.embedder().info())
         yield
         container.shutdown_resources()
 
@@ -35,4 +39,5 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     install_common(app)
     app.include_router(search.router, prefix="/api/v1")
+    app.include_router(health.router)
     return app

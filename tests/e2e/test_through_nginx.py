@@ -1,10 +1,13 @@
 """One upload all the way through the running stack, as a user sees it through nginx."""
 
+import io
+import random
 import time
 
 import httpx
 import pytest
 
+from shared.embedding.training.scenes import Scene, render
 from shared.localstack import Stack
 from tests.unit.fakes import image_bytes
 
@@ -74,3 +77,29 @@ def test_every_api_answers_healthz(full_stack: Stack) -> None:
     for name in ("ingestapi", "searchapi", "cdnapi"):
         response = httpx.get(f"{full_stack.settings.url(name)}/healthz")
         assert response.json() == {"status": "ok"}, name
+
+
+def test_a_text_query_finds_the_described_image(page: httpx.Client) -> None:
+    """With the offline model: a caption's attribute combination ranks its image in the top 3."""
+    scenes = [
+        Scene("red", "circle", "large", 1, "centre", "white"),
+        Scene("blue", "square", "small", 1, "left", "black"),
+        Scene("yellow", "star", "small", 3, "centre", "grey"),
+        Scene("green", "triangle", "large", 1, "top", "white"),
+        Scene("purple", "cross", "large", 2, "centre", "black"),
+        Scene("red", "square", "large", 1, "right", "grey"),
+    ]
+    rng = random.Random(7)
+    files = []
+    for scene in scenes:
+        buf = io.BytesIO()
+        render(scene, 256, rng).save(buf, format="PNG")
+        files.append(("files", (scene.caption + ".png", buf.getvalue(), "image/png")))
+    upload = page.post("/api/v1/images", files=files).json()
+    assert poll_job(page, upload["job_id"])["state"] == "indexed"
+    ids = {item["filename"]: item["id"] for item in upload["items"]}
+
+    for scene in scenes:
+        found = page.get("/api/v1/image/search", params={"text": scene.caption, "limit": 3})
+        top3 = [item["id"] for item in found.json()["items"]]
+        assert ids[scene.caption + ".png"] in top3, scene.caption

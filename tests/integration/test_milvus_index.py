@@ -3,7 +3,7 @@ import pytest
 
 from shared.errors import ConfigMismatch
 from shared.localstack import Stack
-from shared.vectors import ImageRecord, MilvusVectorIndex
+from shared.vectors import ImageRecord, MilvusVectorIndex, collection_name
 from tests.integration.servers import milvus_settings
 
 
@@ -44,12 +44,20 @@ def test_upsert_replaces_a_row_with_the_same_id(infra: Stack) -> None:
     assert index.get(["a" * 64])["a" * 64]["filename"] == "new.png"
 
 
-def test_a_collection_built_by_another_model_is_refused(infra: Stack) -> None:
+def test_a_service_of_another_model_refuses_the_live_index(infra: Stack) -> None:
     settings = milvus_settings(infra)
     first = MilvusVectorIndex.connect(settings, "org-one/clip", 4)
-    first.ensure_collection()
-    # same collection name (the slug of both ids is "clip"), different model
+    first.attach()  # an empty Milvus: the first service's collection goes live
     other = MilvusVectorIndex.connect(settings, "org-two/clip", 4)
-    assert other.collection == first.collection
-    with pytest.raises(ConfigMismatch, match="org-one/clip"):
-        other.ensure_collection()
+    assert other.collection != first.collection
+    with pytest.raises(ConfigMismatch, match="org-one/clip") as exc:
+        other.attach()
+    assert "reindex" in exc.value.detail
+    same = MilvusVectorIndex.connect(settings, "org-one/clip", 4)
+    same.attach()  # the same model attaches to the live collection
+
+
+def test_collection_names_carry_the_model_and_never_collide() -> None:
+    a, b = collection_name("images", "org-one/clip"), collection_name("images", "org-two/clip")
+    assert a.startswith("images__clip__") and b.startswith("images__clip__")
+    assert a != b

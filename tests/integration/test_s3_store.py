@@ -28,6 +28,12 @@ def test_put_then_stream_back_with_type_and_metadata(store: MinioObjectStore) ->
     assert obj.metadata["filename"] == "Été à Paris 🌅.png"
 
 
+def test_list_keys_under_a_prefix(store: MinioObjectStore) -> None:
+    for key in ["originals/a", "originals/b", "thumbs/a/256"]:
+        store.put(key, b"x", "image/png")
+    assert sorted(store.list_keys("originals/")) == ["originals/a", "originals/b"]
+
+
 def test_missing_object_is_not_found(store: MinioObjectStore) -> None:
     assert not store.exists("originals/none")
     with pytest.raises(NotFound):

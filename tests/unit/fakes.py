@@ -1,7 +1,7 @@
 """In-memory stand-ins for the adapters, for unit tests only."""
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -34,6 +34,9 @@ class InMemoryObjectStore:
 
     def get_bytes(self, key: str) -> bytes:
         return b"".join(self.open(key).chunks)
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
 
     def open(self, key: str) -> StoredObject:
         if key not in self.objects:
@@ -94,6 +97,9 @@ class ColourEmbedder:
     def __init__(self) -> None:
         self.calls: list[int] = []
 
+    def info(self) -> dict[str, object]:
+        return {"model": self.model_id, "dim": self.dim, "device": self.device, "dtype": "fp32"}
+
     def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
         self.calls.append(len(images))
         rows = [
@@ -121,6 +127,9 @@ class InMemoryVectorIndex:
 
     def ensure_collection(self) -> None:
         pass
+
+    def activate(self) -> None:
+        self.live = True
 
     def upsert(self, records: Sequence[ImageRecord]) -> None:
         self.records.update({r.id: r for r in records})

@@ -10,7 +10,7 @@ from shared.errors import NotFound, Unprocessable, UnsupportedMediaType
 from shared.ids import original_key
 from shared.images import DecodedImage, decode_image
 from shared.log import get_logger
-from shared.queue import JobStore
+from shared.queue import ImageStates
 from shared.schemas import ImageState
 from shared.storage import ObjectStore
 from shared.vectors import ImageRecord, VectorIndex
@@ -35,7 +35,7 @@ class IndexReport:
 
 class IndexPipeline:
     def __init__(
-        self, store: ObjectStore, index: VectorIndex, embedder: Embedder, jobs: JobStore
+        self, store: ObjectStore, index: VectorIndex, embedder: Embedder, jobs: ImageStates
     ) -> None:
         self._store = store
         self._index = index

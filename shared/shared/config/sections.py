@@ -45,6 +45,10 @@ class MilvusSettings(BaseModel):
 class EmbeddingSettings(BaseModel):
     # a hub id or a local directory in sentence-transformers or plain transformers CLIP format
     model: str = "sentence-transformers/clip-ViT-B-32"
+    # optional: another text encoder into the same space (e.g. a multilingual one)
+    text_model: str | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    # auto: fp16 on CUDA, fp32 on CPU; bf16 halves CPU memory traffic (needs AVX512-BF16/AMX to win)
+    dtype: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     batch_size: int = Field(32, ge=1, le=1024)
     threads: int = Field(0, ge=0, description="torch threads per process; 0 keeps torch's default")

@@ -1,7 +1,8 @@
-"""Build a CLIP model directory offline: the real CLIP BPE tokenizer and CLIPModel architecture.
+"""Build CLIP model directories offline: the real CLIP BPE tokenizer and CLIPModel architecture.
 
-The directory has the same layout as a hub CLIP (config, weights, tokenizer, image processor)
-and loads through the same ``SentenceTransformer(path)`` call as ``clip-ViT-B-32``.
+``python -m shared.embedding.clip_builder OUT`` writes a random-weight model of ViT-B/32 size
+(speed depends on the architecture, not the weights) for benchmarks. The directory has the
+layout of a hub CLIP and loads through the same ``SentenceTransformer(path)`` call.
 """
 
 import argparse
@@ -57,29 +58,6 @@ def write_tokenizer_files(bpe_gz: Path, out_dir: Path) -> tuple[Path, Path]:
     return vocab_path, merges_path
 
 
-def tiny_config(width: int = 128, layers: int = 2, heads: int = 4, dim: int = 128) -> CLIPConfig:
-    text = {
-        "vocab_size": 49408,
-        "hidden_size": width,
-        "intermediate_size": width * 4,
-        "num_hidden_layers": layers,
-        "num_attention_heads": heads,
-        "max_position_embeddings": 77,
-        "bos_token_id": 49406,
-        "eos_token_id": 49407,
-        "pad_token_id": 49407,
-    }
-    vision = {
-        "hidden_size": width,
-        "intermediate_size": width * 4,
-        "num_hidden_layers": layers,
-        "num_attention_heads": heads,
-        "image_size": 224,
-        "patch_size": 32,
-    }
-    return CLIPConfig(text_config=text, vision_config=vision, projection_dim=dim)
-
-
 def vit_b32_config() -> CLIPConfig:
     """The architecture of openai/clip-vit-base-patch32 (for speed benchmarks)."""
     return CLIPConfig(
@@ -117,11 +95,9 @@ def build_random(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--size", choices=["tiny", "vit-b-32"], default="tiny")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    config = tiny_config() if args.size == "tiny" else vit_b32_config()
-    build_random(args.out, config, args.seed)
+    build_random(args.out, vit_b32_config(), args.seed)
     print(args.out)
 
 

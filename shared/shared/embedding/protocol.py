@@ -13,6 +13,10 @@ class Embedder(Protocol):
     dim: int
     device: str
 
+    def info(self) -> dict[str, object]:
+        """Model id(s), dimension, device and dtype, for health and logs."""
+        ...
+
     def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
         """L2-normalized vectors, one row per image."""
         ...

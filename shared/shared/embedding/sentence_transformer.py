@@ -1,6 +1,7 @@
 """CLIP through sentence-transformers: the same code loads a hub id or a local directory."""
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 import torch
@@ -9,40 +10,97 @@ from sentence_transformers import SentenceTransformer
 
 from shared.config import EmbeddingSettings
 from shared.embedding.protocol import Vectors
+from shared.errors import ConfigMismatch
+
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def resolve_dtype(dtype: str, device: str) -> str:
+    if dtype == "auto":
+        return "fp16" if device.startswith("cuda") else "fp32"
+    if dtype == "fp16" and not device.startswith("cuda"):
+        raise ValueError("embedding.dtype fp16 needs CUDA; use bf16 or fp32 on the CPU")
+    return dtype
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, model: SentenceTransformer, model_id: str, batch_size: int) -> None:
+    def __init__(
+        self,
+        model: SentenceTransformer,
+        model_id: str,
+        batch_size: int,
+        dtype: str = "fp32",
+        text_model: SentenceTransformer | None = None,
+        text_model_id: str | None = None,
+    ) -> None:
         self._model = model
+        self._text_model = text_model or model
         self._batch_size = batch_size
         self.model_id = model_id
+        self.text_model_id = text_model_id or model_id
         self.device = str(model.device)
-        self.dim = int(self.embed_texts(["dimension probe"]).shape[1])
+        self.dtype = dtype
+        self.dim = int(self.embed_images([Image.new("RGB", (32, 32))]).shape[1])
+        text_dim = int(self.embed_texts(["dimension probe"]).shape[1])
+        if text_dim != self.dim:
+            raise ConfigMismatch(
+                f"text model {self.text_model_id!r} gives {text_dim}-d vectors, "
+                f"image model {model_id!r} {self.dim}-d: they must share one space"
+            )
 
     @classmethod
     def load(cls, settings: EmbeddingSettings) -> "SentenceTransformerEmbedder":
         if settings.threads:
             torch.set_num_threads(settings.threads)
-        device = settings.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        model = SentenceTransformer(settings.model, device=device)
-        model.eval()
-        return cls(model, settings.model, settings.batch_size)
+        device = resolve_device(settings.device)
+        dtype = resolve_dtype(settings.dtype, device)
+        model = _load(settings.model, device, dtype)
+        text_model = _load(settings.text_model, device, dtype) if settings.text_model else None
+        return cls(
+            model, settings.model, settings.batch_size, dtype, text_model, settings.text_model
+        )
+
+    def info(self) -> dict[str, object]:
+        return {
+            "model": self.model_id,
+            "text_model": self.text_model_id,
+            "dim": self.dim,
+            "device": self.device,
+            "dtype": self.dtype,
+        }
 
     def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
-        return self._encode(list(images))
+        return self._encode(self._model, list(images))
 
     def embed_texts(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(list(texts))
+        return self._encode(self._text_model, list(texts))
 
-    def _encode(self, inputs: list[Image.Image] | list[str]) -> Vectors:
-        with torch.inference_mode():
-            vectors = self._model.encode(
+    def _encode(self, model: SentenceTransformer, inputs: list[Image.Image] | list[str]) -> Vectors:
+        with torch.inference_mode(), self._autocast():
+            vectors = model.encode(
                 inputs,  # type: ignore[arg-type]
                 batch_size=self._batch_size,
-                convert_to_numpy=True,
+                convert_to_numpy=False,
+                convert_to_tensor=True,
                 normalize_embeddings=True,
                 show_progress_bar=False,
             )
-        return np.asarray(vectors, dtype=np.float32)
+        return np.asarray(vectors.float().cpu().numpy(), dtype=np.float32)
+
+    def _autocast(self) -> AbstractContextManager[object]:
+        # half-precision weights still get fp32 pixel inputs: autocast casts per op
+        if self.dtype == "fp32":
+            return nullcontext()
+        return torch.autocast(device_type=self.device.split(":")[0], dtype=_DTYPES[self.dtype])
+
+
+def _load(model_id: str, device: str, dtype: str) -> SentenceTransformer:
+    model = SentenceTransformer(model_id, device=device, model_kwargs={"dtype": _DTYPES[dtype]})
+    model.eval()
+    return model

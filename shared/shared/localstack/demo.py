@@ -1,40 +1,36 @@
 """`make demo`: sample images in through the public API, indexed, then found by a text query."""
 
 import argparse
+import random
 import sys
 import time
 from pathlib import Path
 
 import httpx
-from PIL import Image, ImageDraw
 
+from shared.embedding.training.scenes import Scene, render
 from shared.localstack.settings import StackSettings
 
-SHAPES = [
-    ("red", "circle"), ("blue", "square"), ("green", "triangle"), ("yellow", "circle"),
-    ("red", "square"), ("blue", "triangle"), ("green", "circle"), ("yellow", "square"),
-]  # fmt: skip
-
-
-def draw(colour: str, shape: str, size: int = 256) -> Image.Image:
-    img = Image.new("RGB", (size, size), "white")
-    pen = ImageDraw.Draw(img)
-    box = (size // 5, size // 5, size * 4 // 5, size * 4 // 5)
-    if shape == "circle":
-        pen.ellipse(box, fill=colour)
-    elif shape == "square":
-        pen.rectangle(box, fill=colour)
-    else:
-        pen.polygon([(size // 2, box[1]), (box[2], box[3]), (box[0], box[3])], fill=colour)
-    return img
+# scenes the offline model knows how to describe (shared/models/tiny-clip/README.md)
+SAMPLES = [
+    Scene("red", "circle", "large", 1, "centre", "white"),
+    Scene("red", "square", "large", 1, "centre", "white"),
+    Scene("blue", "circle", "large", 1, "centre", "white"),
+    Scene("yellow", "star", "small", 3, "centre", "black"),
+    Scene("green", "triangle", "small", 1, "left", "grey"),
+    Scene("purple", "cross", "large", 2, "centre", "white"),
+    Scene("orange", "circle", "small", 1, "top", "black"),
+    Scene("pink", "star", "large", 1, "right", "grey"),
+]
 
 
 def write_samples(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(0)
     paths = []
-    for colour, shape in SHAPES:
-        path = folder / f"{colour}-{shape}.jpg"
-        draw(colour, shape).save(path, quality=90)
+    for scene in SAMPLES:
+        path = folder / (scene.caption.replace(" ", "-") + ".jpg")
+        render(scene, 320, rng).save(path, quality=90)
         paths.append(path)
     return paths
 
@@ -45,9 +41,8 @@ def ingest(client: httpx.Client, paths: list[Path]) -> str:
     response.raise_for_status()
     body = response.json()
     for item in body["items"]:
-        print(
-            f"  {item['status']:<9} {item['filename']:<20} {item.get('id') or item.get('reason')}"
-        )
+        outcome = item.get("id") or item.get("reason")
+        print(f"  {item['status']:<9} {item['filename']:<62} {str(outcome)[:16]}")
     return str(body["job_id"])
 
 
@@ -65,7 +60,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default=stack.url("nginx"), help="the stack's page URL")
     parser.add_argument("--images", type=Path, help="a folder of images (default: generated)")
-    parser.add_argument("--query", default="a red circle")
+    parser.add_argument("--query", default="a large red circle in the centre on a white background")
     parser.add_argument("--limit", type=int, default=5)
     args = parser.parse_args()
 
@@ -86,7 +81,9 @@ def main() -> int:
         result.raise_for_status()
         print(f"\nsearch {args.query!r} ({result.json()['took_ms']} ms):")
         for rank, item in enumerate(result.json()["items"], 1):
-            print(f"  {rank}. {item['score']:.4f}  {item['filename']:<20} {args.url}{item['url']}")
+            print(
+                f"  {rank}. {item['score']:.4f}  {item['filename']}\n     {args.url}{item['url']}"
+            )
     return 0
 
 

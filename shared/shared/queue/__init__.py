@@ -1,10 +1,11 @@
 from shared.queue.celery_queue import CeleryTaskQueue, TaskQueue, make_celery
-from shared.queue.jobs import JobStore, RedisJobStore, job_store_resource
+from shared.queue.jobs import ImageStates, JobStore, RedisJobStore, job_store_resource
 from shared.queue.tasks import INDEX_IMAGES
 
 __all__ = [
     "INDEX_IMAGES",
     "CeleryTaskQueue",
+    "ImageStates",
     "JobStore",
     "RedisJobStore",
     "TaskQueue",

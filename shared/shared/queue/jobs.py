@@ -13,10 +13,12 @@ from shared.schemas import ImageState, JobItem, JobStatus
 JOB_TTL_S = 7 * 24 * 3600
 
 
-class JobStore(Protocol):
-    def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None: ...
-
+class ImageStates(Protocol):
     def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None: ...
+
+
+class JobStore(ImageStates, Protocol):
+    def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None: ...
 
     def state_of(self, image_id: str) -> ImageState | None: ...
 

@@ -72,6 +72,12 @@ class MinioObjectStore:
             return False
         return True
 
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        with _unavailable_on_error():
+            for obj in self._client.list_objects(self._bucket, prefix=prefix, recursive=True):
+                if obj.object_name:
+                    yield obj.object_name
+
     def get_bytes(self, key: str) -> bytes:
         obj = self.open(key)
         try:

@@ -1,11 +1,19 @@
-from shared.vectors.milvus_index import MilvusVectorIndex, collection_name, vector_index_resource
+from shared.vectors.milvus_index import (
+    IndexSwitched,
+    MilvusVectorIndex,
+    collection_name,
+    require_live_model,
+    vector_index_resource,
+)
 from shared.vectors.protocol import ImageRecord, SearchHit, VectorIndex
 
 __all__ = [
     "ImageRecord",
+    "IndexSwitched",
     "MilvusVectorIndex",
     "SearchHit",
     "VectorIndex",
     "collection_name",
+    "require_live_model",
     "vector_index_resource",
 ]

@@ -1,15 +1,20 @@
 """Vector index adapter over pymilvus' MilvusClient (Milvus standalone/cluster or milvus-lite)."""
 
 import dataclasses
+import hashlib
 import json
 import re
+import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import NoReturn
 
 from pymilvus import DataType, MilvusClient, MilvusException
 
 from shared.config import MilvusSettings
 from shared.errors import ConfigMismatch, Unavailable
+from shared.vectors.catalog import ActiveIndex, IndexCatalog
 from shared.vectors.protocol import ImageRecord, SearchHit
 
 DISPLAY_FIELDS = ["filename", "content_type", "width", "height", "bytes", "created_at"]
@@ -17,10 +22,19 @@ DISPLAY_FIELDS = ["filename", "content_type", "width", "height", "bytes", "creat
 MAX_UPSERT_ROWS = 1000
 
 
+# how long a reader trusts its last look at the catalog before looking again
+ACTIVE_CHECK_S = 2.0
+
+
 def collection_name(prefix: str, model: str) -> str:
-    """One collection per embedding model: the name carries a slug of the model id."""
+    """One collection per embedding model: a readable slug of the model id plus its hash."""
     slug = re.sub(r"[^A-Za-z0-9]+", "_", model.rstrip("/").split("/")[-1]).strip("_").lower()
-    return f"{prefix}_{slug}"[:255]
+    digest = hashlib.sha256(model.encode()).hexdigest()[:8]
+    return f"{prefix}__{slug[:200]}__{digest}"
+
+
+class IndexSwitched(Unavailable):
+    """A reindex made another model's collection live while this process was running."""
 
 
 class MilvusVectorIndex:
@@ -32,6 +46,9 @@ class MilvusVectorIndex:
         self._model = model
         self._dim = dim
         self._collection = collection_name(settings.collection_prefix, model)
+        self._catalog = IndexCatalog(client, settings.collection_prefix)
+        self._checked_at = 0.0
+        self._attached = False
 
     @classmethod
     def connect(cls, settings: MilvusSettings, model: str, dim: int) -> "MilvusVectorIndex":
@@ -48,12 +65,53 @@ class MilvusVectorIndex:
         self._client.close()
 
     def ensure_collection(self) -> None:
+        """Create (or check and load) this model's collection; the live pointer is untouched."""
         with _unavailable_on_error():
             if self._client.has_collection(self._collection):
                 self._check_model()
             else:
                 self._create()
             self._client.load_collection(self._collection)
+            self._catalog.ensure()
+
+    def attach(self) -> None:
+        """For a service: use this model's collection, which must be the live one.
+
+        The first service on an empty Milvus makes its collection live. A service whose model
+        differs from the live collection's refuses to start: vectors of two models never mix.
+        """
+        self.ensure_collection()
+        with _unavailable_on_error():
+            active = self._catalog.active()
+            if active is None:
+                self._catalog.activate(self._collection, self._model, self._dim)
+            elif active.collection != self._collection:
+                raise ConfigMismatch(
+                    _mismatch(self._settings.collection_prefix, active, self._model)
+                )
+        self._checked_at = time.monotonic()
+        self._attached = True
+
+    def activate(self) -> None:
+        """Make this collection the live one (the last step of a reindex)."""
+        with _unavailable_on_error():
+            self._catalog.activate(self._collection, self._model, self._dim)
+
+    def active(self) -> ActiveIndex | None:
+        with _unavailable_on_error():
+            return self._catalog.active()
+
+    def _still_live(self) -> None:
+        """An attached service stops reading and writing once a reindex switched models."""
+        if not self._attached or time.monotonic() - self._checked_at < ACTIVE_CHECK_S:
+            return
+        active = self.active()
+        if active is not None and active.collection != self._collection:
+            raise IndexSwitched(
+                f"the index now holds vectors of model {active.model!r} (switched by a "
+                f"reindex); restart this service with embedding.model={active.model}"
+            )
+        self._checked_at = time.monotonic()
 
     def _create(self) -> None:
         schema = MilvusClient.create_schema(
@@ -92,12 +150,14 @@ class MilvusVectorIndex:
             )
 
     def upsert(self, records: Sequence[ImageRecord]) -> None:
+        self._still_live()
         rows = [_row(r) for r in records]
         with _unavailable_on_error():
             for start in range(0, len(rows), MAX_UPSERT_ROWS):
                 self._client.upsert(self._collection, rows[start : start + MAX_UPSERT_ROWS])
 
     def search(self, vector: Sequence[float], limit: int) -> list[SearchHit]:
+        self._still_live()
         with _unavailable_on_error():
             result = self._client.search(
                 self._collection,
@@ -133,11 +193,19 @@ class MilvusVectorIndex:
 def vector_index_resource(
     settings: MilvusSettings, model: str, dim: int
 ) -> Iterator[MilvusVectorIndex]:
-    """For a dependency-injector Resource: connected and checked once, closed on shutdown."""
+    """For a dependency-injector Resource: connected and attached once, closed on shutdown."""
     index = MilvusVectorIndex.connect(settings, model, dim)
-    index.ensure_collection()
+    index.attach()
     yield index
     index.close()
+
+
+def _mismatch(prefix: str, active: ActiveIndex, model: str) -> str:
+    return (
+        f"index {prefix!r} holds vectors of model {active.model!r} ({active.dim}-d), but "
+        f"embedding.model is {model!r}: set embedding.model back, or build and switch to the "
+        f"new model's collection with `uv run reindex` (ingestworker's config)"
+    )
 
 
 def _row(record: ImageRecord) -> dict[str, object]:
@@ -153,3 +221,26 @@ def _unavailable_on_error() -> Iterator[None]:
         yield
     except MilvusException as exc:
         raise Unavailable(f"vector index error: {exc.message}") from exc
+
+
+def require_live_model(settings: MilvusSettings, model: str, service: str) -> None:
+    """At start, before loading any model: stop with one line if the live index is another
+    model's (or Milvus does not answer)."""
+    token = settings.token.get_secret_value() if settings.token else ""
+    try:
+        with _unavailable_on_error():
+            client = MilvusClient(uri=settings.uri, token=token, timeout=settings.timeout_s)
+            try:
+                catalog = IndexCatalog(client, settings.collection_prefix)
+                active = catalog.active() if client.has_collection(catalog.name) else None
+            finally:
+                client.close()
+    except Unavailable as exc:
+        _exit(f"{service}: Milvus at {settings.uri} (milvus.uri) does not answer: {exc.detail}")
+    if active is not None and active.model != model:
+        _exit(f"{service}: {_mismatch(settings.collection_prefix, active, model)}")
+
+
+def _exit(line: str) -> NoReturn:
+    print(line, file=sys.stderr)
+    raise SystemExit(3)

@@ -1,0 +1,79 @@
+"""Re-embed every stored original into another model's collection, then make it live.
+
+Resumable: originals already in the target are skipped, so an interrupted run picks up where
+it stopped. The live collection keeps serving search until the single switch at the end.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ingestworker.service.pipeline import IndexPipeline
+from shared.embedding import Embedder
+from shared.ids import is_content_id
+from shared.schemas import ImageState
+from shared.storage import ObjectStore
+from shared.vectors import VectorIndex
+
+ORIGINALS = "originals/"
+LOOKUP_CHUNK = 500
+
+
+class DiscardStates:
+    """A reindex does not touch upload job state."""
+
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
+        pass
+
+
+@dataclass
+class ReindexReport:
+    indexed: int = 0
+    skipped: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    switched: bool = False
+
+
+class ReindexService:
+    def __init__(
+        self, store: ObjectStore, target: VectorIndex, embedder: Embedder, batch_size: int
+    ) -> None:
+        self._store = store
+        self._target = target
+        self._pipeline = IndexPipeline(store, target, embedder, DiscardStates())
+        self._batch_size = batch_size
+
+    def pending(self) -> tuple[list[str], int]:
+        """Stored ids not yet in the target, and how many are there already."""
+        stored = [key.removeprefix(ORIGINALS) for key in self._store.list_keys(ORIGINALS)]
+        stored = [i for i in stored if is_content_id(i)]
+        present: set[str] = set()
+        for chunk in _chunks(stored, LOOKUP_CHUNK):
+            present.update(self._target.get(chunk))
+        return [i for i in stored if i not in present], len(present)
+
+    def build(self, on_batch: Callable[[int, int], None] | None = None) -> ReindexReport:
+        """Fill the target; a second pass catches originals uploaded meanwhile."""
+        report = ReindexReport()
+        for attempt in range(2):
+            todo, present = self.pending()
+            todo = [i for i in todo if i not in report.failed]
+            if attempt == 0:
+                report.skipped = present
+            if not todo:
+                break
+            for batch in _chunks(todo, self._batch_size):
+                result = self._pipeline.run(batch)
+                report.indexed += len(result.indexed)
+                report.failed.update(result.failed)
+                if on_batch:
+                    on_batch(len(batch), len(todo))
+        return report
+
+    def switch(self, report: ReindexReport) -> None:
+        self._target.activate()
+        report.switched = True
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

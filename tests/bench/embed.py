@@ -1,0 +1,233 @@
+"""`make bench-embed`: how fast the embedder is, alone and behind the whole ingest pipeline.
+
+For the configured model and a random-weight model of ViT-B/32 size: images/s at batch 1/8/32
+in fp32 and bf16, from decoded images and from 2 MP / 12 MP JPEG bytes (decode included),
+texts/s, peak RSS (each model in its own process); then the end-to-end ingest throughput
+(POST → indexed, through a running stack) against the raw embedder throughput for the same
+model and batch size, in one run. Writes tests/bench/results/embed.{json,md}.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "tests" / "bench" / "results"
+CONFIGURED = ROOT / "shared" / "models" / "tiny-clip"
+VIT_B32 = ROOT / ".run" / "models" / "vit-b-32-random"
+BATCHES = (1, 8, 32)
+
+
+def timed(fn: Any, items: int, min_seconds: float = 2.0) -> float:
+    """Items per second, repeating ``fn`` (one warm-up call first) for at least min_seconds."""
+    fn()
+    done, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < min_seconds or done == 0:
+        fn()
+        done += items
+    return done / elapsed
+
+
+def bench_model(model: str, dtype: str, threads: int) -> dict[str, Any]:
+    from PIL import Image
+
+    from shared.config import EmbeddingSettings
+    from shared.embedding import load_embedder
+    from shared.images import decode_image
+    from tests.bench.photos import camera_jpegs
+
+    embedder = load_embedder(
+        EmbeddingSettings(model=model, device="cpu", dtype=dtype, batch_size=32, threads=threads)  # type: ignore[arg-type]
+    )
+    jpegs = {"2MP": camera_jpegs(32, 2.0), "12MP": camera_jpegs(32, 12.0)}
+    decoded = [decode_image(j).image for j in jpegs["2MP"]]
+    result: dict[str, Any] = {
+        "model": model,
+        "dtype": dtype,
+        "threads": threads,
+        "dim": embedder.dim,
+    }
+    for batch in BATCHES:
+        images: list[Image.Image] = decoded[:batch]
+        rate = timed(partial(embedder.embed_images, images), batch)
+        result[f"images_per_s_b{batch}"] = round(rate, 2)
+        for label, data in jpegs.items():
+            rate = timed(partial(_decode_and_embed, embedder, data[:batch]), batch)
+            result[f"images_per_s_b{batch}_{label}_jpeg"] = round(rate, 2)
+    text = ["a photo of a red car at night"]
+    result["text_ms_b1"] = round(1000 / timed(lambda: embedder.embed_texts(text), 1), 2)
+    texts = [f"a photo of {i} dogs on a beach" for i in range(32)]
+    result["texts_per_s_b32"] = round(timed(lambda: embedder.embed_texts(texts), 32), 1)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def _decode_and_embed(embedder: Any, jpegs: list[bytes]) -> None:
+    from shared.images import decode_image
+
+    embedder.embed_images([decode_image(j).image for j in jpegs])
+
+
+def in_subprocess(model: Path, dtype: str, threads: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.bench.embed", "--one", str(model), dtype, str(threads)],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def bench_e2e(model: Path, images: int, concurrency: int) -> dict[str, Any]:
+    """Ingest throughput through a stack of its own: POST → every image indexed."""
+    import shutil
+
+    import httpx
+
+    from shared.localstack import Stack, StackSettings
+    from tests.bench.photos import camera_jpegs
+    from tests.conftest import free_ports
+
+    run_dir = ROOT / ".run" / "bench-stack"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    settings = StackSettings(
+        run_dir=run_dir,
+        ports=dict(zip(names, free_ports(len(names)), strict=True)),  # type: ignore[arg-type]
+        worker_concurrency=concurrency,
+    )
+    env = {
+        "INGESTWORKER__EMBEDDING__MODEL": str(model),
+        "INGESTWORKER__EMBEDDING__BATCH_SIZE": "32",
+        "INGESTWORKER__EMBEDDING__THREADS": "1",
+        "INGESTAPI__INGEST__TASK_BATCH_SIZE": "32",
+        "SEARCHAPI__EMBEDDING__MODEL": str(model),
+    }
+    stack = Stack(settings, extra_env=env)
+    warmup, payload = camera_jpegs(8, 2.0, quality=85), camera_jpegs(images, 2.0)
+    try:
+        stack.up(["redis", "s3", "milvus", "worker", "ingestapi"])
+        with httpx.Client(base_url=settings.url("ingestapi"), timeout=120) as client:
+            # every worker child loads its model on start: wait for that before timing
+            _ingest(client, [warmup[i : i + 2] for i in range(0, 8, 2)])
+            batches = [payload[i : i + 32] for i in range(0, images, 32)]
+            started = time.perf_counter()
+            _ingest(client, batches)
+            elapsed = time.perf_counter() - started
+    finally:
+        stack.down()
+    return {
+        "images": images,
+        "seconds": round(elapsed, 2),
+        "images_per_s": round(images / elapsed, 2),
+    }
+
+
+def _ingest(client: Any, batches: list[list[bytes]]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(batch: list[bytes]) -> str:
+        files = [("files", (f"{i}.jpg", b, "image/jpeg")) for i, b in enumerate(batch)]
+        response = client.post("/api/v1/images", files=files)
+        response.raise_for_status()
+        return str(response.json()["job_id"])
+
+    with ThreadPoolExecutor(4) as pool:
+        jobs = list(pool.map(post, batches))
+    deadline = time.monotonic() + 600
+    for job_id in jobs:
+        while client.get(f"/api/v1/jobs/{job_id}").json()["state"] not in ("indexed", "failed"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} not indexed in time")
+            time.sleep(0.1)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# Embedding benchmark",
+        "",
+        f"{report['machine']}; {report['date']}. Images/s (higher is better); `2MP`/`12MP` rows",
+        "include the JPEG decode (reduced-size draft decode).",
+        "",
+        "| model | dtype | b1 | b8 | b32 | b1 2MP | b8 2MP | b32 2MP | b1 12MP | b8 12MP "
+        "| b32 12MP | text ms (b1) | texts/s (b32) | peak RSS MB |",
+        "| --- | --- | " + "--- | " * 12,
+    ]
+    for r in report["models"]:
+        cells = [r[f"images_per_s_b{b}"] for b in BATCHES]
+        cells += [r[f"images_per_s_b{b}_2MP_jpeg"] for b in BATCHES]
+        cells += [r[f"images_per_s_b{b}_12MP_jpeg"] for b in BATCHES]
+        cells += [r["text_ms_b1"], r["texts_per_s_b32"], r["peak_rss_mb"]]
+        name = Path(r["model"]).name
+        lines.append(f"| {name} | {r['dtype']} | " + " | ".join(str(c) for c in cells) + " |")
+    e2e = report["ingest"]
+    lines += [
+        "",
+        "## End-to-end ingest vs raw embedder",
+        "",
+        f"Model `{Path(e2e['model']).name}`, batch 32. Raw: one process, {e2e['raw_threads']} "
+        "threads, pre-decoded 2 MP photos. End to end: "
+        f"{e2e['images']} 2 MP JPEGs POSTed to ingestapi (4 concurrent requests of 32), "
+        f"stored in S3, one Celery worker with {e2e['worker_children']} prefork children "
+        "(1 thread each) decoding, embedding and upserting into Milvus; timed until every "
+        "job reports indexed.",
+        "",
+        "| raw embedder img/s | end-to-end img/s | ratio |",
+        "| --- | --- | --- |",
+        f"| {e2e['raw_images_per_s']} | {e2e['images_per_s']} | **{e2e['ratio']}** |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--one", nargs=3, metavar=("MODEL", "DTYPE", "THREADS"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--images", type=int, default=192, help="images in the end-to-end run")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(bench_model(args.one[0], args.one[1], int(args.one[2]))))
+        return 0
+
+    from shared.embedding.clip_builder import build_random, vit_b32_config
+
+    if not (VIT_B32 / "model.safetensors").exists():
+        build_random(VIT_B32, vit_b32_config())
+    threads = os.cpu_count() or 1
+    models = []
+    for model in (CONFIGURED, VIT_B32):
+        for dtype in ("fp32", "bf16"):
+            print(f"benchmarking {model.name} {dtype}", flush=True)
+            models.append(in_subprocess(model, dtype, threads))
+    raw = next(m for m in models if m["model"] == str(VIT_B32) and m["dtype"] == "fp32")
+    print("end-to-end ingest", flush=True)
+    e2e = bench_e2e(VIT_B32, args.images, concurrency=threads)
+    e2e.update(
+        model=str(VIT_B32),
+        raw_threads=threads,
+        worker_children=threads,
+        raw_images_per_s=raw["images_per_s_b32"],
+        ratio=round(e2e["images_per_s"] / raw["images_per_s_b32"], 3),
+    )
+    report = {
+        "machine": f"{platform.machine()}, {threads} cores, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+        "models": models,
+        "ingest": e2e,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "embed.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "embed.md").write_text(markdown(report))
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Reindex from model A to model B on real Milvus and S3: search keeps answering from A until
+the switch; then A's readers stop and a service configured for A refuses to start."""
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ingestworker.service.pipeline import IndexPipeline
+from ingestworker.service.reindex import DiscardStates, ReindexService
+from shared.config import EmbeddingSettings
+from shared.embedding import Embedder, load_embedder
+from shared.ids import content_id, original_key
+from shared.localstack import Stack
+from shared.storage import MinioObjectStore
+from shared.vectors import IndexSwitched, MilvusVectorIndex, milvus_index
+from tests.conftest import ROOT
+from tests.integration.servers import milvus_settings, storage_settings
+from tests.unit.fakes import image_bytes
+
+
+@pytest.fixture(scope="module")
+def model_a(model_dir: Path) -> Embedder:
+    return load_embedder(EmbeddingSettings(model=str(model_dir), device="cpu", batch_size=4))
+
+
+@pytest.fixture(scope="module")
+def model_b(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    # the same weights under another id: a different model as far as the index is concerned
+    copy = tmp_path_factory.mktemp("models") / "tiny-clip-b"
+    shutil.copytree(model_dir, copy)
+    return load_embedder(EmbeddingSettings(model=str(copy), device="cpu", batch_size=4))
+
+
+def test_reindex_builds_aside_then_switches(
+    infra: Stack, model_a: Embedder, model_b: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(milvus_index, "ACTIVE_CHECK_S", 0.0)
+    prefix = f"rx_{uuid.uuid4().hex[:10]}"
+    store = MinioObjectStore.from_settings(storage_settings(infra))
+    store.ensure_bucket()
+    ids = []
+    for i in range(24):
+        data = image_bytes((i * 10, 255 - i * 10, 90), fmt="JPEG")
+        store.put(original_key(content_id(data)), data, "image/jpeg", {"filename": f"{i}.jpg"})
+        ids.append(content_id(data))
+
+    live_a = MilvusVectorIndex.connect(
+        milvus_settings(infra, prefix), model_a.model_id, model_a.dim
+    )
+    live_a.attach()
+    IndexPipeline(store, live_a, model_a, DiscardStates()).run(ids)
+    query = model_a.embed_texts(["a large red circle in the centre on a white background"])[0]
+    assert len(live_a.search(query, 50)) == 24
+
+    target = MilvusVectorIndex.connect(
+        milvus_settings(infra, prefix), model_b.model_id, model_b.dim
+    )
+    target.ensure_collection()
+    service = ReindexService(store, target, model_b, batch_size=4)
+    answers: list[int] = []
+    building = threading.Thread(target=lambda: answers.append(service.build().indexed))
+    building.start()
+    searches_during_build = 0
+    while building.is_alive():
+        assert len(live_a.search(query, 50)) == 24  # the old index keeps answering, in full
+        searches_during_build += 1
+    building.join()
+    assert answers == [24]
+    assert searches_during_build > 0
+    assert len(live_a.search(query, 50)) == 24  # built but not live yet: still A
+
+    report = service.build()
+    assert (report.indexed, report.skipped) == (0, 24)  # resumable: nothing left to do
+    service.switch(report)
+    with pytest.raises(IndexSwitched, match="restart this service"):
+        live_a.search(query, 50)
+    assert set(target.get(ids)) == set(ids)
+
+    # a searchapi still configured for model A now refuses to start, saying what to do
+    env = {
+        **os.environ,
+        "IMAGESEARCH_CONF_DIR": str(ROOT / "conf"),
+        "SEARCHAPI__MILVUS__URI": f"http://{infra.settings.host}:{infra.settings.ports.milvus}",
+        "SEARCHAPI__MILVUS__COLLECTION_PREFIX": prefix,
+        "SEARCHAPI__EMBEDDING__MODEL": model_a.model_id,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "searchapi.main:create_app", "--factory", "--port", "0"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "reindex" in lines[0]
+    assert model_b.model_id in lines[0]

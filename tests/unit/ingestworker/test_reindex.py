@@ -1,0 +1,47 @@
+from ingestworker.service.reindex import ReindexService
+from shared.ids import content_id, original_key
+from tests.unit.fakes import ColourEmbedder, InMemoryObjectStore, InMemoryVectorIndex, image_bytes
+
+
+def stored(store: InMemoryObjectStore, count: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        data = image_bytes((i * 20, 100, 50))
+        store.put(original_key(content_id(data)), data, "image/png", {"filename": f"{i}.png"})
+        ids.append(content_id(data))
+    return ids
+
+
+def test_build_fills_the_target_in_batches_then_switch_makes_it_live() -> None:
+    store, target, embedder = InMemoryObjectStore(), InMemoryVectorIndex(), ColourEmbedder()
+    ids = stored(store, 5)
+    store.put("thumbs/x/256", b"not an original", "image/webp")
+    service = ReindexService(store, target, embedder, batch_size=2)
+    progress: list[int] = []
+    report = service.build(lambda done, total: progress.append(done))
+    assert set(target.records) == set(ids)
+    assert embedder.calls == [2, 2, 1]
+    assert progress == [2, 2, 1]
+    assert not getattr(target, "live", False)
+    service.switch(report)
+    assert target.live and report.switched
+
+
+def test_a_second_run_resumes_and_skips_what_is_there() -> None:
+    store, target, embedder = InMemoryObjectStore(), InMemoryVectorIndex(), ColourEmbedder()
+    ids = stored(store, 4)
+    ReindexService(store, target, embedder, batch_size=8).build()
+    more = stored(store, 6)[4:]
+    report = ReindexService(store, target, embedder, batch_size=8).build()
+    assert (report.indexed, report.skipped) == (2, 4)
+    assert set(target.records) == set(ids + more)
+
+
+def test_a_corrupt_original_is_reported_and_the_rest_indexed() -> None:
+    store, target, embedder = InMemoryObjectStore(), InMemoryVectorIndex(), ColourEmbedder()
+    ids = stored(store, 3)
+    bad = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+    store.put(original_key(content_id(bad)), bad, "image/png")
+    report = ReindexService(store, target, embedder, batch_size=8).build()
+    assert set(target.records) == set(ids)
+    assert list(report.failed) == [content_id(bad)]

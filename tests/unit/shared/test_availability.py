@@ -1,0 +1,34 @@
+import pytest
+
+from shared.config import EmbeddingSettings
+from shared.embedding.availability import ModelUnavailable, check_model, require_models
+from tests.conftest import ROOT
+
+
+def test_a_local_directory_is_available() -> None:
+    check_model(str(ROOT / "shared" / "models" / "tiny-clip"))
+
+
+@pytest.mark.parametrize("model", ["./missing-model", "/nowhere/model", "a/b/c"])
+def test_a_missing_directory_is_unavailable(model: str) -> None:
+    with pytest.raises(ModelUnavailable):
+        check_model(model)
+
+
+def test_offline_hub_id_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelUnavailable, match="hub"):
+        check_model("example-org/never-published-clip")
+
+
+def test_require_models_exits_with_one_line_naming_the_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = EmbeddingSettings(model="./missing-model")
+    with pytest.raises(SystemExit) as exc:
+        require_models(settings, "searchapi")
+    assert exc.value.code == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "SEARCHAPI__EMBEDDING__MODEL" in err
+    assert "./missing-model" in err
