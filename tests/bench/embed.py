@@ -70,6 +70,38 @@ def bench_model(model: str, dtype: str, threads: int) -> dict[str, Any]:
     return result
 
 
+def bench_raw(model: str, threads: int, seconds: float) -> dict[str, Any]:
+    """Only the batch-32 rate on pre-decoded images, for a fixed time (to run side by side)."""
+    from shared.config import EmbeddingSettings
+    from shared.embedding import load_embedder
+    from shared.images import decode_image
+    from tests.bench.photos import camera_jpegs
+
+    embedder = load_embedder(
+        EmbeddingSettings(model=model, device="cpu", batch_size=32, threads=threads)
+    )
+    images = [decode_image(j).image for j in camera_jpegs(32, 2.0)]
+    return {
+        "images_per_s_b32": round(timed(partial(embedder.embed_images, images), 32, seconds), 2)
+    }
+
+
+def raw_side_by_side(model: Path, processes: int, seconds: float = 20.0) -> float:
+    """The worker's layout without the pipeline: N processes of 1 thread, rates added up."""
+    argv = [sys.executable, "-m", "tests.bench.embed", "--raw", str(model), str(seconds)]
+    procs = [
+        subprocess.Popen(
+            argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        for _ in range(processes)
+    ]
+    rates = [
+        float(json.loads(p.communicate()[0].strip().splitlines()[-1])["images_per_s_b32"])
+        for p in procs
+    ]
+    return round(sum(rates), 2)
+
+
 def _decode_and_embed(embedder: Any, jpegs: list[bytes]) -> None:
     from shared.images import decode_image
 
@@ -110,7 +142,7 @@ def bench_e2e(model: Path, images: int, concurrency: int) -> dict[str, Any]:
         "SEARCHAPI__EMBEDDING__MODEL": str(model),
     }
     stack = Stack(settings, extra_env=env)
-    warmup, payload = camera_jpegs(8, 2.0, quality=85), camera_jpegs(images, 2.0)
+    warmup, payload = camera_jpegs(8, 2.0, seed=1), camera_jpegs(images, 2.0, seed=2)
     try:
         stack.up(["redis", "s3", "milvus", "worker", "ingestapi"])
         with httpx.Client(base_url=settings.url("ingestapi"), timeout=120) as client:
@@ -136,6 +168,8 @@ def _ingest(client: Any, batches: list[list[bytes]]) -> None:
         files = [("files", (f"{i}.jpg", b, "image/jpeg")) for i, b in enumerate(batch)]
         response = client.post("/api/v1/images", files=files)
         response.raise_for_status()
+        statuses = {item["status"] for item in response.json()["items"]}
+        assert statuses == {"accepted"}, f"every image must be new to be timed: {statuses}"
         return str(response.json()["job_id"])
 
     with ThreadPoolExecutor(4) as pool:
@@ -171,16 +205,22 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## End-to-end ingest vs raw embedder",
         "",
-        f"Model `{Path(e2e['model']).name}`, batch 32. Raw: one process, {e2e['raw_threads']} "
-        "threads, pre-decoded 2 MP photos. End to end: "
+        f"Model `{Path(e2e['model']).name}`, fp32, batch 32. Raw: the embedder alone on "
+        f"pre-decoded 2 MP photos, either one process of {e2e['raw_threads']} threads or "
+        f"{e2e['worker_children']} processes of 1 thread side by side (the worker's layout). "
+        "End to end: "
         f"{e2e['images']} 2 MP JPEGs POSTed to ingestapi (4 concurrent requests of 32), "
         f"stored in S3, one Celery worker with {e2e['worker_children']} prefork children "
         "(1 thread each) decoding, embedding and upserting into Milvus; timed until every "
         "job reports indexed.",
         "",
-        "| raw embedder img/s | end-to-end img/s | ratio |",
-        "| --- | --- | --- |",
-        f"| {e2e['raw_images_per_s']} | {e2e['images_per_s']} | **{e2e['ratio']}** |",
+        "| raw embedder | raw img/s | end-to-end img/s | end-to-end / raw |",
+        "| --- | --- | --- | --- |",
+        f"| 1 process x {e2e['raw_threads']} threads | {e2e['raw_images_per_s']} "
+        f"| {e2e['images_per_s']} | **{e2e['ratio']}** |",
+        f"| {e2e['worker_children']} processes x 1 thread | "
+        f"{e2e['raw_side_by_side_images_per_s']} | {e2e['images_per_s']} "
+        f"| **{e2e['ratio_same_layout']}** |",
     ]
     return "\n".join(lines) + "\n"
 
@@ -191,7 +231,11 @@ def main() -> int:
         "--one", nargs=3, metavar=("MODEL", "DTYPE", "THREADS"), help=argparse.SUPPRESS
     )
     parser.add_argument("--images", type=int, default=192, help="images in the end-to-end run")
+    parser.add_argument("--raw", nargs=2, metavar=("MODEL", "SECONDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.raw:
+        print(json.dumps(bench_raw(args.raw[0], 1, float(args.raw[1]))))
+        return 0
     if args.one:
         print(json.dumps(bench_model(args.one[0], args.one[1], int(args.one[2]))))
         return 0
@@ -209,12 +253,16 @@ def main() -> int:
     raw = next(m for m in models if m["model"] == str(VIT_B32) and m["dtype"] == "fp32")
     print("end-to-end ingest", flush=True)
     e2e = bench_e2e(VIT_B32, args.images, concurrency=threads)
+    print("raw embedder in the worker's layout", flush=True)
+    side_by_side = raw_side_by_side(VIT_B32, processes=threads)
     e2e.update(
         model=str(VIT_B32),
         raw_threads=threads,
         worker_children=threads,
         raw_images_per_s=raw["images_per_s_b32"],
+        raw_side_by_side_images_per_s=side_by_side,
         ratio=round(e2e["images_per_s"] / raw["images_per_s_b32"], 3),
+        ratio_same_layout=round(e2e["images_per_s"] / side_by_side, 3),
     )
     report = {
         "machine": f"{platform.machine()}, {threads} cores, Python {platform.python_version()}",

@@ -99,3 +99,33 @@ def test_reindex_builds_aside_then_switches(
     assert len(lines) == 1, proc.stderr
     assert "reindex" in lines[0]
     assert model_b.model_id in lines[0]
+
+
+def test_the_reindex_command_builds_resumes_and_switches(infra: Stack, model_dir: Path) -> None:
+    prefix = f"cli_{uuid.uuid4().hex[:10]}"
+    bucket = f"cli-{uuid.uuid4().hex[:10]}"
+    store = MinioObjectStore.from_settings(storage_settings(infra, bucket=bucket))
+    store.ensure_bucket()
+    for i in range(5):
+        data = image_bytes((i * 40, 10, 200), fmt="PNG")
+        store.put(original_key(content_id(data)), data, "image/png", {"filename": f"{i}.png"})
+    env = {
+        **os.environ,
+        **infra.service_env(),
+        "INGESTWORKER__MILVUS__COLLECTION_PREFIX": prefix,
+        "INGESTWORKER__STORAGE__BUCKET": bucket,
+        "INGESTWORKER__EMBEDDING__MODEL": str(model_dir),
+    }
+
+    def reindex(*args: str) -> str:
+        argv = [sys.executable, "-m", "ingestworker.reindex", *args]
+        proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    first = reindex("--no-switch")
+    assert "indexed 5, already there 0, failed 0" in first
+    assert "switched" not in first
+    second = reindex()
+    assert "indexed 0, already there 5, failed 0; switched" in second
+    assert "live: none" in second  # nothing was live before this switch
