@@ -11,6 +11,8 @@ from shared.embedding.training.scenes import Scene, render
 from shared.localstack import Stack
 from tests.unit.fakes import image_bytes
 
+POLL_INTERVAL_S = 0.25  # between looks at a job, until its deadline
+
 
 @pytest.fixture(scope="module")
 def page(full_stack: Stack) -> httpx.Client:
@@ -25,7 +27,7 @@ def poll_job(client: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[
         body = dict(job.json())
         if body["state"] in ("indexed", "failed") or time.monotonic() > deadline:
             return body
-        time.sleep(0.25)
+        time.sleep(POLL_INTERVAL_S)
 
 
 def test_upload_index_search_fetch_and_reupload(page: httpx.Client) -> None:

@@ -16,6 +16,8 @@ from shared.vectors import MilvusVectorIndex
 from tests.integration.servers import milvus_settings, redis_settings, storage_settings
 from tests.unit.fakes import image_bytes
 
+POLL_INTERVAL_S = 0.2  # between looks at a job, until its deadline
+
 
 @pytest.fixture(scope="module")
 def worker(full_stack: Stack) -> Stack:
@@ -32,7 +34,7 @@ def wait_for_states(
         done = all(s in (ImageState.indexed, ImageState.failed) for s in states.values())
         if done or time.monotonic() > deadline:
             return states
-        time.sleep(0.2)
+        time.sleep(POLL_INTERVAL_S)
 
 
 def test_worker_indexes_good_images_and_fails_a_corrupt_one(worker: Stack, model_dir: Path) -> None:
