@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ingestapi.settings import IngestSettings
-from shared.errors import AppError, BadRequest, NotFound, PayloadTooLarge
+from shared.errors import AppError, BadRequest, NotFound, PayloadTooLarge, QueueFull
 from shared.ids import content_id, original_key
-from shared.images import sniff_format
+from shared.images import validate_image
 from shared.log import get_logger
 from shared.queue import JobStore, TaskQueue
 from shared.schemas import ImageState, JobStatus, UploadResponse, UploadResult, UploadStatus
@@ -39,6 +39,8 @@ class UploadService:
             raise BadRequest("no files in the request (send them as multipart field 'files')")
         if len(files) > self._settings.max_files:
             raise PayloadTooLarge(f"at most {self._settings.max_files} files per request")
+        if (waiting := self._queue.depth()) > self._settings.max_queue:
+            raise QueueFull(f"{waiting} indexing tasks are waiting; try again later")
         results = [self._accept(f) for f in files]
         in_job = [(r.id, r) for r in results if r.id is not None]
         job_id = uuid.uuid4().hex if in_job else None
@@ -91,8 +93,8 @@ class UploadService:
             raise BadRequest("empty file")
         if len(file.data) > self._settings.max_bytes:
             raise PayloadTooLarge(f"file is larger than {self._settings.max_bytes} bytes")
-        content_type, _, _ = sniff_format(file.data)
-        return content_id(file.data), content_type
+        info = validate_image(file.data, self._settings.max_pixels)
+        return content_id(file.data), info.content_type
 
     def _enqueue(self, image_ids: list[str], job_id: str) -> None:
         unique = list(dict.fromkeys(image_ids))

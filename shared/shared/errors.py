@@ -40,6 +40,14 @@ class Unavailable(AppError):
 
     status_code = 503
     code = "unavailable"
+    retry_after_s = 5
+
+
+class QueueFull(Unavailable):
+    """More indexing work is waiting than ingest.max_queue: come back later."""
+
+    code = "queue_full"
+    retry_after_s = 30
 
 
 class ConfigMismatch(AppError):

@@ -47,8 +47,12 @@ class InMemoryObjectStore:
 
 
 class RecordingQueue:
-    def __init__(self) -> None:
+    def __init__(self, waiting: int = 0) -> None:
         self.tasks: list[tuple[list[str], str]] = []
+        self.waiting = waiting
+
+    def depth(self) -> int:
+        return self.waiting + len(self.tasks)
 
     def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
         self.tasks.append((list(image_ids), job_id))

@@ -1,4 +1,4 @@
-"""Image decoding: type sniffed from the bytes, EXIF orientation, reduced-size JPEG decode."""
+"""Decoding for the model: EXIF orientation applied, reduced-size JPEG decode, RGB."""
 
 import io
 from dataclasses import dataclass
@@ -6,17 +6,9 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shared.errors import Unprocessable, UnsupportedMediaType
+from shared.images.formats import CONTENT_TYPES, DECODE_MIN_SIDE, upright_size
 
-CONTENT_TYPES = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "GIF": "image/gif",
-    "BMP": "image/bmp",
-    "TIFF": "image/tiff",
-}
-ORIENTATION_TAG = 0x0112
-ROTATED_90 = {5, 6, 7, 8}
+_SIXTEEN_BIT = {"I;16", "I;16B", "I;16L", "I"}
 
 
 @dataclass(frozen=True)
@@ -25,23 +17,6 @@ class DecodedImage:
     width: int
     height: int
     content_type: str
-
-
-def sniff_format(data: bytes) -> tuple[str, int, int]:
-    """Content type and size from the header bytes alone (no pixel decode)."""
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            fmt, (width, height) = img.format, img.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise UnsupportedMediaType("not an image in a supported format") from exc
-    if fmt not in CONTENT_TYPES:
-        raise UnsupportedMediaType(f"unsupported image format {fmt}")
-    return CONTENT_TYPES[fmt], width, height
-
-
-# Twice CLIP's 224 px input: the model's own antialiased resize then sees enough pixels. At
-# 224 one of five real photos embedded at cosine 0.985 to its full decode; at 448, all >= 0.9999.
-DECODE_MIN_SIDE = 448
 
 
 def decode_image(data: bytes, target: int = DECODE_MIN_SIDE) -> DecodedImage:
@@ -54,15 +29,20 @@ def decode_image(data: bytes, target: int = DECODE_MIN_SIDE) -> DecodedImage:
         fmt = img.format or ""
         if fmt not in CONTENT_TYPES:
             raise UnsupportedMediaType(f"unsupported image format {fmt or 'unknown'}")
-        width, height = img.size
-        if img.getexif().get(ORIENTATION_TAG, 1) in ROTATED_90:
-            width, height = height, width
+        width, height = upright_size(img, *img.size)
         if fmt == "JPEG":
             # draft decode (JPEG DCT scaling): a fraction of the work of a full decode
             img.draft("RGB", (target, target))
-        upright = ImageOps.exif_transpose(img).convert("RGB")
+        upright = _to_rgb(ImageOps.exif_transpose(img))
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise UnsupportedMediaType("not an image in a supported format") from exc
     except OSError as exc:
         raise Unprocessable(f"corrupt or truncated image: {exc}") from exc
     return DecodedImage(upright, width, height, CONTENT_TYPES[fmt])
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in _SIXTEEN_BIT:
+        # 16-bit greyscale: keep the top 8 bits (a plain convert would clip to white)
+        return img.point(lambda v: v / 256).convert("L").convert("RGB")
+    return img.convert("RGB")

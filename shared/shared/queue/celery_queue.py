@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from celery import Celery
-from kombu.exceptions import OperationalError
+from kombu.exceptions import ChannelError, OperationalError
 
 from shared.config import RedisSettings
 from shared.errors import Unavailable
@@ -35,6 +35,10 @@ def make_celery(name: str, redis: RedisSettings) -> Celery:
 class TaskQueue(Protocol):
     def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None: ...
 
+    def depth(self) -> int:
+        """Tasks waiting in the queue (not yet taken by a worker)."""
+        ...
+
 
 class CeleryTaskQueue:
     def __init__(self, app: Celery) -> None:
@@ -47,3 +51,14 @@ class CeleryTaskQueue:
             )
         except OperationalError as exc:
             raise Unavailable("task queue unreachable") from exc
+
+    def depth(self) -> int:
+        queue = self._app.conf.task_default_queue
+        try:
+            with self._app.connection_for_read() as conn:
+                declared = conn.default_channel.queue_declare(queue=queue, passive=True)
+        except ChannelError:  # never declared: nothing was ever queued
+            return 0
+        except OperationalError as exc:
+            raise Unavailable("task queue unreachable") from exc
+        return int(declared.message_count)

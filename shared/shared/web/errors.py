@@ -19,7 +19,7 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     if exc.status_code >= 500:
         log.warning("request_failed", error=exc.code, detail=exc.detail, path=request.url.path)
-    headers = {"Retry-After": "5"} if isinstance(exc, Unavailable) else None
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Unavailable) else None
     return JSONResponse(error_body(exc.code, exc.detail), exc.status_code, headers=headers)
 
 

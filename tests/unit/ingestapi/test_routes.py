@@ -64,3 +64,19 @@ def test_unknown_job_is_404_without_trace(client: TestClient) -> None:
 
 def test_healthz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_full_queue_is_503_with_retry_after() -> None:
+    settings = IngestApiSettings(
+        storage=StorageSettings(access_key="k", secret_key="s"),
+        ingest={"max_queue": 1},  # type: ignore[arg-type]
+    )
+    container = Container(settings=settings)
+    container.object_store.override(providers.Object(InMemoryObjectStore()))
+    container.task_queue.override(providers.Object(RecordingQueue(waiting=5)))
+    container.job_store.override(providers.Object(InMemoryJobStore()))
+    with TestClient(create_app(container)) as client:
+        response = client.post("/api/v1/images", files=[("files", ("a.png", image_bytes()))])
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "30"
+    assert response.json()["error"] == "queue_full"

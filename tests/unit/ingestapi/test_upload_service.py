@@ -2,7 +2,7 @@ import pytest
 
 from ingestapi.service import IncomingFile, JobService, UploadService
 from ingestapi.settings import IngestSettings
-from shared.errors import BadRequest, NotFound
+from shared.errors import BadRequest, NotFound, QueueFull
 from shared.ids import content_id, original_key
 from shared.schemas import ImageState, UploadStatus
 from tests.unit.fakes import InMemoryJobStore, InMemoryObjectStore, RecordingQueue, image_bytes
@@ -94,3 +94,14 @@ def test_no_files_is_a_bad_request(parts: Parts) -> None:
 def test_unknown_job_is_not_found() -> None:
     with pytest.raises(NotFound):
         JobService(InMemoryJobStore()).get("nope")
+
+
+def test_a_full_queue_refuses_the_upload_before_storing_anything() -> None:
+    store, queue, jobs = InMemoryObjectStore(), RecordingQueue(waiting=11), InMemoryJobStore()
+    svc = UploadService(store, queue, jobs, IngestSettings(max_queue=10))
+    with pytest.raises(QueueFull) as exc:
+        svc.upload([IncomingFile("a.png", image_bytes())])
+    assert exc.value.status_code == 503
+    assert exc.value.retry_after_s > 0
+    assert store.objects == {}
+    assert queue.tasks == []

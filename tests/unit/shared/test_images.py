@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from shared.errors import Unprocessable, UnsupportedMediaType
-from shared.images import decode_image, sniff_format
+from shared.images import decode_image, validate_image
 from tests.unit.fakes import image_bytes
 
 
@@ -14,12 +14,13 @@ from tests.unit.fakes import image_bytes
      ("BMP", "image/bmp"), ("TIFF", "image/tiff")],
 )  # fmt: skip
 def test_type_is_sniffed_from_bytes(fmt: str, content_type: str) -> None:
-    assert sniff_format(image_bytes(fmt=fmt)) == (content_type, 64, 48)
+    info = validate_image(image_bytes(fmt=fmt), max_pixels=10_000)
+    assert (info.content_type, info.width, info.height) == (content_type, 64, 48)
 
 
 def test_text_is_not_an_image() -> None:
     with pytest.raises(UnsupportedMediaType):
-        sniff_format(b"hello, I am a text file pretending to be a .jpg")
+        validate_image(b"hello, I am a text file pretending to be a .jpg", max_pixels=10_000)
 
 
 def test_exif_orientation_is_applied() -> None:

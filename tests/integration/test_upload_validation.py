@@ -1,0 +1,111 @@
+"""Every odd file a camera, phone or website produces, in one upload to the running API."""
+
+import io
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from shared.localstack import Stack
+from shared.queue import CeleryTaskQueue, make_celery
+from shared.vectors import MilvusVectorIndex
+from tests.integration.servers import milvus_settings, redis_settings
+
+POLL_INTERVAL_S = 0.2  # between looks at a job, until its deadline
+
+
+def encoded(img: Image.Image, fmt: str, **options: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def noise(size: tuple[int, int], salt: int) -> Image.Image:
+    rng = np.random.default_rng(salt)
+    return Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
+
+
+def bad_and_odd_files(salt: int) -> dict[str, tuple[bytes, int, str | None]]:
+    """name -> (bytes, expected per-file status, expected content type when accepted)."""
+    jpeg = encoded(noise((400, 300), salt), "JPEG")
+    rotated = noise((80, 40), salt + 1)
+    exif = rotated.getexif()
+    exif[0x0112] = 6  # stored 80x40, shown 40x80
+    frames = [Image.new("P", (32, 32), i) for i in range(3 + salt % 5)]
+    sixteen = Image.fromarray(np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 20 + salt)
+    return {
+        "fine.png": (encoded(noise((64, 48), salt + 2), "PNG"), 202, "image/png"),
+        "truncated.jpg": (jpeg[: len(jpeg) // 2], 422, None),
+        "png-header-on-garbage.png": (b"\x89PNG\r\n\x1a\n" + b"garbage" * 40, 422, None),
+        "bomb.png": (encoded(Image.new("1", (20000, 20000)), "PNG"), 413, None),
+        "empty.jpg": (b"", 400, None),
+        "page.jpg": (b"<!doctype html><html><body>not a photo</body></html>", 415, None),
+        "animated.gif": (
+            encoded(frames[0], "GIF", save_all=True, append_images=frames[1:]),
+            202,
+            "image/gif",
+        ),
+        "cmyk.jpg": (
+            encoded(Image.new("CMYK", (40, 30), (salt % 200, 255, 0, 0)), "JPEG"),
+            202,
+            "image/jpeg",
+        ),
+        "16-bit.png": (encoded(sixteen, "PNG"), 202, "image/png"),
+        "rotated.jpg": (encoded(rotated, "JPEG", exif=exif), 202, "image/jpeg"),
+    }
+
+
+# building the 20000x20000 test image is deliberate
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_each_file_gets_its_own_verdict_and_good_ones_are_indexed(
+    full_stack: Stack, model_dir: Path
+) -> None:
+    files = bad_and_odd_files(salt=time.time_ns() % 1000)
+    with httpx.Client(base_url=full_stack.settings.url("ingestapi"), timeout=60) as api:
+        upload = api.post(
+            "/api/v1/images",
+            files=[("files", (name, data, "image/jpeg")) for name, (data, _, _) in files.items()],
+        )
+        assert upload.status_code == 202
+        results = {item["filename"]: item for item in upload.json()["items"]}
+        for name, (_, status, _) in files.items():
+            assert results[name]["http_status"] == status, (name, results[name])
+            if status != 202:
+                assert results[name]["status"] == "rejected"
+                assert results[name]["reason"], name
+        job = _wait(api, upload.json()["job_id"])
+    assert job["counts"]["indexed"] == sum(1 for _, s, _ in files.values() if s == 202)
+
+    dim = json.loads((model_dir / "config.json").read_text())["projection_dim"]
+    index = MilvusVectorIndex.connect(milvus_settings(full_stack, "images"), str(model_dir), dim)
+    stored = index.get([results[name]["id"] for name, (_, s, _) in files.items() if s == 202])
+    for name, (_, status, content_type) in files.items():
+        if status == 202:
+            assert stored[results[name]["id"]]["content_type"] == content_type, name
+    rotated = stored[results["rotated.jpg"]["id"]]
+    assert (rotated["width"], rotated["height"]) == (40, 80)
+
+
+def test_queue_depth_counts_waiting_tasks(infra: Stack) -> None:
+    app = make_celery("depth-test", redis_settings(infra))
+    app.conf.task_default_queue = f"depth-{uuid.uuid4().hex[:8]}"  # no worker listens here
+    queue = CeleryTaskQueue(app)
+    assert queue.depth() == 0
+    for i in range(3):
+        queue.enqueue_index([f"{i:064x}"], job_id="depth")
+    assert queue.depth() == 3
+
+
+def _wait(api: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = dict(api.get(f"/api/v1/jobs/{job_id}").json())
+        if job["state"] in ("indexed", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(POLL_INTERVAL_S)
