@@ -9,7 +9,7 @@ from ingestworker.settings import IngestWorkerSettings
 from shared.config import load_settings
 from shared.embedding.availability import require_models
 from shared.log import configure_logging, get_logger
-from shared.queue import make_celery
+from shared.queue import RECONCILE, make_celery
 from shared.vectors import require_live_model
 
 settings = load_settings(IngestWorkerSettings)
@@ -19,7 +19,18 @@ require_models(settings.embedding, "ingestworker")
 require_live_model(settings.milvus, settings.embedding.model, "ingestworker")
 
 app = make_celery("ingestworker", settings.redis)
-app.conf.update(worker_hijack_root_logger=False, include=["ingestworker.tasks"])
+app.conf.update(
+    worker_hijack_root_logger=False,
+    include=["ingestworker.tasks"],
+    # a child loads the model before it reports up; celery's default 4 s killed every child
+    # respawned after a crash, in a loop (found by the kill-mid-batch test)
+    worker_proc_alive_timeout=300,
+)
+if settings.reconcile.interval_s:
+    # run by `celery -A ingestworker.celery_app beat` (one beat per deployment)
+    app.conf.beat_schedule = {
+        "reconcile": {"task": RECONCILE, "schedule": settings.reconcile.interval_s}
+    }
 
 log = get_logger(__name__)
 _container: Container | None = None

@@ -1,5 +1,7 @@
 from typing import ClassVar
 
+from pydantic import BaseModel, Field
+
 from shared.config import (
     EmbeddingSettings,
     LogSettings,
@@ -8,6 +10,16 @@ from shared.config import (
     ServiceSettings,
     StorageSettings,
 )
+from shared.queue.celery_queue import VISIBILITY_TIMEOUT_S
+
+
+class ReconcileSettings(BaseModel):
+    # 0 turns the periodic task off; `uv run reconcile` still works
+    interval_s: float = Field(3600.0, ge=0, description="seconds between reconcile runs (beat)")
+    stale_after_s: float = Field(
+        VISIBILITY_TIMEOUT_S + 600, gt=0, description="queued this long without progress: lost"
+    )
+    task_batch_size: int = Field(16, ge=1, le=256)
 
 
 class IngestWorkerSettings(ServiceSettings):
@@ -18,3 +30,4 @@ class IngestWorkerSettings(ServiceSettings):
     storage: StorageSettings
     milvus: MilvusSettings = MilvusSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()

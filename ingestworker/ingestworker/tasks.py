@@ -4,10 +4,11 @@ from typing import Any
 
 from celery import Task
 
-from ingestworker.celery_app import app, container
+from ingestworker.celery_app import app, container, settings
+from ingestworker.service.reconcile import ReconcileService
 from shared.errors import Unavailable
 from shared.log import get_logger
-from shared.queue import INDEX_IMAGES
+from shared.queue import INDEX_IMAGES, RECONCILE, CeleryTaskQueue
 from shared.schemas import ImageState
 
 log = get_logger(__name__)
@@ -31,3 +32,18 @@ def _give_up(image_ids: list[str], reason: str) -> None:
     jobs = container().job_store()
     for image_id in image_ids:
         jobs.set_state(image_id, ImageState.failed, reason)
+
+
+@app.task(name=RECONCILE)
+def reconcile() -> dict[str, Any]:
+    """Periodic (beat): queue again what is stored but not indexed."""
+    c = container()
+    service = ReconcileService(
+        c.object_store(),
+        c.vector_index(),
+        c.job_store(),
+        CeleryTaskQueue(app),
+        batch_size=settings.reconcile.task_batch_size,
+        stale_after_s=settings.reconcile.stale_after_s,
+    )
+    return vars(service.run())

@@ -62,6 +62,7 @@ class InMemoryJobStore:
     def __init__(self) -> None:
         self.jobs: dict[str, list[tuple[str, str]]] = {}
         self.states: dict[str, tuple[ImageState, str | None]] = {}
+        self.since: dict[str, float] = {}
 
     def ping(self) -> None:
         pass
@@ -74,6 +75,10 @@ class InMemoryJobStore:
 
     def state_of(self, image_id: str) -> ImageState | None:
         return self.states[image_id][0] if image_id in self.states else None
+
+    def in_flight_since(self, image_id: str) -> float | None:
+        state = self.state_of(image_id)
+        return self.since.get(image_id, 0.0) if state in ("queued", "processing") else None
 
     def get_job(self, job_id: str) -> JobStatus | None:
         if job_id not in self.jobs:

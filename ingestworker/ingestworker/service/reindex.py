@@ -4,17 +4,16 @@ Resumable: originals already in the target are skipped, so an interrupted run pi
 it stopped. The live collection keeps serving search until the single switch at the end.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ingestworker.service.originals import chunks, stored_ids
 from ingestworker.service.pipeline import IndexPipeline
 from shared.embedding import Embedder
-from shared.ids import is_content_id
 from shared.schemas import ImageState
 from shared.storage import ObjectStore
 from shared.vectors import VectorIndex
 
-ORIGINALS = "originals/"
 LOOKUP_CHUNK = 500
 
 
@@ -44,10 +43,9 @@ class ReindexService:
 
     def pending(self) -> tuple[list[str], int]:
         """Stored ids not yet in the target, and how many are there already."""
-        stored = [key.removeprefix(ORIGINALS) for key in self._store.list_keys(ORIGINALS)]
-        stored = [i for i in stored if is_content_id(i)]
+        stored = stored_ids(self._store)
         present: set[str] = set()
-        for chunk in _chunks(stored, LOOKUP_CHUNK):
+        for chunk in chunks(stored, LOOKUP_CHUNK):
             present.update(self._target.get(chunk))
         return [i for i in stored if i not in present], len(present)
 
@@ -61,7 +59,7 @@ class ReindexService:
                 report.skipped = present
             if not todo:
                 break
-            for batch in _chunks(todo, self._batch_size):
+            for batch in chunks(todo, self._batch_size):
                 result = self._pipeline.run(batch)
                 report.indexed += len(result.indexed)
                 report.failed.update(result.failed)
@@ -72,8 +70,3 @@ class ReindexService:
     def switch(self, report: ReindexReport) -> None:
         self._target.activate()
         report.switched = True
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

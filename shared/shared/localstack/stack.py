@@ -13,7 +13,11 @@ from shared.localstack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 # started a stage at a time; a stage's processes start together and load their models in parallel
-STAGES = [["redis", "s3", "milvus"], ["worker", "ingestapi", "searchapi", "cdnapi"], ["nginx"]]
+STAGES = [
+    ["redis", "s3", "milvus"],
+    ["worker", "beat", "ingestapi", "searchapi", "cdnapi"],
+    ["nginx"],
+]
 ORDER = [name for stage in STAGES for name in stage]
 NGINX_MIME_TYPES = Path("/etc/nginx/mime.types")
 
@@ -80,6 +84,7 @@ class Stack:
             "s3": self._s3,
             "milvus": self._milvus,
             "worker": self._worker,
+            "beat": self._beat,
             "ingestapi": lambda: self._api("ingestapi"),
             "searchapi": lambda: self._api("searchapi"),
             "cdnapi": lambda: self._api("cdnapi"),
@@ -133,6 +138,18 @@ class Stack:
         env = {**self.service_env(), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         url = self.redis_url
         return ProcessSpec("worker", argv, lambda: probes.celery_worker_ready(url), env=env)
+
+    def _beat(self) -> ProcessSpec:
+        schedule = self._data("beat") / "schedule"
+        argv = [
+            sys.executable, "-m", "celery", "-A", "ingestworker.celery_app", "beat",
+            "--schedule", str(schedule), "--loglevel", "INFO",
+        ]  # fmt: skip
+        log = self.table.log_path("beat")
+        return ProcessSpec(
+            "beat", argv, lambda: "beat: Starting" in log.read_text(errors="replace"),
+            env=self.service_env(),
+        )  # fmt: skip
 
     def _api(self, name: str) -> ProcessSpec:
         host, port = self.settings.host, getattr(self.settings.ports, name)

@@ -1,9 +1,10 @@
 from shared.queue.celery_queue import CeleryTaskQueue, TaskQueue, make_celery
 from shared.queue.jobs import ImageStates, JobStore, RedisJobStore, job_store_resource
-from shared.queue.tasks import INDEX_IMAGES
+from shared.queue.tasks import INDEX_IMAGES, RECONCILE
 
 __all__ = [
     "INDEX_IMAGES",
+    "RECONCILE",
     "CeleryTaskQueue",
     "ImageStates",
     "JobStore",

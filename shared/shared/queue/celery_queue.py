@@ -47,7 +47,12 @@ class CeleryTaskQueue:
     def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
         try:
             self._app.send_task(
-                INDEX_IMAGES, kwargs={"image_ids": list(image_ids), "job_id": job_id}
+                INDEX_IMAGES,
+                kwargs={"image_ids": list(image_ids), "job_id": job_id},
+                # straight onto the queue's list: no exchange binding to lose if Redis is
+                # flushed or restarts empty (a lost binding silently drops what is published)
+                exchange="",
+                routing_key=self._app.conf.task_default_queue,
             )
         except OperationalError as exc:
             raise Unavailable("task queue unreachable") from exc

@@ -1,6 +1,7 @@
 """Short-lived job and image state in Redis. Not the truth: object storage and the index are."""
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Protocol
@@ -11,6 +12,7 @@ from shared.errors import Unavailable
 from shared.schemas import ImageState, JobItem, JobStatus
 
 JOB_TTL_S = 7 * 24 * 3600
+_IN_FLIGHT = {ImageState.queued.value, ImageState.processing.value}
 
 
 class ImageStates(Protocol):
@@ -21,6 +23,10 @@ class JobStore(ImageStates, Protocol):
     def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None: ...
 
     def state_of(self, image_id: str) -> ImageState | None: ...
+
+    def in_flight_since(self, image_id: str) -> float | None:
+        """When a queued or processing image last changed state; None when it is not."""
+        ...
 
     def get_job(self, job_id: str) -> JobStatus | None: ...
 
@@ -53,7 +59,9 @@ class RedisJobStore:
     def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
         key = f"image:{image_id}"
         with _unavailable_on_error(), self._redis.pipeline() as pipe:
-            pipe.hset(key, mapping={"state": state.value, "reason": reason or ""})
+            pipe.hset(
+                key, mapping={"state": state.value, "reason": reason or "", "at": time.time()}
+            )
             pipe.expire(key, self._ttl)
             pipe.execute()
 
@@ -61,6 +69,13 @@ class RedisJobStore:
         with _unavailable_on_error():
             raw = self._redis.hget(f"image:{image_id}", "state")
         return ImageState(raw.decode()) if raw else None
+
+    def in_flight_since(self, image_id: str) -> float | None:
+        with _unavailable_on_error():
+            state, at = self._redis.hmget(f"image:{image_id}", ["state", "at"])
+        if state is None or state.decode() not in _IN_FLIGHT:
+            return None
+        return float(at) if at else 0.0
 
     def get_job(self, job_id: str) -> JobStatus | None:
         with _unavailable_on_error():

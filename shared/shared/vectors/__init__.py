@@ -1,3 +1,4 @@
+from shared.vectors.live import LiveIndexReader, live_index_resource
 from shared.vectors.milvus_index import (
     IndexSwitched,
     MilvusVectorIndex,
@@ -10,10 +11,12 @@ from shared.vectors.protocol import ImageRecord, SearchHit, VectorIndex
 __all__ = [
     "ImageRecord",
     "IndexSwitched",
+    "LiveIndexReader",
     "MilvusVectorIndex",
     "SearchHit",
     "VectorIndex",
     "collection_name",
+    "live_index_resource",
     "require_live_model",
     "vector_index_resource",
 ]

@@ -52,9 +52,8 @@ class MilvusVectorIndex:
 
     @classmethod
     def connect(cls, settings: MilvusSettings, model: str, dim: int) -> "MilvusVectorIndex":
-        token = settings.token.get_secret_value() if settings.token else ""
         with _unavailable_on_error():
-            client = MilvusClient(uri=settings.uri, token=token, timeout=settings.timeout_s)
+            client = open_client(settings)
         return cls(client, settings, model, dim)
 
     @property
@@ -176,13 +175,7 @@ class MilvusVectorIndex:
         ]
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
-        if not image_ids:
-            return {}
-        with _unavailable_on_error():
-            rows = self._client.get(
-                self._collection, ids=list(image_ids), output_fields=DISPLAY_FIELDS
-            )
-        return {str(row["id"]): {k: row[k] for k in DISPLAY_FIELDS if k in row} for row in rows}
+        return fetch_rows(self._client, self._collection, image_ids)
 
     def count(self) -> int:
         with _unavailable_on_error():
@@ -198,6 +191,29 @@ def vector_index_resource(
     index.attach()
     yield index
     index.close()
+
+
+# pymilvus pings every 10 s even when idle; gRPC servers by default allow one ping per 5 min
+# without data and then drop the connection ("too many pings"), failing the next call
+_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_timeout_ms": 20_000}
+
+
+def open_client(settings: MilvusSettings) -> MilvusClient:
+    token = settings.token.get_secret_value() if settings.token else ""
+    return MilvusClient(
+        uri=settings.uri, token=token, timeout=settings.timeout_s, grpc_options=_GRPC_OPTIONS
+    )
+
+
+def fetch_rows(
+    client: MilvusClient, collection: str, image_ids: Sequence[str]
+) -> dict[str, dict[str, object]]:
+    """Display fields of the ids present in a collection."""
+    if not image_ids:
+        return {}
+    with _unavailable_on_error():
+        rows = client.get(collection, ids=list(image_ids), output_fields=DISPLAY_FIELDS)
+    return {str(row["id"]): {k: row[k] for k in DISPLAY_FIELDS if k in row} for row in rows}
 
 
 def _mismatch(prefix: str, active: ActiveIndex, model: str) -> str:
@@ -226,10 +242,9 @@ def _unavailable_on_error() -> Iterator[None]:
 def require_live_model(settings: MilvusSettings, model: str, service: str) -> None:
     """At start, before loading any model: stop with one line if the live index is another
     model's (or Milvus does not answer)."""
-    token = settings.token.get_secret_value() if settings.token else ""
     try:
         with _unavailable_on_error():
-            client = MilvusClient(uri=settings.uri, token=token, timeout=settings.timeout_s)
+            client = open_client(settings)
             try:
                 catalog = IndexCatalog(client, settings.collection_prefix)
                 active = catalog.active() if client.has_collection(catalog.name) else None

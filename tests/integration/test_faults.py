@@ -1,0 +1,106 @@
+"""Nothing accepted is lost: faults in the middle of an ingest, then recovery."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import redis
+from PIL import Image
+
+from shared.localstack import Stack
+from shared.queue import RedisJobStore
+from shared.schemas import ImageState
+from shared.vectors import MilvusVectorIndex
+from tests.conftest import ROOT
+from tests.integration.servers import milvus_settings, redis_settings
+
+POLL_INTERVAL_S = 0.25  # between looks at the index, until the deadline
+
+
+def unique_jpegs(count: int, salt: int) -> list[bytes]:
+    rng = np.random.default_rng(salt)
+    out = []
+    for _ in range(count):
+        buf = io.BytesIO()
+        pixels = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(buf, format="JPEG")
+        out.append(buf.getvalue())
+    return out
+
+
+def upload(stack: Stack, images: list[bytes]) -> list[str]:
+    files = [("files", (f"{i}.jpg", data, "image/jpeg")) for i, data in enumerate(images)]
+    response = httpx.post(
+        f"{stack.settings.url('ingestapi')}/api/v1/images", files=files, timeout=60
+    )
+    assert response.status_code == 202
+    items = response.json()["items"]
+    assert {item["status"] for item in items} == {"accepted"}
+    return [item["id"] for item in items]
+
+
+def live_index(stack: Stack, model_dir: Path) -> MilvusVectorIndex:
+    dim = json.loads((model_dir / "config.json").read_text())["projection_dim"]
+    return MilvusVectorIndex.connect(milvus_settings(stack, "images"), str(model_dir), dim)
+
+
+def wait_indexed(index: MilvusVectorIndex, ids: list[str], timeout_s: float = 120) -> int:
+    deadline = time.monotonic() + timeout_s
+    while (found := len(index.get(ids))) < len(ids) and time.monotonic() < deadline:
+        time.sleep(POLL_INTERVAL_S)
+    return found
+
+
+def test_losing_redis_mid_ingest_then_reconcile_loses_nothing(
+    full_stack: Stack, model_dir: Path
+) -> None:
+    ids = upload(full_stack, unique_jpegs(24, salt=time.time_ns() % 10_000))
+    redis.Redis(port=full_stack.settings.ports.redis).flushall()  # queue and job state gone
+
+    env = {**os.environ, **full_stack.service_env()}
+    argv = [sys.executable, "-m", "ingestworker.reconcile"]
+    proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "queued again" in proc.stdout
+
+    index = live_index(full_stack, model_dir)
+    assert wait_indexed(index, ids) == len(ids)  # accepted 24, indexed 24, lost 0
+    rerun = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "queued again 0" in rerun.stdout
+
+
+def test_a_worker_child_killed_mid_batch_has_its_task_redelivered(
+    full_stack: Stack, model_dir: Path
+) -> None:
+    worker = full_stack.table.running_pid("worker")
+    assert worker is not None
+    ids = upload(full_stack, unique_jpegs(32, salt=time.time_ns() % 10_000 + 1))
+    jobs = RedisJobStore.from_url(redis_settings(full_stack).url)
+    deadline = time.monotonic() + 60
+    while not any(jobs.state_of(i) == ImageState.processing for i in ids):
+        assert time.monotonic() < deadline, "no batch started"
+        time.sleep(POLL_INTERVAL_S / 10)
+    children = _children(worker)
+    assert children, "the prefork worker has children"
+    for child in children:  # mid-batch: the one working dies with its task unacknowledged
+        os.kill(child, signal.SIGKILL)
+    index = live_index(full_stack, model_dir)
+    assert wait_indexed(index, ids, timeout_s=180) == len(ids)  # accepted 32, lost 0
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+@pytest.fixture(autouse=True)
+def _worker_restarted_if_gone(full_stack: Stack) -> None:
+    full_stack.up(["worker"])

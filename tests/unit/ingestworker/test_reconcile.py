@@ -1,0 +1,67 @@
+import time
+
+from ingestworker.service.reconcile import ReconcileService
+from shared.ids import content_id, original_key
+from shared.schemas import ImageState
+from shared.vectors import ImageRecord
+from tests.unit.fakes import (
+    InMemoryJobStore,
+    InMemoryObjectStore,
+    InMemoryVectorIndex,
+    RecordingQueue,
+    image_bytes,
+)
+
+Parts = tuple[InMemoryObjectStore, InMemoryVectorIndex, InMemoryJobStore, RecordingQueue, list[str]]
+
+
+def setup(count: int) -> Parts:
+    store, index, jobs, queue = (
+        InMemoryObjectStore(),
+        InMemoryVectorIndex(),
+        InMemoryJobStore(),
+        RecordingQueue(),
+    )
+    ids = []
+    for i in range(count):
+        data = image_bytes((i * 30, 0, 0))
+        store.put(original_key(content_id(data)), data, "image/png")
+        ids.append(content_id(data))
+    return store, index, jobs, queue, ids
+
+
+def service(parts: Parts) -> ReconcileService:
+    store, index, jobs, queue, _ = parts
+    return ReconcileService(store, index, jobs, queue, batch_size=2, stale_after_s=60)
+
+
+def test_requeues_what_is_stored_but_not_indexed() -> None:
+    parts = setup(5)
+    _, index, jobs, queue, ids = parts
+    index.upsert([ImageRecord(ids[0], [1.0, 0.0, 0.0], "a", "image/png", 1, 1, 1, 0)])
+    report = service(parts).run()
+    assert (report.stored, report.indexed, report.requeued) == (5, 1, 4)
+    assert [len(batch) for batch, _ in queue.tasks] == [2, 2]
+    assert {i for batch, _ in queue.tasks for i in batch} == set(ids[1:])
+    assert all(jobs.state_of(i) == ImageState.queued for i in ids[1:])
+    assert report.job_id is not None and jobs.get_job(report.job_id) is not None
+
+
+def test_leaves_recent_work_alone_and_retakes_stale_work() -> None:
+    parts = setup(2)
+    _, _, jobs, queue, ids = parts
+    jobs.set_state(ids[0], ImageState.processing)
+    jobs.since[ids[0]] = time.time()  # just started
+    jobs.set_state(ids[1], ImageState.queued)
+    jobs.since[ids[1]] = time.time() - 3600  # queued an hour ago: its task was lost
+    report = service(parts).run()
+    assert (report.in_flight, report.requeued) == (1, 1)
+    assert queue.tasks[0][0] == [ids[1]]
+
+
+def test_nothing_to_do_queues_nothing() -> None:
+    parts = setup(0)
+    queue = parts[3]
+    report = service(parts).run()
+    assert (report.stored, report.requeued, report.job_id) == (0, 0, None)
+    assert queue.tasks == []
