@@ -25,11 +25,12 @@ def redis_ping(host: str, port: int) -> bool:
 
 
 def milvus_ready(uri: str) -> bool:
-    from pymilvus import MilvusClient
+    from shared.config import MilvusSettings
+    from shared.vectors.milvus_index import open_client
 
     host, port = uri.removeprefix("http://").split(":")
     tcp_open(host, int(port))
-    client = MilvusClient(uri=uri, timeout=2.0)
+    client = open_client(MilvusSettings(uri=uri, timeout_s=2.0))
     try:
         client.list_collections()
         return True

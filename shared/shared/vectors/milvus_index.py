@@ -195,14 +195,31 @@ def vector_index_resource(
 
 # pymilvus pings every 10 s even when idle; gRPC servers by default allow one ping per 5 min
 # without data and then drop the connection ("too many pings"), failing the next call
-_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_timeout_ms": 20_000}
+_GRPC_OPTIONS = {
+    "grpc.keepalive_time_ms": 300_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+    "grpc.keepalive_permit_without_calls": 0,
+    "grpc.http2.bdp_probe": 0,
+}
+CONNECT_ATTEMPTS = 4
 
 
 def open_client(settings: MilvusSettings) -> MilvusClient:
+    """Connect, retrying briefly: a channel the server just closed reports that once."""
     token = settings.token.get_secret_value() if settings.token else ""
-    return MilvusClient(
-        uri=settings.uri, token=token, timeout=settings.timeout_s, grpc_options=_GRPC_OPTIONS
-    )
+    for attempt in range(CONNECT_ATTEMPTS):
+        try:
+            return MilvusClient(
+                uri=settings.uri,
+                token=token,
+                timeout=settings.timeout_s,
+                grpc_options=_GRPC_OPTIONS,
+            )
+        except MilvusException:
+            if attempt == CONNECT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def fetch_rows(
