@@ -1,9 +1,10 @@
 from dependency_injector import containers, providers
 
-from ingestapi.service import JobService, UploadService
+from ingestapi.service import ImageStatusService, JobService, UploadService
 from ingestapi.settings import IngestApiSettings
 from shared.queue import CeleryTaskQueue, job_store_resource, make_celery
 from shared.storage import MinioObjectStore
+from shared.vectors import live_index_resource
 
 
 class Container(containers.DeclarativeContainer):
@@ -21,4 +22,8 @@ class Container(containers.DeclarativeContainer):
         jobs=job_store,
         settings=settings.provided.ingest,
     )
+    live_index = providers.Resource(live_index_resource, settings.provided.milvus)
     job_service = providers.Factory(JobService, jobs=job_store)
+    image_status_service = providers.Factory(
+        ImageStatusService, store=object_store, jobs=job_store, index=live_index
+    )

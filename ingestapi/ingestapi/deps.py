@@ -5,7 +5,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from ingestapi.container import Container
-from ingestapi.service import JobService, UploadService
+from ingestapi.service import ImageStatusService, JobService, UploadService
 
 
 def _container(request: Request) -> Container:
@@ -20,5 +20,10 @@ def _job_service(request: Request) -> JobService:
     return _container(request).job_service()
 
 
+def _image_status_service(request: Request) -> ImageStatusService:
+    return _container(request).image_status_service()
+
+
+ImageStatusServiceDep = Annotated[ImageStatusService, Depends(_image_status_service)]
 UploadServiceDep = Annotated[UploadService, Depends(_upload_service)]
 JobServiceDep = Annotated[JobService, Depends(_job_service)]

@@ -7,12 +7,20 @@ from datetime import UTC, datetime
 
 from ingestapi.settings import IngestSettings
 from shared.errors import AppError, BadRequest, NotFound, PayloadTooLarge, QueueFull
-from shared.ids import content_id, original_key
+from shared.ids import content_id, is_content_id, original_key
 from shared.images import validate_image
 from shared.log import get_logger
 from shared.queue import JobStore, TaskQueue
-from shared.schemas import ImageState, JobStatus, UploadResponse, UploadResult, UploadStatus
+from shared.schemas import (
+    ImageState,
+    ImageStatus,
+    JobStatus,
+    UploadResponse,
+    UploadResult,
+    UploadStatus,
+)
 from shared.storage import ObjectStore
+from shared.vectors import IndexLookup
 
 log = get_logger(__name__)
 # an image already on its way or done needs no new task
@@ -103,6 +111,26 @@ class UploadService:
         size = self._settings.task_batch_size
         for start in range(0, len(unique), size):
             self._queue.enqueue_index(unique[start : start + size], job_id)
+
+
+class ImageStatusService:
+    def __init__(self, store: ObjectStore, jobs: JobStore, index: IndexLookup) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._index = index
+
+    def get(self, image_id: str) -> ImageStatus:
+        """The index is the truth for 'indexed', storage for 'accepted'; Redis tells the rest."""
+        if not is_content_id(image_id):
+            raise NotFound("no such image")
+        if row := self._index.get([image_id]).get(image_id):
+            return ImageStatus(id=image_id, state="indexed", metadata=row)
+        state, reason = self._jobs.state_and_reason(image_id)
+        if state is not None and state != ImageState.indexed:
+            return ImageStatus(id=image_id, state=state.value, reason=reason)
+        if self._store.exists(original_key(image_id)):
+            return ImageStatus(id=image_id, state="stored")
+        raise NotFound("no such image")
 
 
 class JobService:

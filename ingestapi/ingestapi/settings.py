@@ -2,7 +2,13 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from shared.config import LogSettings, RedisSettings, ServiceSettings, StorageSettings
+from shared.config import (
+    LogSettings,
+    MilvusSettings,
+    RedisSettings,
+    ServiceSettings,
+    StorageSettings,
+)
 
 
 class IngestSettings(BaseModel):
@@ -19,4 +25,6 @@ class IngestApiSettings(ServiceSettings):
     log: LogSettings = LogSettings()
     redis: RedisSettings = RedisSettings()
     storage: StorageSettings
+    # read-only: whether an image is indexed, and its metadata
+    milvus: MilvusSettings = MilvusSettings()
     ingest: IngestSettings = IngestSettings()

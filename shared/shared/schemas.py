@@ -1,6 +1,7 @@
 """Payloads that cross a service boundary: API bodies and the job state kept in Redis."""
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -49,6 +50,15 @@ class JobStatus(BaseModel):
     )
     counts: dict[ImageState, int]
     items: list[JobItem]
+
+
+class ImageStatus(BaseModel):
+    id: str
+    state: Literal["stored", "queued", "processing", "indexed", "failed"] = Field(
+        description="stored: accepted and durable, not indexed yet (reconcile queues it)"
+    )
+    reason: str | None = None
+    metadata: dict[str, object] | None = Field(None, description="once indexed")
 
 
 class SearchItem(BaseModel):

@@ -56,6 +56,11 @@ def test_upload_index_search_fetch_and_reupload(page: httpx.Client) -> None:
     scores = [item["score"] for item in items]
     assert scores == sorted(scores, reverse=True)
 
+    status = page.get(f"/api/v1/images/{ids['red.jpg']}").json()
+    assert status["state"] == "indexed"
+    assert (status["metadata"]["width"], status["metadata"]["filename"]) == (64, "red.jpg")
+    assert page.get(f"/api/v1/images/{'0' * 64}").status_code == 404
+
     for name, (data, content_type) in images.items():
         image = page.get(f"/images/{ids[name]}")
         assert image.status_code == 200

@@ -76,6 +76,9 @@ class InMemoryJobStore:
     def state_of(self, image_id: str) -> ImageState | None:
         return self.states[image_id][0] if image_id in self.states else None
 
+    def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]:
+        return self.states.get(image_id, (None, None))
+
     def in_flight_since(self, image_id: str) -> float | None:
         state = self.state_of(image_id)
         return self.since.get(image_id, 0.0) if state in ("queued", "processing") else None

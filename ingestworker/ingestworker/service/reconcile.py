@@ -3,22 +3,17 @@ queue only a hint, so losing Redis (queue and job state) loses no image."""
 
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from ingestworker.service.originals import chunks, stored_ids
 from shared.log import get_logger
 from shared.queue import JobStore, TaskQueue
 from shared.schemas import ImageState
 from shared.storage import ObjectStore
+from shared.vectors import IndexLookup
 
 log = get_logger(__name__)
 LOOKUP_CHUNK = 500
-
-
-class IndexLookup(Protocol):
-    def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]: ...
 
 
 @dataclass

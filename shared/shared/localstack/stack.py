@@ -60,7 +60,7 @@ class Stack:
         }
         milvus = {"URI": f"http://{host}:{s.ports.milvus}"}
         sections = {
-            "INGESTAPI": {"REDIS": redis, "STORAGE": storage},
+            "INGESTAPI": {"REDIS": redis, "STORAGE": storage, "MILVUS": milvus},
             "INGESTWORKER": {"REDIS": redis, "STORAGE": storage, "MILVUS": milvus},
             "SEARCHAPI": {"MILVUS": milvus},
             "CDNAPI": {"STORAGE": storage},

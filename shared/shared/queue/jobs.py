@@ -24,6 +24,8 @@ class JobStore(ImageStates, Protocol):
 
     def state_of(self, image_id: str) -> ImageState | None: ...
 
+    def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]: ...
+
     def in_flight_since(self, image_id: str) -> float | None:
         """When a queued or processing image last changed state; None when it is not."""
         ...
@@ -69,6 +71,13 @@ class RedisJobStore:
         with _unavailable_on_error():
             raw = self._redis.hget(f"image:{image_id}", "state")
         return ImageState(raw.decode()) if raw else None
+
+    def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]:
+        with _unavailable_on_error():
+            state, reason = self._redis.hmget(f"image:{image_id}", ["state", "reason"])
+        if state is None:
+            return None, None
+        return ImageState(state.decode()), (reason.decode() if reason else None) or None
 
     def in_flight_since(self, image_id: str) -> float | None:
         with _unavailable_on_error():

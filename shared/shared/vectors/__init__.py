@@ -6,10 +6,11 @@ from shared.vectors.milvus_index import (
     require_live_model,
     vector_index_resource,
 )
-from shared.vectors.protocol import ImageRecord, SearchHit, VectorIndex
+from shared.vectors.protocol import ImageRecord, IndexLookup, SearchHit, VectorIndex
 
 __all__ = [
     "ImageRecord",
+    "IndexLookup",
     "IndexSwitched",
     "LiveIndexReader",
     "MilvusVectorIndex",

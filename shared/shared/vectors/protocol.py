@@ -23,6 +23,12 @@ class SearchHit:
     fields: dict[str, object]
 
 
+class IndexLookup(Protocol):
+    def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        """Stored display fields by id; ids not in the index are absent."""
+        ...
+
+
 class VectorIndex(Protocol):
     @property
     def collection(self) -> str: ...

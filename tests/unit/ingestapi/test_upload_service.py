@@ -1,11 +1,18 @@
 import pytest
 
-from ingestapi.service import IncomingFile, JobService, UploadService
+from ingestapi.service import ImageStatusService, IncomingFile, JobService, UploadService
 from ingestapi.settings import IngestSettings
 from shared.errors import BadRequest, NotFound, QueueFull
 from shared.ids import content_id, original_key
 from shared.schemas import ImageState, UploadStatus
-from tests.unit.fakes import InMemoryJobStore, InMemoryObjectStore, RecordingQueue, image_bytes
+from shared.vectors import ImageRecord
+from tests.unit.fakes import (
+    InMemoryJobStore,
+    InMemoryObjectStore,
+    InMemoryVectorIndex,
+    RecordingQueue,
+    image_bytes,
+)
 
 Parts = tuple[InMemoryObjectStore, RecordingQueue, InMemoryJobStore]
 
@@ -105,3 +112,34 @@ def test_a_full_queue_refuses_the_upload_before_storing_anything() -> None:
     assert exc.value.retry_after_s > 0
     assert store.objects == {}
     assert queue.tasks == []
+
+
+def status_service(parts: Parts) -> tuple[ImageStatusService, InMemoryVectorIndex]:
+    store, _, jobs = parts
+    index = InMemoryVectorIndex()
+    return ImageStatusService(store, jobs, index), index
+
+
+def test_image_status_follows_the_image_from_stored_to_indexed(parts: Parts) -> None:
+    store, _, jobs = parts
+    data = image_bytes()
+    image_id = content_id(data)
+    statuses, index = status_service(parts)
+    with pytest.raises(NotFound):
+        statuses.get(image_id)
+    store.put(original_key(image_id), data, "image/png")
+    assert statuses.get(image_id).state == "stored"  # accepted, its task lost: reconcile's job
+    jobs.set_state(image_id, ImageState.queued)
+    assert statuses.get(image_id).state == "queued"
+    jobs.set_state(image_id, ImageState.failed, "corrupt")
+    assert (statuses.get(image_id).state, statuses.get(image_id).reason) == ("failed", "corrupt")
+    index.upsert([ImageRecord(image_id, [1.0, 0.0, 0.0], "a.png", "image/png", 64, 48, 9, 0)])
+    indexed = statuses.get(image_id)
+    assert indexed.state == "indexed"
+    assert indexed.metadata == {"filename": "a.png"}
+
+
+def test_a_malformed_id_is_not_found(parts: Parts) -> None:
+    statuses, _ = status_service(parts)
+    with pytest.raises(NotFound):
+        statuses.get("../../etc/passwd")

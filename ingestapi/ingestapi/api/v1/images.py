@@ -3,9 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from ingestapi.deps import UploadServiceDep
+from ingestapi.deps import ImageStatusServiceDep, UploadServiceDep
 from ingestapi.service import IncomingFile
-from shared.schemas import UploadResponse, UploadStatus
+from shared.schemas import ImageStatus, UploadResponse, UploadStatus
 
 router = APIRouter(tags=["ingest"])
 
@@ -29,6 +29,15 @@ async def upload_images(
     result = await run_in_threadpool(service.upload, incoming)
     response.status_code = _overall_status(result)
     return result
+
+
+@router.get(
+    "/images/{image_id}",
+    response_model=ImageStatus,
+    summary="Where one image is: stored, queued, processing, indexed (with metadata) or failed",
+)
+async def get_image_status(image_id: str, service: ImageStatusServiceDep) -> ImageStatus:
+    return await run_in_threadpool(service.get, image_id)
 
 
 def _overall_status(result: UploadResponse) -> int:
