@@ -18,7 +18,7 @@ PHOTOS: dict[str, Callable[[], np.ndarray]] = {
     "coffee": data.coffee,
     "chelsea": data.chelsea,
     "rocket": data.rocket,
-    "motorcycle": lambda: data.stereo_motorcycle()[0],
+    "hubble": data.hubble_deep_field,
 }
 
 
