@@ -32,9 +32,6 @@ class InMemoryObjectStore:
     def exists(self, key: str) -> bool:
         return key in self.objects
 
-    def get_bytes(self, key: str) -> bytes:
-        return b"".join(self.open(key).chunks)
-
     def list_keys(self, prefix: str) -> Iterator[str]:
         return iter(sorted(k for k in self.objects if k.startswith(prefix)))
 
@@ -74,7 +71,7 @@ class InMemoryJobStore:
         self.states[image_id] = (state, reason)
 
     def state_of(self, image_id: str) -> ImageState | None:
-        return self.states[image_id][0] if image_id in self.states else None
+        return self.state_and_reason(image_id)[0]
 
     def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]:
         return self.states.get(image_id, (None, None))

@@ -68,9 +68,7 @@ class RedisJobStore:
             pipe.execute()
 
     def state_of(self, image_id: str) -> ImageState | None:
-        with _unavailable_on_error():
-            raw = self._redis.hget(f"image:{image_id}", "state")
-        return ImageState(raw.decode()) if raw else None
+        return self.state_and_reason(image_id)[0]
 
     def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]:
         with _unavailable_on_error():

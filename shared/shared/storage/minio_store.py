@@ -78,13 +78,6 @@ class MinioObjectStore:
                 if obj.object_name:
                     yield obj.object_name
 
-    def get_bytes(self, key: str) -> bytes:
-        obj = self.open(key)
-        try:
-            return b"".join(obj.chunks)
-        finally:
-            obj.close()
-
     def open(self, key: str) -> StoredObject:
         with _unavailable_on_error():
             response = self._client.get_object(self._bucket, key)

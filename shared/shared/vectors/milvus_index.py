@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import NoReturn
 
 from pymilvus import DataType, MilvusClient, MilvusException
@@ -206,20 +207,19 @@ CONNECT_ATTEMPTS = 4
 
 def open_client(settings: MilvusSettings) -> MilvusClient:
     """Connect, retrying briefly: a channel the server just closed reports that once."""
-    token = settings.token.get_secret_value() if settings.token else ""
-    for attempt in range(CONNECT_ATTEMPTS):
+    connect = partial(
+        MilvusClient,
+        uri=settings.uri,
+        token=settings.token.get_secret_value() if settings.token else "",
+        timeout=settings.timeout_s,
+        grpc_options=_GRPC_OPTIONS,
+    )
+    for attempt in range(CONNECT_ATTEMPTS - 1):
         try:
-            return MilvusClient(
-                uri=settings.uri,
-                token=token,
-                timeout=settings.timeout_s,
-                grpc_options=_GRPC_OPTIONS,
-            )
+            return connect()
         except MilvusException:
-            if attempt == CONNECT_ATTEMPTS - 1:
-                raise
             time.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")
+    return connect()
 
 
 def fetch_rows(
