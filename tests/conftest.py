@@ -12,6 +12,7 @@ from shared.localstack.stack import ORDER
 
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ["redis", "s3", "milvus"]
+VISIBILITY_TIMEOUT_S = 15
 
 
 def free_ports(count: int) -> list[int]:
@@ -42,7 +43,12 @@ def test_stack(model_dir: Path) -> Iterator[Stack]:
     model = str(model_dir)
     stack = Stack(
         settings,
-        extra_env={"INGESTWORKER__EMBEDDING__MODEL": model, "SEARCHAPI__EMBEDDING__MODEL": model},
+        extra_env={
+            "INGESTWORKER__EMBEDDING__MODEL": model,
+            "SEARCHAPI__EMBEDDING__MODEL": model,
+            # a whole worker killed in a fault test: its tasks come back after this long
+            "INGESTWORKER__REDIS__VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+        },
     )
     try:
         yield stack

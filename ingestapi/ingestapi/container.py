@@ -1,7 +1,8 @@
 from dependency_injector import containers, providers
 
-from ingestapi.service import ImageStatusService, JobService, UploadService
+from ingestapi.service import ImageStatusService, JobService, KnownImagesService, UploadService
 from ingestapi.settings import IngestApiSettings
+from shared.intake import Intake
 from shared.queue import CeleryTaskQueue, job_store_resource, make_celery
 from shared.storage import MinioObjectStore
 from shared.vectors import live_index_resource
@@ -15,14 +16,23 @@ class Container(containers.DeclarativeContainer):
     task_queue = providers.Singleton(CeleryTaskQueue, celery)
     job_store = providers.Resource(job_store_resource, settings.provided.redis.url)
 
+    live_index = providers.Resource(live_index_resource, settings.provided.milvus)
+    intake = providers.Factory(
+        Intake,
+        store=object_store,
+        jobs=job_store,
+        index=live_index,
+        max_bytes=settings.provided.ingest.max_bytes,
+        max_pixels=settings.provided.ingest.max_pixels,
+    )
     upload_service = providers.Factory(
         UploadService,
-        store=object_store,
+        intake=intake,
         queue=task_queue,
         jobs=job_store,
         settings=settings.provided.ingest,
     )
-    live_index = providers.Resource(live_index_resource, settings.provided.milvus)
+    known_images_service = providers.Factory(KnownImagesService, jobs=job_store, index=live_index)
     job_service = providers.Factory(JobService, jobs=job_store)
     image_status_service = providers.Factory(
         ImageStatusService, store=object_store, jobs=job_store, index=live_index

@@ -5,15 +5,24 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from ingestapi.container import Container
-from ingestapi.service import ImageStatusService, JobService, UploadService
+from ingestapi.service import ImageStatusService, JobService, KnownImagesService, UploadService
+from ingestapi.settings import IngestSettings
 
 
 def _container(request: Request) -> Container:
     return cast(Container, request.app.state.container)
 
 
+def _ingest_settings(request: Request) -> IngestSettings:
+    return _container(request).settings().ingest
+
+
 def _upload_service(request: Request) -> UploadService:
     return _container(request).upload_service()
+
+
+def _known_images_service(request: Request) -> KnownImagesService:
+    return _container(request).known_images_service()
 
 
 def _job_service(request: Request) -> JobService:
@@ -27,3 +36,5 @@ def _image_status_service(request: Request) -> ImageStatusService:
 ImageStatusServiceDep = Annotated[ImageStatusService, Depends(_image_status_service)]
 UploadServiceDep = Annotated[UploadService, Depends(_upload_service)]
 JobServiceDep = Annotated[JobService, Depends(_job_service)]
+KnownImagesServiceDep = Annotated[KnownImagesService, Depends(_known_images_service)]
+IngestSettingsDep = Annotated[IngestSettings, Depends(_ingest_settings)]

@@ -1,20 +1,22 @@
 """Upload: validate each file, store the original durably, then queue it for indexing."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from ingestapi.archive import is_zip, members
 from ingestapi.settings import IngestSettings
 from shared.errors import AppError, BadRequest, NotFound, PayloadTooLarge, QueueFull
-from shared.ids import content_id, is_content_id, original_key
-from shared.images import validate_image
+from shared.ids import is_content_id, original_key
+from shared.intake import Intake
+from shared.intake.intake import IN_HAND, rejected
 from shared.log import get_logger
 from shared.queue import JobStore, TaskQueue
 from shared.schemas import (
     ImageState,
     ImageStatus,
     JobStatus,
+    UploadDetails,
     UploadResponse,
     UploadResult,
     UploadStatus,
@@ -23,40 +25,47 @@ from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
 
 log = get_logger(__name__)
-# an image already on its way or done needs no new task
-_IN_HAND = {ImageState.queued, ImageState.processing, ImageState.indexed}
+LOOKUP_CHUNK = 500
 
 
 @dataclass(frozen=True)
 class IncomingFile:
     filename: str
-    data: bytes
+    read: Callable[[], bytes]
+    too_large: bool = False
+
+    @classmethod
+    def of(cls, filename: str, data: bytes) -> "IncomingFile":
+        return cls(filename, lambda: data)
 
 
 class UploadService:
     def __init__(
-        self, store: ObjectStore, queue: TaskQueue, jobs: JobStore, settings: IngestSettings
+        self, intake: Intake, queue: TaskQueue, jobs: JobStore, settings: IngestSettings
     ) -> None:
-        self._store = store
+        self._intake = intake
         self._queue = queue
         self._jobs = jobs
         self._settings = settings
 
-    def upload(self, files: Sequence[IncomingFile]) -> UploadResponse:
+    def upload(
+        self, files: Sequence[IncomingFile], details: UploadDetails | None = None
+    ) -> UploadResponse:
         if not files:
             raise BadRequest("no files in the request (send them as multipart field 'files')")
         if len(files) > self._settings.max_files:
             raise PayloadTooLarge(f"at most {self._settings.max_files} files per request")
         if (waiting := self._queue.depth()) > self._settings.max_queue:
             raise QueueFull(f"{waiting} indexing tasks are waiting; try again later")
-        results = [self._accept(f) for f in files]
-        in_job = [(r.id, r) for r in results if r.id is not None]
+        details = details or UploadDetails()
+        results = [result for f in files for result in self._take(f, details)]
+        in_job = [r for r in results if r.id is not None]
         job_id = uuid.uuid4().hex if in_job else None
         if job_id:
-            for _, r in in_job:
+            for r in in_job:
                 r.job_id = job_id
-            self._jobs.create_job(job_id, [(image_id, r.filename) for image_id, r in in_job])
-            accepted = [image_id for image_id, r in in_job if r.status == UploadStatus.accepted]
+            self._jobs.create_job(job_id, [(r.id, r.filename) for r in in_job if r.id])
+            accepted = [r.id for r in in_job if r.id and r.status == UploadStatus.accepted]
             self._enqueue(accepted, job_id)
         log.info(
             "upload_received",
@@ -65,52 +74,55 @@ class UploadService:
         )
         return UploadResponse(job_id=job_id, items=results)
 
-    def _accept(self, file: IncomingFile) -> UploadResult:
+    def _take(self, file: IncomingFile, details: UploadDetails) -> Iterator[UploadResult]:
+        limit = self._settings.max_bytes
+        if file.too_large:
+            yield rejected(
+                file.filename,
+                PayloadTooLarge(f"file is larger than {limit} bytes (ingest.max_bytes)"),
+            )
+            return
+        data = file.read()
+        if not is_zip(data):
+            yield self._intake.accept(file.filename, data, details)
+            return
         try:
-            image_id, content_type = self._validate(file)
+            for member in members(
+                file.filename,
+                data,
+                max_bytes=limit,
+                max_members=self._settings.max_files,
+                max_total=self._settings.max_archive_bytes,
+            ):
+                if member.error:
+                    yield rejected(member.name, member.error)
+                else:
+                    yield self._intake.accept(member.name, member.data, details)
         except AppError as exc:
-            return UploadResult(
-                filename=file.filename,
-                status=UploadStatus.rejected,
-                reason=exc.detail,
-                http_status=exc.status_code,
-            )
-        key = original_key(image_id)
-        if self._store.exists(key) and self._jobs.state_of(image_id) in _IN_HAND:
-            return UploadResult(
-                id=image_id,
-                filename=file.filename,
-                status=UploadStatus.duplicate,
-                http_status=200,
-            )
-        self._store.put(
-            key,
-            file.data,
-            content_type,
-            metadata={"filename": file.filename, "uploaded-at": datetime.now(UTC).isoformat()},
-        )
-        return UploadResult(
-            id=image_id,
-            filename=file.filename,
-            status=UploadStatus.accepted,
-            http_status=202,
-        )
-
-    def _validate(self, file: IncomingFile) -> tuple[str, str]:
-        if not file.data:
-            raise BadRequest("empty file")
-        if len(file.data) > self._settings.max_bytes:
-            raise PayloadTooLarge(f"file is larger than {self._settings.max_bytes} bytes")
-        info = validate_image(file.data, self._settings.max_pixels)
-        return content_id(file.data), info.content_type
+            yield rejected(file.filename, exc)
 
     def _enqueue(self, image_ids: list[str], job_id: str) -> None:
         unique = list(dict.fromkeys(image_ids))
-        for image_id in unique:
-            self._jobs.set_state(image_id, ImageState.queued)
         size = self._settings.task_batch_size
         for start in range(0, len(unique), size):
             self._queue.enqueue_index(unique[start : start + size], job_id)
+
+
+class KnownImagesService:
+    """Which of these content ids need no upload: indexed, or queued or processing now."""
+
+    def __init__(self, jobs: JobStore, index: IndexLookup) -> None:
+        self._jobs = jobs
+        self._index = index
+
+    def known(self, image_ids: Sequence[str]) -> list[str]:
+        wanted = list(dict.fromkeys(image_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            found.update(self._index.get(wanted[start : start + LOOKUP_CHUNK]))
+        rest = [i for i in wanted if i not in found]
+        found.update(i for i, state in self._jobs.states_of(rest).items() if state in IN_HAND)
+        return [i for i in wanted if i in found]
 
 
 class ImageStatusService:

@@ -14,7 +14,10 @@ from shared.config import (
 class IngestSettings(BaseModel):
     max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="largest accepted file")
     max_pixels: int = Field(100_000_000, ge=1, description="most pixels (decompression bombs)")
-    max_files: int = Field(1000, ge=1, description="most files in one request")
+    max_files: int = Field(1000, ge=1, description="most files in one request (or zip)")
+    max_archive_bytes: int = Field(
+        2 * 1024**3, ge=1, description="most bytes a zip upload may expand to"
+    )
     task_batch_size: int = Field(16, ge=1, le=256, description="images per indexing task")
     max_queue: int = Field(10_000, ge=1, description="tasks waiting before uploads get 503")
 

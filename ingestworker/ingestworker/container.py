@@ -22,5 +22,11 @@ class Container(containers.DeclarativeContainer):
     )
 
     pipeline = providers.Factory(
-        IndexPipeline, store=object_store, index=vector_index, embedder=embedder, jobs=job_store
+        IndexPipeline,
+        store=object_store,
+        index=vector_index,
+        embedder=embedder,
+        jobs=job_store,
+        thumbnail_px=settings.provided.derived.thumbnail_px,
+        preview_px=settings.provided.derived.preview_px,
     )

@@ -22,6 +22,13 @@ class ReconcileSettings(BaseModel):
     task_batch_size: int = Field(16, ge=1, le=256)
 
 
+class DerivedSettings(BaseModel):
+    """Smaller copies written next to each original, for the page and cdnapi."""
+
+    thumbnail_px: int = Field(256, ge=32, le=1024, description="fits in a square this size")
+    preview_px: int = Field(1280, ge=256, le=4096, description="fits in a square this size")
+
+
 class IngestWorkerSettings(ServiceSettings):
     service: ClassVar[str] = "ingestworker"
 
@@ -31,3 +38,4 @@ class IngestWorkerSettings(ServiceSettings):
     milvus: MilvusSettings = MilvusSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
+    derived: DerivedSettings = DerivedSettings()

@@ -16,3 +16,16 @@ def is_content_id(value: str) -> bool:
 
 def original_key(image_id: str) -> str:
     return f"originals/{image_id}"
+
+
+def details_key(image_id: str) -> str:
+    """Caption and tags sent with the upload (JSON), when any were."""
+    return f"details/{image_id}.json"
+
+
+def thumbnail_key(image_id: str) -> str:
+    return f"thumbnails/{image_id}.jpg"
+
+
+def preview_key(image_id: str) -> str:
+    return f"previews/{image_id}.jpg"

@@ -3,7 +3,13 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from shared.ids import is_content_id
+
+MAX_TAGS = 32
+MAX_TAG_CHARS = 64
+MAX_CAPTION_CHARS = 2000
 
 
 class ImageState(StrEnum):
@@ -19,6 +25,33 @@ class UploadStatus(StrEnum):
     rejected = "rejected"
 
 
+class UploadDetails(BaseModel):
+    """What the uploader says about the images of one request (all of them)."""
+
+    caption: str = Field("", max_length=MAX_CAPTION_CHARS)
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+    source: str = Field("upload", min_length=1, max_length=256)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _split_tags(cls, value: object) -> object:
+        """'a, b' and ['a', 'b,c'] both work; blanks and repeats are dropped."""
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            return value
+        parts = (p.strip() for v in value for p in str(v).split(","))
+        return list(dict.fromkeys(p for p in parts if p))
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_length(cls, tags: list[str]) -> list[str]:
+        for tag in tags:
+            if len(tag) > MAX_TAG_CHARS or not tag.isprintable():
+                raise ValueError(f"a tag is at most {MAX_TAG_CHARS} printable characters")
+        return tags
+
+
 class UploadResult(BaseModel):
     id: str | None = Field(None, description="content id (sha256); absent when rejected")
     filename: str
@@ -31,6 +64,24 @@ class UploadResult(BaseModel):
 class UploadResponse(BaseModel):
     job_id: str | None
     items: list[UploadResult]
+
+
+class KnownImagesRequest(BaseModel):
+    ids: list[str] = Field(
+        max_length=5000, description="sha256 (lowercase hex) of each file's bytes"
+    )
+
+    @field_validator("ids")
+    @classmethod
+    def _content_ids(cls, ids: list[str]) -> list[str]:
+        for value in ids:
+            if not is_content_id(value):
+                raise ValueError(f"not a sha256 in lowercase hex: {value[:80]!r}")
+        return ids
+
+
+class KnownImagesResponse(BaseModel):
+    known: list[str] = Field(description="the ids that need no upload")
 
 
 class JobItem(BaseModel):

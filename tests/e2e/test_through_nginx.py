@@ -49,7 +49,7 @@ def test_upload_index_search_fetch_and_reupload(page: httpx.Client) -> None:
     job = poll_job(page, body["job_id"])
     assert job["state"] == "indexed", job
 
-    found = page.get("/api/v1/image/search", params={"text": "a colourful square", "limit": 50})
+    found = page.get("/api/v1/image/search", params={"text": "a colourful square", "limit": 200})
     assert found.status_code == 200
     items = found.json()["items"]
     assert set(ids.values()) <= {item["id"] for item in items}

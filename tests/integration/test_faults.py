@@ -72,7 +72,8 @@ def test_losing_redis_mid_ingest_then_reconcile_loses_nothing(
     assert "queued again" in proc.stdout
 
     index = live_index(full_stack, model_dir)
-    assert wait_indexed(index, ids) == len(ids)  # accepted 24, indexed 24, lost 0
+    assert wait_indexed(index, ids) == len(ids)
+    assert report(full_stack, "redis flushed, then reconcile", ids, index) == 0
     rerun = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "queued again 0" in rerun.stdout
 
@@ -83,17 +84,81 @@ def test_a_worker_child_killed_mid_batch_has_its_task_redelivered(
     worker = full_stack.table.running_pid("worker")
     assert worker is not None
     ids = upload(full_stack, unique_jpegs(32, salt=time.time_ns() % 10_000 + 1))
-    jobs = RedisJobStore.from_url(redis_settings(full_stack).url)
-    deadline = time.monotonic() + 60
-    while not any(jobs.state_of(i) == ImageState.processing for i in ids):
-        assert time.monotonic() < deadline, "no batch started"
-        time.sleep(POLL_INTERVAL_S / 10)
+    wait_processing(full_stack, ids)
     children = _children(worker)
     assert children, "the prefork worker has children"
     for child in children:  # mid-batch: the one working dies with its task unacknowledged
         os.kill(child, signal.SIGKILL)
     index = live_index(full_stack, model_dir)
-    assert wait_indexed(index, ids, timeout_s=180) == len(ids)  # accepted 32, lost 0
+    assert wait_indexed(index, ids, timeout_s=180) == len(ids)
+    assert report(full_stack, "worker children SIGKILLed mid-batch", ids, index) == 0
+
+
+def test_the_whole_worker_killed_mid_batch_and_restarted_loses_nothing(
+    full_stack: Stack, model_dir: Path
+) -> None:
+    ids = upload(full_stack, unique_jpegs(32, salt=time.time_ns() % 10_000 + 2))
+    wait_processing(full_stack, ids)
+    worker = full_stack.table.running_pid("worker")
+    assert worker is not None
+    os.killpg(worker, signal.SIGKILL)  # parent and children at once: no warm shutdown
+    deadline = time.monotonic() + 30
+    while full_stack.table.running_pid("worker") is not None:
+        assert time.monotonic() < deadline, "the worker did not die"
+        time.sleep(POLL_INTERVAL_S)
+    full_stack.up(["worker"])
+    # its unacknowledged tasks come back after the broker's visibility timeout (15 s here)
+    index = live_index(full_stack, model_dir)
+    assert wait_indexed(index, ids, timeout_s=180) == len(ids)
+    assert report(full_stack, "whole worker SIGKILLed mid-batch, restarted", ids, index) == 0
+
+
+def test_the_s3_server_down_during_ingest_is_retried_and_nothing_fails(
+    full_stack: Stack, model_dir: Path
+) -> None:
+    retries_before = worker_log(full_stack).count("index_retry")
+    ids = upload(full_stack, unique_jpegs(24, salt=time.time_ns() % 10_000 + 3))
+    full_stack.table.stop("s3")
+    try:
+        refused = httpx.post(
+            f"{full_stack.settings.url('ingestapi')}/api/v1/images",
+            files=[("files", ("x.jpg", unique_jpegs(1, salt=7)[0], "image/jpeg"))],
+            timeout=60,
+        )
+        assert refused.status_code == 503  # not stored, so not accepted
+        assert int(refused.headers["retry-after"]) > 0
+        deadline = time.monotonic() + 60
+        while worker_log(full_stack).count("index_retry") == retries_before:
+            assert time.monotonic() < deadline, "the worker never met the outage"
+            time.sleep(POLL_INTERVAL_S)
+    finally:
+        full_stack.up(["s3"])
+    index = live_index(full_stack, model_dir)
+    assert wait_indexed(index, ids, timeout_s=180) == len(ids)
+    jobs = RedisJobStore.from_url(redis_settings(full_stack).url)
+    assert ImageState.failed not in jobs.states_of(ids).values()
+    assert report(full_stack, "S3 server stopped during ingest, then started", ids, index) == 0
+
+
+def wait_processing(stack: Stack, ids: list[str]) -> None:
+    jobs = RedisJobStore.from_url(redis_settings(stack).url)
+    deadline = time.monotonic() + 60
+    while not any(jobs.state_of(i) == ImageState.processing for i in ids):
+        assert time.monotonic() < deadline, "no batch started"
+        time.sleep(POLL_INTERVAL_S / 10)
+
+
+def worker_log(stack: Stack) -> str:
+    return stack.table.log_path("worker").read_text(errors="replace")
+
+
+def report(stack: Stack, fault: str, ids: list[str], index: MilvusVectorIndex) -> int:
+    """Append this fault's numbers to the run folder's fault report; returns how many were lost."""
+    accepted, rows = len(set(ids)), index.count(ids)
+    line = {"fault": fault, "accepted": accepted, "indexed": rows, "lost": accepted - rows}
+    with (stack.run_dir / "fault-report.jsonl").open("a") as out:
+        out.write(json.dumps(line) + "\n")
+    return accepted - rows
 
 
 def _children(pid: int) -> list[int]:

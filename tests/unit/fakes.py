@@ -2,6 +2,7 @@
 
 import io
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 from PIL import Image
@@ -60,6 +61,7 @@ class InMemoryJobStore:
         self.jobs: dict[str, list[tuple[str, str]]] = {}
         self.states: dict[str, tuple[ImageState, str | None]] = {}
         self.since: dict[str, float] = {}
+        self.claims: list[str] = []
 
     def ping(self) -> None:
         pass
@@ -72,6 +74,14 @@ class InMemoryJobStore:
 
     def state_of(self, image_id: str) -> ImageState | None:
         return self.state_and_reason(image_id)[0]
+
+    def states_of(self, image_ids: Sequence[str]) -> dict[str, ImageState]:
+        return {i: self.states[i][0] for i in image_ids if i in self.states}
+
+    @contextmanager
+    def claim(self, image_id: str) -> Iterator[None]:
+        self.claims.append(image_id)
+        yield
 
     def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]:
         return self.states.get(image_id, (None, None))

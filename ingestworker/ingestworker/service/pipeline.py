@@ -1,5 +1,7 @@
-"""Indexing: original → decoded image → CLIP vector (one batch) → Milvus row → state."""
+"""Indexing: original → decoded image → thumbnail and preview, CLIP vector (one batch) →
+Milvus row → state."""
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -7,8 +9,9 @@ from datetime import datetime
 
 from shared.embedding import Embedder
 from shared.errors import NotFound, Unprocessable, UnsupportedMediaType
-from shared.ids import original_key
+from shared.ids import details_key, original_key, preview_key, thumbnail_key
 from shared.images import DecodedImage, decode_image
+from shared.images.derive import DERIVED_TYPE, PREVIEW_PX, THUMBNAIL_PX, derive
 from shared.log import get_logger
 from shared.queue import ImageStates
 from shared.schemas import ImageState
@@ -25,6 +28,9 @@ class _Loaded:
     size: int
     filename: str
     created_at: int
+    source: str
+    caption: str
+    tags: list[str]
 
 
 @dataclass(frozen=True)
@@ -35,12 +41,20 @@ class IndexReport:
 
 class IndexPipeline:
     def __init__(
-        self, store: ObjectStore, index: VectorIndex, embedder: Embedder, jobs: ImageStates
+        self,
+        store: ObjectStore,
+        index: VectorIndex,
+        embedder: Embedder,
+        jobs: ImageStates,
+        thumbnail_px: int = THUMBNAIL_PX,
+        preview_px: int = PREVIEW_PX,
     ) -> None:
         self._store = store
         self._index = index
         self._embedder = embedder
         self._jobs = jobs
+        self._thumbnail_px = thumbnail_px
+        self._preview_px = preview_px
 
     def run(self, image_ids: Sequence[str]) -> IndexReport:
         """Index a batch. Bad images fail alone; a backing-service outage raises for a retry."""
@@ -83,13 +97,36 @@ class IndexPipeline:
             obj.close()
         if not data:
             raise NotFound("original is empty or missing")
+        decoded = decode_image(data, long_side=self._preview_px)
+        self._write_derived(image_id, decoded)
+        details = self._details(image_id) if obj.metadata.get("details") else {}
         return _Loaded(
             image_id=image_id,
-            decoded=decode_image(data),
+            decoded=decoded,
             size=len(data),
             filename=obj.metadata.get("filename", ""),
             created_at=_epoch(obj.metadata.get("uploaded-at")),
+            source=obj.metadata.get("source", ""),
+            caption=str(details.get("caption", "")),
+            tags=[str(t) for t in details.get("tags", [])],
         )
+
+    def _write_derived(self, image_id: str, decoded: DecodedImage) -> None:
+        derived = derive(decoded.image, self._thumbnail_px, self._preview_px)
+        self._store.put(thumbnail_key(image_id), derived.thumbnail, DERIVED_TYPE)
+        self._store.put(preview_key(image_id), derived.preview, DERIVED_TYPE)
+
+    def _details(self, image_id: str) -> dict[str, object]:
+        obj = self._store.open(details_key(image_id))
+        try:
+            raw = b"".join(obj.chunks)
+        finally:
+            obj.close()
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
 
 
 def _ms(seconds: float) -> float:
@@ -106,6 +143,11 @@ def _record(item: _Loaded, vector: Sequence[float]) -> ImageRecord:
         height=item.decoded.height,
         bytes=item.size,
         created_at=item.created_at,
+        taken_at=item.decoded.taken_at,
+        camera=item.decoded.camera,
+        caption=item.caption,
+        tags=item.tags,
+        source=item.source,
     )
 
 

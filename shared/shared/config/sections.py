@@ -15,6 +15,9 @@ class RedisSettings(BaseModel):
     port: int = Field(6379, ge=1, le=65535)
     db: int = Field(0, ge=0)
     password: SecretStr | None = None
+    # the broker hands an unacknowledged task to another worker after this long: above the
+    # longest batch, and how long a whole dead worker's tasks wait (reconcile also finds them)
+    visibility_timeout_s: int = Field(3600, ge=5)
 
     @property
     def url(self) -> str:

@@ -7,6 +7,7 @@ CONTENT_TYPES = {
     "GIF": "image/gif",
     "BMP": "image/bmp",
     "TIFF": "image/tiff",
+    "AVIF": "image/avif",
 }
 ORIENTATION_TAG = 0x0112
 ROTATED_90 = {5, 6, 7, 8}

@@ -8,7 +8,7 @@ from PIL import Image, UnidentifiedImageError
 from shared.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from shared.images.formats import CONTENT_TYPES, DECODE_MIN_SIDE, upright_size
 
-SUPPORTED = "JPEG, PNG, WebP, GIF, BMP or TIFF"
+SUPPORTED = "JPEG, PNG, WebP, GIF, BMP, TIFF or AVIF"
 _SIGNATURES = [
     (b"\xff\xd8\xff", "JPEG"),
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -31,6 +31,8 @@ def signature(data: bytes) -> str | None:
     """The format the first bytes announce, if any."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
+    if data[4:12] in (b"ftypavif", b"ftypavis"):
+        return "AVIF"
     return next((fmt for magic, fmt in _SIGNATURES if data.startswith(magic)), None)
 
 

@@ -10,8 +10,7 @@ from shared.config import RedisSettings
 from shared.errors import Unavailable
 from shared.queue.tasks import INDEX_IMAGES
 
-# a task that runs longer than this is delivered again: keep it well above the longest batch
-VISIBILITY_TIMEOUT_S = 3600
+VISIBILITY_TIMEOUT_S = RedisSettings.model_fields["visibility_timeout_s"].default
 
 
 def make_celery(name: str, redis: RedisSettings) -> Celery:
@@ -25,7 +24,12 @@ def make_celery(name: str, redis: RedisSettings) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        broker_transport_options={
+            "visibility_timeout": redis.visibility_timeout_s,
+            # how often a worker looks for tasks whose worker died (older than the timeout)
+            "unacked_restore_interval": max(1, min(60, redis.visibility_timeout_s // 20)),
+            "unacked_restore_throttle": 1,
+        },
         broker_connection_timeout=3,
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
     )

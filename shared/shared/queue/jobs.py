@@ -3,15 +3,19 @@
 import json
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Protocol
 
 import redis
+from redis.exceptions import LockError
 
 from shared.errors import Unavailable
 from shared.schemas import ImageState, JobItem, JobStatus
 
 JOB_TTL_S = 7 * 24 * 3600
+# a claim outlives a crashed holder by this much; storing one original takes far less
+CLAIM_TIMEOUT_S = 120
+CLAIM_WAIT_S = 60
 _IN_FLIGHT = {ImageState.queued.value, ImageState.processing.value}
 
 
@@ -23,6 +27,14 @@ class JobStore(ImageStates, Protocol):
     def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None: ...
 
     def state_of(self, image_id: str) -> ImageState | None: ...
+
+    def states_of(self, image_ids: Sequence[str]) -> dict[str, ImageState]:
+        """States of the ids that have one."""
+        ...
+
+    def claim(self, image_id: str) -> AbstractContextManager[None]:
+        """Hold this content id alone (across processes) while deciding whether to store it."""
+        ...
 
     def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]: ...
 
@@ -69,6 +81,27 @@ class RedisJobStore:
 
     def state_of(self, image_id: str) -> ImageState | None:
         return self.state_and_reason(image_id)[0]
+
+    def states_of(self, image_ids: Sequence[str]) -> dict[str, ImageState]:
+        with _unavailable_on_error(), self._redis.pipeline(transaction=False) as pipe:
+            for image_id in image_ids:
+                pipe.hget(f"image:{image_id}", "state")
+            states = pipe.execute()
+        return {i: ImageState(s.decode()) for i, s in zip(image_ids, states, strict=True) if s}
+
+    @contextmanager
+    def claim(self, image_id: str) -> Iterator[None]:
+        lock = self._redis.lock(
+            f"claim:{image_id}", timeout=CLAIM_TIMEOUT_S, blocking_timeout=CLAIM_WAIT_S
+        )
+        with _unavailable_on_error():
+            if not lock.acquire():
+                raise Unavailable("the same image is being stored by another upload; retry")
+        try:
+            yield
+        finally:
+            with suppress(LockError, redis.RedisError):
+                lock.release()
 
     def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]:
         with _unavailable_on_error():

@@ -15,10 +15,28 @@ from pymilvus import DataType, MilvusClient, MilvusException
 
 from shared.config import MilvusSettings
 from shared.errors import ConfigMismatch, Unavailable
+from shared.schemas import MAX_CAPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from shared.vectors.catalog import ActiveIndex, IndexCatalog
 from shared.vectors.protocol import ImageRecord, SearchHit
 
-DISPLAY_FIELDS = ["filename", "content_type", "width", "height", "bytes", "created_at"]
+DISPLAY_FIELDS = [
+    "filename",
+    "content_type",
+    "width",
+    "height",
+    "bytes",
+    "created_at",
+    "taken_at",
+    "camera",
+    "caption",
+    "tags",
+    "source",
+]
+# bumped when the collection's fields change: a new version is a new collection (`reindex`)
+SCHEMA_VERSION = 2
+# milvus-lite has no nullable fields: "no EXIF date" is this value, below any real date
+UNKNOWN_TIME = -(2**53)
+
 # Milvus caps a request at ~64 MB and milvus-lite slows sharply past ~8 MB: keep batches small
 MAX_UPSERT_ROWS = 1000
 
@@ -28,9 +46,10 @@ ACTIVE_CHECK_S = 2.0
 
 
 def collection_name(prefix: str, model: str) -> str:
-    """One collection per embedding model: a readable slug of the model id plus its hash."""
+    """One collection per embedding model and schema: a readable slug of the model id plus a
+    hash of the model id and the schema version."""
     slug = re.sub(r"[^A-Za-z0-9]+", "_", model.rstrip("/").split("/")[-1]).strip("_").lower()
-    digest = hashlib.sha256(model.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(f"{model}|{SCHEMA_VERSION}".encode()).hexdigest()[:8]
     return f"{prefix}__{slug[:200]}__{digest}"
 
 
@@ -88,6 +107,8 @@ class MilvusVectorIndex:
             elif active.collection != self._collection:
                 raise ConfigMismatch(
                     _mismatch(self._settings.collection_prefix, active, self._model)
+                    if active.model != self._model
+                    else _old_schema(active)
                 )
         self._checked_at = time.monotonic()
         self._attached = True
@@ -127,6 +148,17 @@ class MilvusVectorIndex:
         schema.add_field("height", DataType.INT32)
         schema.add_field("bytes", DataType.INT64)
         schema.add_field("created_at", DataType.INT64)
+        schema.add_field("taken_at", DataType.INT64)
+        schema.add_field("camera", DataType.VARCHAR, max_length=256)
+        schema.add_field("caption", DataType.VARCHAR, max_length=MAX_CAPTION_CHARS * 4)
+        schema.add_field(
+            "tags",
+            DataType.ARRAY,
+            element_type=DataType.VARCHAR,
+            max_capacity=MAX_TAGS,
+            max_length=MAX_TAG_CHARS * 4,
+        )
+        schema.add_field("source", DataType.VARCHAR, max_length=1024)
         index = self._client.prepare_index_params()
         index.add_index(
             "vector",
@@ -171,16 +203,21 @@ class MilvusVectorIndex:
                 },
             )
         return [
-            SearchHit(id=str(hit["id"]), score=float(hit["distance"]), fields=dict(hit["entity"]))
+            SearchHit(
+                id=str(hit["id"]), score=float(hit["distance"]), fields=_display(hit["entity"])
+            )
             for hit in result[0]
         ]
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         return fetch_rows(self._client, self._collection, image_ids)
 
-    def count(self) -> int:
+    def count(self, image_ids: Sequence[str] | None = None) -> int:
+        """Rows in the collection, or rows with one of these ids (each id is one row at most:
+        the primary key; counting them checks exactly that)."""
+        expr = "" if image_ids is None else f"id in {json.dumps(list(image_ids))}"
         with _unavailable_on_error():
-            rows = self._client.query(self._collection, filter="", output_fields=["count(*)"])
+            rows = self._client.query(self._collection, filter=expr, output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
 
@@ -230,7 +267,23 @@ def fetch_rows(
         return {}
     with _unavailable_on_error():
         rows = client.get(collection, ids=list(image_ids), output_fields=DISPLAY_FIELDS)
-    return {str(row["id"]): {k: row[k] for k in DISPLAY_FIELDS if k in row} for row in rows}
+    return {str(row["id"]): _display(row) for row in rows}
+
+
+def _display(row: dict[str, object]) -> dict[str, object]:
+    fields = {k: row[k] for k in DISPLAY_FIELDS if k in row}
+    if fields.get("taken_at") == UNKNOWN_TIME:
+        fields["taken_at"] = None
+    if "tags" in fields:
+        fields["tags"] = list(fields["tags"])  # type: ignore[call-overload]
+    return fields
+
+
+def _old_schema(active: ActiveIndex) -> str:
+    return (
+        f"the live collection {active.collection!r} was built by an older version (its fields "
+        f"differ): run `uv run reindex` (ingestworker's config) to rebuild it, then restart"
+    )
 
 
 def _mismatch(prefix: str, active: ActiveIndex, model: str) -> str:
@@ -245,6 +298,8 @@ def _row(record: ImageRecord) -> dict[str, object]:
     row = dataclasses.asdict(record)
     extra = row.pop("extra")
     row["vector"] = [float(x) for x in record.vector]
+    row["tags"] = list(record.tags)
+    row["taken_at"] = UNKNOWN_TIME if record.taken_at is None else record.taken_at
     return {**extra, **row}
 
 

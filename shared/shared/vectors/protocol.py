@@ -13,6 +13,11 @@ class ImageRecord:
     height: int
     bytes: int
     created_at: int
+    taken_at: int | None = None
+    camera: str = ""
+    caption: str = ""
+    tags: Sequence[str] = ()
+    source: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from dependency_injector import providers
@@ -8,17 +9,36 @@ from ingestapi.container import Container
 from ingestapi.main import create_app
 from ingestapi.settings import IngestApiSettings
 from shared.config import StorageSettings
-from tests.unit.fakes import InMemoryJobStore, InMemoryObjectStore, RecordingQueue, image_bytes
+from shared.schemas import ImageState
+from tests.unit.fakes import (
+    InMemoryJobStore,
+    InMemoryObjectStore,
+    InMemoryVectorIndex,
+    RecordingQueue,
+    image_bytes,
+)
+
+
+@contextmanager
+def ingest_client(
+    waiting: int = 0, jobs: InMemoryJobStore | None = None, **ingest: int
+) -> Iterator[TestClient]:
+    settings = IngestApiSettings(
+        storage=StorageSettings(access_key="k", secret_key="s"),
+        ingest=ingest,  # type: ignore[arg-type]
+    )
+    container = Container(settings=settings)
+    container.object_store.override(providers.Object(InMemoryObjectStore()))
+    container.task_queue.override(providers.Object(RecordingQueue(waiting=waiting)))
+    container.job_store.override(providers.Object(jobs or InMemoryJobStore()))
+    container.live_index.override(providers.Object(InMemoryVectorIndex()))
+    with TestClient(create_app(container)) as c:
+        yield c
 
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    settings = IngestApiSettings(storage=StorageSettings(access_key="k", secret_key="s"))
-    container = Container(settings=settings)
-    container.object_store.override(providers.Object(InMemoryObjectStore()))
-    container.task_queue.override(providers.Object(RecordingQueue()))
-    container.job_store.override(providers.Object(InMemoryJobStore()))
-    with TestClient(create_app(container)) as c:
+    with ingest_client() as c:
         yield c
 
 
@@ -48,11 +68,46 @@ def test_repeat_upload_answers_200_duplicate(client: TestClient) -> None:
     assert second.json()["items"][0]["id"] == first["items"][0]["id"]
 
 
-def test_missing_files_field_is_422_with_reason(client: TestClient) -> None:
-    response = client.post("/api/v1/images", data={"x": "y"})
+def test_a_form_without_files_is_400_and_a_non_multipart_body_415(client: TestClient) -> None:
+    no_files = client.post("/api/v1/images", files={"caption": (None, "x")})
+    assert no_files.status_code == 400
+    assert "files" in no_files.json()["detail"]
+    urlencoded = client.post("/api/v1/images", data={"x": "y"})
+    assert urlencoded.status_code == 415
+    assert "multipart/form-data" in urlencoded.json()["detail"]
+
+
+def test_a_file_over_max_bytes_is_cut_off_alone() -> None:
+    with ingest_client(max_bytes=2000) as client:
+        files = [
+            ("files", ("big.bin", bytes(50_000))),
+            ("files", ("a.png", image_bytes("red"))),
+        ]
+        response = client.post("/api/v1/images", files=files)
+    assert response.status_code == 202
+    items = response.json()["items"]
+    assert [(i["status"], i["http_status"]) for i in items] == [
+        ("rejected", 413),
+        ("accepted", 202),
+    ]
+    assert "2000" in items[0]["reason"]
+
+
+def test_bad_tags_are_422_with_the_field_named(client: TestClient) -> None:
+    files = [("files", ("a.png", image_bytes("red")))]
+    response = client.post("/api/v1/images", files=files, data={"tags": "x" * 65})
     assert response.status_code == 422
-    assert response.json()["error"] == "invalid_request"
-    assert any("files" in d["loc"] for d in response.json()["detail"])
+    assert response.json()["detail"][0]["loc"] == ["tags"]
+
+
+def test_check_reports_known_ids_and_refuses_malformed_ones(client: TestClient) -> None:
+    first = client.post("/api/v1/images", files=[("files", ("a.png", image_bytes("red")))])
+    known_id = first.json()["items"][0]["id"]
+    other = "0" * 64
+    response = client.post("/api/v1/images/check", json={"ids": [other, known_id]})
+    assert response.json() == {"known": [known_id]}
+    bad = client.post("/api/v1/images/check", json={"ids": ["../etc"]})
+    assert bad.status_code == 422
 
 
 def test_unknown_job_is_404_without_trace(client: TestClient) -> None:
@@ -67,16 +122,21 @@ def test_healthz(client: TestClient) -> None:
 
 
 def test_a_full_queue_is_503_with_retry_after() -> None:
-    settings = IngestApiSettings(
-        storage=StorageSettings(access_key="k", secret_key="s"),
-        ingest={"max_queue": 1},  # type: ignore[arg-type]
-    )
-    container = Container(settings=settings)
-    container.object_store.override(providers.Object(InMemoryObjectStore()))
-    container.task_queue.override(providers.Object(RecordingQueue(waiting=5)))
-    container.job_store.override(providers.Object(InMemoryJobStore()))
-    with TestClient(create_app(container)) as client:
+    with ingest_client(waiting=5, max_queue=1) as client:
         response = client.post("/api/v1/images", files=[("files", ("a.png", image_bytes()))])
     assert response.status_code == 503
     assert response.headers["retry-after"] == "30"
     assert response.json()["error"] == "queue_full"
+
+
+def test_job_events_stream_progress_then_done() -> None:
+    jobs = InMemoryJobStore()
+    with ingest_client(jobs=jobs) as client:
+        first = client.post("/api/v1/images", files=[("files", ("a.png", image_bytes("red")))])
+        image_id = first.json()["items"][0]["id"]
+        jobs.set_state(image_id, ImageState.indexed)  # the worker's part
+        with client.stream("GET", f"/api/v1/jobs/{first.json()['job_id']}/events") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = [line for line in stream.iter_lines() if line.startswith("event:")]
+        assert lines == ["event: progress", "event: done"]
+        assert client.get("/api/v1/jobs/nope/events").status_code == 404

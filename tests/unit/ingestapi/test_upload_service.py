@@ -1,10 +1,21 @@
+import io
+import json
+import zipfile
+
 import pytest
 
-from ingestapi.service import ImageStatusService, IncomingFile, JobService, UploadService
+from ingestapi.service import (
+    ImageStatusService,
+    IncomingFile,
+    JobService,
+    KnownImagesService,
+    UploadService,
+)
 from ingestapi.settings import IngestSettings
 from shared.errors import BadRequest, NotFound, QueueFull
-from shared.ids import content_id, original_key
-from shared.schemas import ImageState, UploadStatus
+from shared.ids import content_id, details_key, original_key
+from shared.intake import Intake
+from shared.schemas import ImageState, UploadDetails, UploadStatus
 from shared.vectors import ImageRecord
 from tests.unit.fakes import (
     InMemoryJobStore,
@@ -24,13 +35,17 @@ def parts() -> Parts:
 
 def service(parts: Parts, **kw: int) -> UploadService:
     store, queue, jobs = parts
-    return UploadService(store, queue, jobs, IngestSettings(**kw))
+    settings = IngestSettings(**kw)
+    intake = Intake(store, jobs, InMemoryVectorIndex(), settings.max_bytes, settings.max_pixels)
+    return UploadService(intake, queue, jobs, settings)
 
 
 def test_accepted_files_are_stored_then_queued(parts: Parts) -> None:
     store, queue, jobs = parts
     red, blue = image_bytes("red"), image_bytes("blue")
-    result = service(parts).upload([IncomingFile("red.png", red), IncomingFile("blue.png", blue)])
+    result = service(parts).upload(
+        [IncomingFile.of("red.png", red), IncomingFile.of("blue.png", blue)]
+    )
     assert [i.status for i in result.items] == [UploadStatus.accepted] * 2
     assert [i.id for i in result.items] == [content_id(red), content_id(blue)]
     assert store.objects[original_key(content_id(red))][0] == red
@@ -43,10 +58,10 @@ def test_accepted_files_are_stored_then_queued(parts: Parts) -> None:
 def test_bad_file_is_rejected_alone(parts: Parts) -> None:
     store, queue, _ = parts
     files = [
-        IncomingFile("good.png", image_bytes()),
-        IncomingFile("empty.png", b""),
-        IncomingFile("notes.jpg", b"plain text"),
-        IncomingFile("huge.png", image_bytes(size=(400, 400))),
+        IncomingFile.of("good.png", image_bytes()),
+        IncomingFile.of("empty.png", b""),
+        IncomingFile.of("notes.jpg", b"plain text"),
+        IncomingFile.of("huge.png", image_bytes(size=(400, 400))),
     ]
     limit = len(image_bytes()) + 10
     result = service(parts, max_bytes=limit).upload(files)
@@ -63,8 +78,8 @@ def test_bad_file_is_rejected_alone(parts: Parts) -> None:
 def test_same_bytes_twice_is_a_duplicate_with_the_same_id(parts: Parts) -> None:
     _, queue, _ = parts
     svc = service(parts)
-    first = svc.upload([IncomingFile("a.png", image_bytes())])
-    again = svc.upload([IncomingFile("copy-of-a.png", image_bytes())])
+    first = svc.upload([IncomingFile.of("a.png", image_bytes())])
+    again = svc.upload([IncomingFile.of("copy-of-a.png", image_bytes())])
     assert again.items[0].status == UploadStatus.duplicate
     assert again.items[0].id == first.items[0].id
     assert len(queue.tasks) == 1
@@ -73,22 +88,22 @@ def test_same_bytes_twice_is_a_duplicate_with_the_same_id(parts: Parts) -> None:
 def test_stored_but_failed_image_is_queued_again(parts: Parts) -> None:
     _, queue, jobs = parts
     svc = service(parts)
-    first = svc.upload([IncomingFile("a.png", image_bytes())])
+    first = svc.upload([IncomingFile.of("a.png", image_bytes())])
     jobs.set_state(first.items[0].id or "", ImageState.failed, "boom")
-    again = svc.upload([IncomingFile("a.png", image_bytes())])
+    again = svc.upload([IncomingFile.of("a.png", image_bytes())])
     assert again.items[0].status == UploadStatus.accepted
     assert len(queue.tasks) == 2
 
 
 def test_tasks_carry_at_most_task_batch_size_ids(parts: Parts) -> None:
     _, queue, _ = parts
-    files = [IncomingFile(f"{i}.png", image_bytes((i, 0, 0))) for i in range(5)]
+    files = [IncomingFile.of(f"{i}.png", image_bytes((i, 0, 0))) for i in range(5)]
     service(parts, task_batch_size=2).upload(files)
     assert [len(ids) for ids, _ in queue.tasks] == [2, 2, 1]
 
 
 def test_all_rejected_creates_no_job(parts: Parts) -> None:
-    result = service(parts).upload([IncomingFile("x.txt", b"text")])
+    result = service(parts).upload([IncomingFile.of("x.txt", b"text")])
     assert result.job_id is None
     assert result.items[0].job_id is None
 
@@ -104,10 +119,11 @@ def test_unknown_job_is_not_found() -> None:
 
 
 def test_a_full_queue_refuses_the_upload_before_storing_anything() -> None:
-    store, queue, jobs = InMemoryObjectStore(), RecordingQueue(waiting=11), InMemoryJobStore()
-    svc = UploadService(store, queue, jobs, IngestSettings(max_queue=10))
+    parts = InMemoryObjectStore(), RecordingQueue(waiting=11), InMemoryJobStore()
+    store, queue, _ = parts
+    svc = service(parts, max_queue=10)
     with pytest.raises(QueueFull) as exc:
-        svc.upload([IncomingFile("a.png", image_bytes())])
+        svc.upload([IncomingFile.of("a.png", image_bytes())])
     assert exc.value.status_code == 503
     assert exc.value.retry_after_s > 0
     assert store.objects == {}
@@ -143,3 +159,82 @@ def test_a_malformed_id_is_not_found(parts: Parts) -> None:
     statuses, _ = status_service(parts)
     with pytest.raises(NotFound):
         statuses.get("../../etc/passwd")
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_zip_is_taken_member_by_member_and_path_tricks_are_refused(parts: Parts) -> None:
+    store, queue, _ = parts
+    archive = zipped(
+        {
+            "holiday/red.png": image_bytes("red"),
+            "../../etc/evil.png": image_bytes("blue"),
+            "/abs.png": image_bytes("green"),
+            "notes.txt": b"not an image",
+            "inner.zip": zipped({"x.png": image_bytes()}),
+            "__MACOSX/._red.png": b"resource fork",
+        }
+    )
+    result = service(parts).upload([IncomingFile.of("photos.zip", archive)])
+    by_name = {i.filename: i for i in result.items}
+    assert by_name["photos.zip/holiday/red.png"].status == UploadStatus.accepted
+    assert by_name["photos.zip/../../etc/evil.png"].http_status == 400
+    assert "unsafe path" in (by_name["photos.zip/../../etc/evil.png"].reason or "")
+    assert by_name["photos.zip//abs.png"].http_status == 400
+    assert by_name["photos.zip/notes.txt"].http_status == 415
+    assert "inside archives" in (by_name["photos.zip/inner.zip"].reason or "")
+    assert len(result.items) == 5  # the macOS resource fork is skipped
+    assert [k for k in store.objects if k.startswith("originals/")] == [
+        original_key(content_id(image_bytes("red")))
+    ]
+    assert len(queue.tasks) == 1
+
+
+def test_a_zip_bomb_member_is_refused_by_what_it_expands_to(parts: Parts) -> None:
+    bomb = zipped({"bomb.bmp": b"BM" + bytes(5_000_000)})
+    assert len(bomb) < 10_000
+    result = service(parts, max_bytes=1_000_000).upload([IncomingFile.of("b.zip", bomb)])
+    assert result.items[0].http_status == 413
+
+
+def test_a_file_cut_off_while_streaming_is_rejected_alone(parts: Parts) -> None:
+    files = [
+        IncomingFile("big.jpg", bytes, too_large=True),
+        IncomingFile.of("ok.png", image_bytes()),
+    ]
+    result = service(parts).upload(files)
+    assert [(i.status, i.http_status) for i in result.items] == [
+        (UploadStatus.rejected, 413),
+        (UploadStatus.accepted, 202),
+    ]
+
+
+def test_caption_tags_and_source_are_stored_with_the_original(parts: Parts) -> None:
+    store, _, jobs = parts
+    details = UploadDetails(caption="Our dog", tags=["dog, park", "dog"], source="phone")
+    result = service(parts).upload([IncomingFile.of("a.png", image_bytes())], details)
+    image_id = result.items[0].id or ""
+    meta = store.objects[original_key(image_id)][2]
+    assert meta["source"] == "phone"
+    assert json.loads(store.objects[details_key(image_id)][0]) == {
+        "caption": "Our dog",
+        "tags": ["dog", "park"],
+    }
+    assert jobs.claims == [image_id]  # decided under the content's claim
+
+
+def test_known_ids_are_those_indexed_or_on_their_way(parts: Parts) -> None:
+    _, _, jobs = parts
+    index = InMemoryVectorIndex()
+    indexed, queued, failed, unknown = (content_id(bytes([i])) for i in range(4))
+    index.upsert([ImageRecord(indexed, [1.0, 0.0, 0.0], "a", "image/png", 1, 1, 1, 0)])
+    jobs.set_state(queued, ImageState.queued)
+    jobs.set_state(failed, ImageState.failed, "bad")
+    known = KnownImagesService(jobs, index).known([unknown, failed, queued, indexed, indexed])
+    assert known == [queued, indexed]

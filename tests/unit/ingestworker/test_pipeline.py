@@ -1,7 +1,11 @@
+import io
+from datetime import UTC, datetime
+
 import numpy as np
+from PIL import ExifTags, Image
 
 from ingestworker.service.pipeline import IndexPipeline
-from shared.ids import content_id, original_key
+from shared.ids import content_id, details_key, original_key, preview_key, thumbnail_key
 from shared.schemas import ImageState
 from tests.unit.fakes import (
     ColourEmbedder,
@@ -68,3 +72,39 @@ def test_repeated_ids_are_indexed_once() -> None:
     pipeline.run([image_id, image_id])
     assert embedder.calls == [1]
     assert index.count() == 1
+
+
+def test_exif_details_and_smaller_copies_come_with_the_record() -> None:
+    store, index, jobs = InMemoryObjectStore(), InMemoryVectorIndex(), InMemoryJobStore()
+    pipeline = IndexPipeline(store, index, ColourEmbedder(), jobs, thumbnail_px=64, preview_px=256)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Canon"
+    exif[ExifTags.Base.Model] = "Canon EOS R6"
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2021:07:04 18:30:00"
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.OffsetTimeOriginal] = "+02:00"
+    buf = io.BytesIO()
+    Image.new("RGB", (1000, 500), "blue").save(buf, format="JPEG", exif=exif)
+    image_id = content_id(buf.getvalue())
+    store.put(
+        original_key(image_id),
+        buf.getvalue(),
+        "image/jpeg",
+        {"filename": "a.jpg", "source": "phone", "details": "1"},
+    )
+    store.put(details_key(image_id), b'{"caption": "sea", "tags": ["trip"]}', "application/json")
+    pipeline.run([image_id])
+    record = index.records[image_id]
+    taken = datetime(2021, 7, 4, 16, 30, tzinfo=UTC)  # 18:30 at +02:00
+    assert (record.taken_at, record.camera) == (int(taken.timestamp()), "Canon EOS R6")
+    assert (record.caption, list(record.tags), record.source) == ("sea", ["trip"], "phone")
+    thumbnail = Image.open(io.BytesIO(store.objects[thumbnail_key(image_id)][0]))
+    preview = Image.open(io.BytesIO(store.objects[preview_key(image_id)][0]))
+    assert (thumbnail.format, thumbnail.size) == ("JPEG", (64, 32))
+    assert preview.size == (256, 128)
+
+
+def test_an_image_without_exif_has_no_taken_at() -> None:
+    pipeline, store, index, _, _ = setup()
+    image_id = stored(store, image_bytes(), "a.png")
+    pipeline.run([image_id])
+    assert (index.records[image_id].taken_at, index.records[image_id].camera) == (None, "")

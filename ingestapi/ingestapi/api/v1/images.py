@@ -1,34 +1,99 @@
 from typing import Annotated
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
-from ingestapi.deps import ImageStatusServiceDep, UploadServiceDep
+from ingestapi.deps import (
+    ImageStatusServiceDep,
+    IngestSettingsDep,
+    KnownImagesServiceDep,
+    UploadServiceDep,
+)
+from ingestapi.multipart import read_multipart
 from ingestapi.service import IncomingFile
-from shared.schemas import ImageStatus, UploadResponse, UploadStatus
+from shared.schemas import (
+    ImageStatus,
+    KnownImagesRequest,
+    KnownImagesResponse,
+    UploadDetails,
+    UploadResponse,
+    UploadStatus,
+)
 
 router = APIRouter(tags=["ingest"])
+
+# the body is parsed while it streams (see ingestapi.multipart), so it is described here
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "images, or zip archives of images",
+                        },
+                        "caption": {"type": "string", "description": "for every file"},
+                        "tags": {"type": "string", "description": "comma-separated"},
+                        "source": {"type": "string", "default": "upload"},
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 @router.post(
     "/images",
     status_code=202,
     response_model=UploadResponse,
-    summary="Upload one or many images (multipart field 'files')",
+    summary="Upload one or many images, or zip archives of them (multipart field 'files')",
     description=(
-        "Each file gets its own result. 202 when at least one file was accepted, 200 when all "
-        "were already stored, else the status of the first rejected file."
+        "Each file (each member of a zip) gets its own result with the status it alone would "
+        "have had. 202 when at least one was accepted, 200 when all were already stored, else "
+        "the status of the first rejected one. A file over ingest.max_bytes is cut off while "
+        "it streams and rejected with 413; the others are unaffected."
     ),
+    openapi_extra=_UPLOAD_BODY,
 )
 async def upload_images(
-    files: Annotated[list[UploadFile], File(description="image files")],
+    request: Request,
     service: UploadServiceDep,
+    limits: IngestSettingsDep,
     response: Response,
 ) -> UploadResponse:
-    incoming = [IncomingFile(f.filename or "upload", await f.read()) for f in files]
-    result = await run_in_threadpool(service.upload, incoming)
+    form = await read_multipart(
+        request.headers.get("content-type"),
+        request.stream(),
+        max_bytes=limits.max_bytes,
+        max_files=limits.max_files,
+    )
+    try:
+        details = _details(form.fields)
+        incoming = [IncomingFile(f.filename, f.read, f.too_large) for f in form.files]
+        result = await run_in_threadpool(service.upload, incoming, details)
+    finally:
+        form.close()
     response.status_code = _overall_status(result)
     return result
+
+
+@router.post(
+    "/images/check",
+    response_model=KnownImagesResponse,
+    summary="Which of these sha256 content ids are already here (indexed or on their way)",
+)
+async def check_images(
+    body: Annotated[KnownImagesRequest, Body()], service: KnownImagesServiceDep
+) -> KnownImagesResponse:
+    return KnownImagesResponse(known=await run_in_threadpool(service.known, body.ids))
 
 
 @router.get(
@@ -38,6 +103,17 @@ async def upload_images(
 )
 async def get_image_status(image_id: str, service: ImageStatusServiceDep) -> ImageStatus:
     return await run_in_threadpool(service.get, image_id)
+
+
+def _details(fields: dict[str, list[str]]) -> UploadDetails:
+    raw: dict[str, object] = {"tags": fields.get("tags", [])}
+    for name in ("caption", "source"):
+        if name in fields:
+            raw[name] = fields[name][-1]
+    try:
+        return UploadDetails.model_validate(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
 
 
 def _overall_status(result: UploadResponse) -> int:

@@ -1,0 +1,136 @@
+"""Streaming multipart reader: each file is spooled as it arrives (memory, then disk past
+1 MB) and cut off at ``max_bytes`` while streaming, so an oversized file is rejected on its own
+without ever being held whole; the other files of the request are unaffected."""
+
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+SPOOL_IN_MEMORY = 1024 * 1024
+MAX_FIELD_BYTES = 64 * 1024
+
+
+@dataclass
+class ReceivedFile:
+    filename: str
+    spool: IO[bytes]
+    size: int = 0
+    too_large: bool = False
+
+    def read(self) -> bytes:
+        self.spool.seek(0)
+        return self.spool.read()
+
+
+@dataclass
+class ReceivedForm:
+    files: list[ReceivedFile] = field(default_factory=list)
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for f in self.files:
+            f.spool.close()
+
+
+class _Collector:
+    """python-multipart callbacks: route each part's bytes to a spool or a text field."""
+
+    def __init__(self, max_bytes: int, max_files: int) -> None:
+        self.form = ReceivedForm()
+        self._max_bytes = max_bytes
+        self._max_files = max_files
+        self._header_name = b""
+        self._header_value = b""
+        self._disposition = b""
+        self._file: ReceivedFile | None = None
+        self._field: tuple[str, bytearray] | None = None
+
+    def callbacks(self) -> dict[str, object]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value_part,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self._disposition = b""
+        self._file, self._field = None, None
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def _header_value_part(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        if self._header_name.lower() == b"content-disposition":
+            self._disposition = self._header_value
+        self._header_name, self._header_value = b"", b""
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._disposition)
+        name = options.get(b"name", b"").decode("utf-8", "replace")
+        if b"filename" in options:
+            if len(self.form.files) >= self._max_files:
+                raise PayloadTooLarge(f"at most {self._max_files} files per request")
+            filename = options[b"filename"].decode("utf-8", "replace") or "upload"
+            # closed by ReceivedForm.close once the request is done
+            spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+            self._file = ReceivedFile(filename.replace("\\", "/").rsplit("/", 1)[-1], spool)
+            self.form.files.append(self._file)
+        else:
+            self._field = (name, bytearray())
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._file is not None:
+            f = self._file
+            f.size += end - start
+            if f.too_large:
+                return
+            if f.size > self._max_bytes:
+                f.too_large = True  # the rest of this part is read and dropped
+                f.spool.truncate(0)
+                return
+            f.spool.write(data[start:end])
+        elif self._field is not None:
+            buffer = self._field[1]
+            buffer += data[start:end]
+            if len(buffer) > MAX_FIELD_BYTES:
+                raise PayloadTooLarge(f"form field {self._field[0]!r} is over {MAX_FIELD_BYTES} B")
+
+    def _part_end(self) -> None:
+        if self._field is not None:
+            name, buffer = self._field
+            self.form.fields.setdefault(name, []).append(buffer.decode("utf-8", "replace"))
+        self._file, self._field = None, None
+
+
+async def read_multipart(
+    content_type: str | None, body: AsyncIterator[bytes], max_bytes: int, max_files: int
+) -> ReceivedForm:
+    kind, options = parse_options_header(content_type)
+    if kind != b"multipart/form-data" or not options.get(b"boundary"):
+        raise UnsupportedMediaType("send multipart/form-data with the images in field 'files'")
+    collector = _Collector(max_bytes, max_files)
+    parser = MultipartParser(options[b"boundary"], collector.callbacks())  # type: ignore[arg-type]
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as exc:
+        collector.form.close()
+        raise BadRequest(f"malformed multipart body: {exc}") from exc
+    except BaseException:
+        collector.form.close()
+        raise
+    return collector.form

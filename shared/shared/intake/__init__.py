@@ -1,0 +1,3 @@
+from shared.intake.intake import Intake
+
+__all__ = ["Intake"]

@@ -1,0 +1,94 @@
+"""Taking in one image: validate it from its bytes, skip it if already here, else store it
+durably and mark it queued. Shared by uploads (ingestapi) and URL fetches (ingestworker)."""
+
+import json
+from datetime import UTC, datetime
+
+from shared.errors import AppError, BadRequest, PayloadTooLarge
+from shared.ids import content_id, details_key, original_key
+from shared.images import validate_image
+from shared.queue import JobStore
+from shared.schemas import ImageState, UploadDetails, UploadResult, UploadStatus
+from shared.storage import ObjectStore
+from shared.vectors import IndexLookup
+
+# an image already on its way or done needs no new task
+IN_HAND = {ImageState.queued, ImageState.processing, ImageState.indexed}
+
+
+class Intake:
+    def __init__(
+        self,
+        store: ObjectStore,
+        jobs: JobStore,
+        index: IndexLookup,
+        max_bytes: int,
+        max_pixels: int,
+    ) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._index = index
+        self._max_bytes = max_bytes
+        self._max_pixels = max_pixels
+
+    def accept(self, filename: str, data: bytes, details: UploadDetails) -> UploadResult:
+        """Rejections come back as a result; an outage (Unavailable) is raised."""
+        try:
+            image_id, content_type = self._validate(data)
+        except AppError as exc:
+            return rejected(filename, exc)
+        # one at a time per content: of two concurrent uploads of the same bytes, the second
+        # waits here and then finds the first one's record
+        with self._jobs.claim(image_id):
+            if self._already_here(image_id):
+                return UploadResult(
+                    id=image_id, filename=filename, status=UploadStatus.duplicate, http_status=200
+                )
+            self._store_original(image_id, filename, data, content_type, details)
+            self._jobs.set_state(image_id, ImageState.queued)
+        return UploadResult(
+            id=image_id, filename=filename, status=UploadStatus.accepted, http_status=202
+        )
+
+    def _validate(self, data: bytes) -> tuple[str, str]:
+        if not data:
+            raise BadRequest("empty file")
+        if len(data) > self._max_bytes:
+            raise PayloadTooLarge(f"file is larger than {self._max_bytes} bytes (ingest.max_bytes)")
+        info = validate_image(data, self._max_pixels)
+        return content_id(data), info.content_type
+
+    def _already_here(self, image_id: str) -> bool:
+        if not self._store.exists(original_key(image_id)):
+            return False
+        return self._jobs.state_of(image_id) in IN_HAND or bool(self._index.get([image_id]))
+
+    def _store_original(
+        self,
+        image_id: str,
+        filename: str,
+        data: bytes,
+        content_type: str,
+        details: UploadDetails,
+    ) -> None:
+        metadata = {
+            "filename": filename,
+            "uploaded-at": datetime.now(UTC).isoformat(),
+            "source": details.source,
+        }
+        if details.caption or details.tags:
+            # free text can outgrow S3's 2 KB of user metadata: it goes in an object of its own,
+            # written before the original, whose presence is what "stored" means
+            body = json.dumps({"caption": details.caption, "tags": details.tags}).encode()
+            self._store.put(details_key(image_id), body, "application/json")
+            metadata["details"] = "1"
+        self._store.put(original_key(image_id), data, content_type, metadata=metadata)
+
+
+def rejected(filename: str, exc: AppError) -> UploadResult:
+    return UploadResult(
+        filename=filename,
+        status=UploadStatus.rejected,
+        reason=exc.detail,
+        http_status=exc.status_code,
+    )

@@ -1,0 +1,57 @@
+"""Which addresses a server-side fetch may reach (SSRF guard): public ones only, unless an
+operator allows a network (an intranet image server, a test fixture)."""
+
+import ipaddress
+import socket
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+SCHEMES = ("http", "https")
+MAX_URL_CHARS = 2048
+
+
+class FetchSettings(BaseModel):
+    """URL ingest: what the worker downloads, and the limits it keeps."""
+
+    max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="largest download")
+    max_pixels: int = Field(100_000_000, ge=1, description="most pixels (decompression bombs)")
+    timeout_s: float = Field(30.0, gt=0, description="whole download, redirects included")
+    max_redirects: int = Field(3, ge=0, le=10)
+    allow_networks: list[IPNetwork] = Field(
+        default_factory=list, description="non-public networks that may be fetched anyway"
+    )
+
+
+def refusal(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> str | None:
+    """Why this address may not be fetched, or None when it may."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if any(address in network for network in allowed):
+        return None
+    for label, hit in (
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("private", address.is_private),
+        ("multicast", address.is_multicast),
+        ("reserved", address.is_reserved or address.is_unspecified),
+        ("not public", not address.is_global),
+    ):
+        if hit:
+            return f"{address} is a {label} address"
+    return None
+
+
+def literal_address(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address the name resolves to (all must be allowed, not just the first)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
