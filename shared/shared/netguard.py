@@ -5,6 +5,7 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 
+import httpx
 from pydantic import BaseModel, Field
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -55,3 +56,19 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address the name resolves to (all must be allowed, not just the first)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+
+
+def url_refusal(url: str, allowed: Sequence[IPNetwork] = ()) -> str | None:
+    """What is wrong with a URL before any lookup: syntax, scheme, a forbidden literal address."""
+    if len(url) > MAX_URL_CHARS:
+        return f"URL is longer than {MAX_URL_CHARS} characters"
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "not a valid URL"
+    if parsed.scheme not in SCHEMES:
+        return "only http and https URLs are fetched"
+    if not parsed.host:
+        return "URL has no host"
+    address = literal_address(parsed.host)
+    return refusal(address, allowed) if address else None
