@@ -13,6 +13,7 @@ from shared.localstack.stack import ORDER
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ["redis", "s3", "milvus"]
 VISIBILITY_TIMEOUT_S = 15
+IMAGE_HOST = "127.0.0.2"
 
 
 def free_ports(count: int) -> list[int]:
@@ -48,6 +49,9 @@ def test_stack(model_dir: Path) -> Iterator[Stack]:
             "SEARCHAPI__EMBEDDING__MODEL": model,
             # a whole worker killed in a fault test: its tasks come back after this long
             "INGESTWORKER__REDIS__VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+            # URL ingest tests serve images from this loopback address; all others stay refused
+            "INGESTAPI__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
+            "INGESTWORKER__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
         },
     )
     try:

@@ -1,6 +1,12 @@
 from dependency_injector import containers, providers
 
-from ingestapi.service import ImageStatusService, JobService, KnownImagesService, UploadService
+from ingestapi.service import (
+    ImageStatusService,
+    JobService,
+    KnownImagesService,
+    UploadService,
+    UrlIngestService,
+)
 from ingestapi.settings import IngestApiSettings
 from shared.intake import Intake
 from shared.queue import CeleryTaskQueue, job_store_resource, make_celery
@@ -31,6 +37,13 @@ class Container(containers.DeclarativeContainer):
         queue=task_queue,
         jobs=job_store,
         settings=settings.provided.ingest,
+    )
+    url_ingest_service = providers.Factory(
+        UrlIngestService,
+        queue=task_queue,
+        jobs=job_store,
+        settings=settings.provided.ingest,
+        fetch=settings.provided.fetch,
     )
     known_images_service = providers.Factory(KnownImagesService, jobs=job_store, index=live_index)
     job_service = providers.Factory(JobService, jobs=job_store)

@@ -5,7 +5,13 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from ingestapi.container import Container
-from ingestapi.service import ImageStatusService, JobService, KnownImagesService, UploadService
+from ingestapi.service import (
+    ImageStatusService,
+    JobService,
+    KnownImagesService,
+    UploadService,
+    UrlIngestService,
+)
 from ingestapi.settings import IngestSettings
 
 
@@ -25,6 +31,10 @@ def _known_images_service(request: Request) -> KnownImagesService:
     return _container(request).known_images_service()
 
 
+def _url_ingest_service(request: Request) -> UrlIngestService:
+    return _container(request).url_ingest_service()
+
+
 def _job_service(request: Request) -> JobService:
     return _container(request).job_service()
 
@@ -38,3 +48,4 @@ UploadServiceDep = Annotated[UploadService, Depends(_upload_service)]
 JobServiceDep = Annotated[JobService, Depends(_job_service)]
 KnownImagesServiceDep = Annotated[KnownImagesService, Depends(_known_images_service)]
 IngestSettingsDep = Annotated[IngestSettings, Depends(_ingest_settings)]
+UrlIngestServiceDep = Annotated[UrlIngestService, Depends(_url_ingest_service)]

@@ -11,6 +11,7 @@ from shared.ids import is_content_id, original_key
 from shared.intake import Intake
 from shared.intake.intake import IN_HAND, rejected
 from shared.log import get_logger
+from shared.netguard import FetchSettings, url_refusal
 from shared.queue import JobStore, TaskQueue
 from shared.schemas import (
     ImageState,
@@ -20,6 +21,9 @@ from shared.schemas import (
     UploadResponse,
     UploadResult,
     UploadStatus,
+    UrlIngestRequest,
+    UrlIngestResponse,
+    UrlResult,
 )
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
@@ -106,6 +110,41 @@ class UploadService:
         size = self._settings.task_batch_size
         for start in range(0, len(unique), size):
             self._queue.enqueue_index(unique[start : start + size], job_id)
+
+
+class UrlIngestService:
+    """Checks each URL's form and any literal address now; the worker downloads the rest,
+    checking every address a name resolves to."""
+
+    def __init__(
+        self, queue: TaskQueue, jobs: JobStore, settings: IngestSettings, fetch: FetchSettings
+    ) -> None:
+        self._queue = queue
+        self._jobs = jobs
+        self._settings = settings
+        self._fetch = fetch
+
+    def submit(self, request: UrlIngestRequest) -> UrlIngestResponse:
+        if (waiting := self._queue.depth()) > self._settings.max_queue:
+            raise QueueFull(f"{waiting} indexing tasks are waiting; try again later")
+        items: list[UrlResult] = []
+        for url in request.urls:
+            if why := url_refusal(url, self._fetch.allow_networks):
+                items.append(UrlResult(url=url, status="rejected", reason=why, http_status=422))
+            else:
+                items.append(UrlResult(url=url, status="queued", http_status=202))
+        todo = [item.url for item in items if item.status == "queued"]
+        if not todo:
+            return UrlIngestResponse(job_id=None, items=items)
+        job_id = uuid.uuid4().hex
+        slots = self._jobs.add_fetches(job_id, todo)
+        details = UploadDetails.model_validate(request.model_dump()).model_dump()
+        pairs = list(zip(slots, todo, strict=True))
+        size = self._settings.task_batch_size
+        for start in range(0, len(pairs), size):
+            self._queue.enqueue_fetch(pairs[start : start + size], job_id, details)
+        log.info("urls_received", urls=len(items), queued=len(todo), job_id=job_id)
+        return UrlIngestResponse(job_id=job_id, items=items)
 
 
 class KnownImagesService:

@@ -9,6 +9,7 @@ from shared.config import (
     ServiceSettings,
     StorageSettings,
 )
+from shared.netguard import FetchSettings
 
 
 class IngestSettings(BaseModel):
@@ -31,3 +32,5 @@ class IngestApiSettings(ServiceSettings):
     # read-only: whether an image is indexed, and its metadata
     milvus: MilvusSettings = MilvusSettings()
     ingest: IngestSettings = IngestSettings()
+    # URL ingest: only allow_networks matters here (literal addresses are refused at once)
+    fetch: FetchSettings = FetchSettings()

@@ -10,6 +10,7 @@ from shared.config import (
     ServiceSettings,
     StorageSettings,
 )
+from shared.netguard import FetchSettings
 from shared.queue.celery_queue import VISIBILITY_TIMEOUT_S
 
 
@@ -19,6 +20,7 @@ class ReconcileSettings(BaseModel):
     stale_after_s: float = Field(
         VISIBILITY_TIMEOUT_S + 600, gt=0, description="queued this long without progress: lost"
     )
+    # also the batch size of the index tasks URL ingest queues
     task_batch_size: int = Field(16, ge=1, le=256)
 
 
@@ -39,3 +41,4 @@ class IngestWorkerSettings(ServiceSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
     derived: DerivedSettings = DerivedSettings()
+    fetch: FetchSettings = FetchSettings()

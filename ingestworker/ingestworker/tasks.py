@@ -6,10 +6,11 @@ from celery import Task
 
 from ingestworker.celery_app import app, container, settings
 from ingestworker.service.reconcile import ReconcileService
+from ingestworker.service.url_ingest import UrlIngestService
 from shared.errors import Unavailable
 from shared.log import get_logger
-from shared.queue import INDEX_IMAGES, RECONCILE, CeleryTaskQueue
-from shared.schemas import ImageState
+from shared.queue import FETCH_URLS, INDEX_IMAGES, RECONCILE, CeleryTaskQueue
+from shared.schemas import ImageState, UploadDetails
 
 log = get_logger(__name__)
 MAX_RETRIES = 5
@@ -26,6 +27,30 @@ def index_images(self: Task, image_ids: list[str], job_id: str | None = None) ->
         log.warning("index_retry", job_id=job_id, detail=exc.detail, retry=self.request.retries + 1)
         raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
     return {"indexed": report.indexed, "failed": report.failed}
+
+
+@app.task(name=FETCH_URLS, bind=True, max_retries=MAX_RETRIES)
+def fetch_urls(
+    self: Task, items: list[list[str]], job_id: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    c = container()
+    service = UrlIngestService(
+        c.fetcher(),
+        c.intake(),
+        c.job_store(),
+        CeleryTaskQueue(app),
+        batch_size=settings.reconcile.task_batch_size,
+    )
+    try:
+        report = service.run(job_id, [(slot, url) for slot, url in items], UploadDetails(**details))
+    except Unavailable as exc:
+        if self.request.retries >= MAX_RETRIES:
+            for slot, _ in items:
+                c.job_store().set_fetch(slot, ImageState.failed, f"gave up: {exc.detail}")
+            raise
+        log.warning("fetch_retry", job_id=job_id, detail=exc.detail, retry=self.request.retries + 1)
+        raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
+    return vars(report)
 
 
 def _give_up(image_ids: list[str], reason: str) -> None:

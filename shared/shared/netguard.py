@@ -27,7 +27,7 @@ class FetchSettings(BaseModel):
 
 
 def refusal(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> str | None:
-    """Why this address may not be fetched, or None when it may."""
+    """Why this address may not be fetched ("a loopback address"), or None when it may."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     if any(address in network for network in allowed):
@@ -41,7 +41,7 @@ def refusal(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> str | None
         ("not public", not address.is_global),
     ):
         if hit:
-            return f"{address} is a {label} address"
+            return f"a {label} address"
     return None
 
 
@@ -71,4 +71,5 @@ def url_refusal(url: str, allowed: Sequence[IPNetwork] = ()) -> str | None:
     if not parsed.host:
         return "URL has no host"
     address = literal_address(parsed.host)
-    return refusal(address, allowed) if address else None
+    why = refusal(address, allowed) if address else None
+    return f"{address} is {why}" if why else None

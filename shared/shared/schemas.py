@@ -14,6 +14,7 @@ MAX_CAPTION_CHARS = 2000
 
 class ImageState(StrEnum):
     queued = "queued"
+    fetching = "fetching"  # URL ingest: the worker is downloading it
     processing = "processing"
     indexed = "indexed"
     failed = "failed"
@@ -85,10 +86,28 @@ class KnownImagesResponse(BaseModel):
 
 
 class JobItem(BaseModel):
-    id: str
+    id: str | None = Field(None, description="content id; for a URL, once downloaded")
+    url: str | None = Field(None, description="for URL ingest")
     filename: str
     state: ImageState
     reason: str | None = None
+
+
+class UrlIngestRequest(UploadDetails):
+    urls: list[str] = Field(min_length=1, max_length=1000, description="http(s) image URLs")
+    source: str = Field("url", min_length=1, max_length=256)
+
+
+class UrlResult(BaseModel):
+    url: str
+    status: Literal["queued", "rejected"]
+    reason: str | None = None
+    http_status: int
+
+
+class UrlIngestResponse(BaseModel):
+    job_id: str | None = Field(description="follow the downloads at /api/v1/jobs/{job_id}")
+    items: list[UrlResult]
 
 
 class JobStatus(BaseModel):

@@ -47,6 +47,7 @@ class InMemoryObjectStore:
 class RecordingQueue:
     def __init__(self, waiting: int = 0) -> None:
         self.tasks: list[tuple[list[str], str]] = []
+        self.fetches: list[tuple[list[tuple[str, str]], str, dict[str, object]]] = []
         self.waiting = waiting
 
     def depth(self) -> int:
@@ -55,6 +56,11 @@ class RecordingQueue:
     def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
         self.tasks.append((list(image_ids), job_id))
 
+    def enqueue_fetch(
+        self, items: Sequence[tuple[str, str]], job_id: str, details: dict[str, object]
+    ) -> None:
+        self.fetches.append((list(items), job_id, details))
+
 
 class InMemoryJobStore:
     def __init__(self) -> None:
@@ -62,12 +68,27 @@ class InMemoryJobStore:
         self.states: dict[str, tuple[ImageState, str | None]] = {}
         self.since: dict[str, float] = {}
         self.claims: list[str] = []
+        self.fetch_slots: dict[str, tuple[ImageState, str | None, str | None]] = {}
 
     def ping(self) -> None:
         pass
 
     def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None:
         self.jobs[job_id] = list(items)
+
+    def add_fetches(self, job_id: str, urls: Sequence[str]) -> list[str]:
+        slots = [f"fetch:{job_id}:{n}" for n in range(len(urls))]
+        self.fetch_slots.update({slot: (ImageState.queued, None, None) for slot in slots})
+        return slots
+
+    def set_fetch(
+        self,
+        slot: str,
+        state: ImageState,
+        reason: str | None = None,
+        image_id: str | None = None,
+    ) -> None:
+        self.fetch_slots[slot] = (state, reason, image_id)
 
     def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
         self.states[image_id] = (state, reason)

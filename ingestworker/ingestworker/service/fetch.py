@@ -73,7 +73,7 @@ class UrlFetcher:
             raise FetchFailed(f"{label}cannot resolve {target.host}") from exc
         for address in addresses:
             if why := refusal(address, allowed):
-                raise FetchFailed(f"{label}{target.host} resolves to {why}")
+                raise FetchFailed(f"{label}{target.host} resolves to {address}, {why}")
         if not addresses:
             raise FetchFailed(f"{label}{target.host} has no address")
         return target, addresses[0]

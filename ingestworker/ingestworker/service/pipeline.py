@@ -100,6 +100,7 @@ class IndexPipeline:
         decoded = decode_image(data, long_side=self._preview_px)
         self._write_derived(image_id, decoded)
         details = self._details(image_id) if obj.metadata.get("details") else {}
+        tags = details.get("tags")
         return _Loaded(
             image_id=image_id,
             decoded=decoded,
@@ -108,7 +109,7 @@ class IndexPipeline:
             created_at=_epoch(obj.metadata.get("uploaded-at")),
             source=obj.metadata.get("source", ""),
             caption=str(details.get("caption", "")),
-            tags=[str(t) for t in details.get("tags", [])],
+            tags=[str(t) for t in tags] if isinstance(tags, list) else [],
         )
 
     def _write_derived(self, image_id: str, decoded: DecodedImage) -> None:

@@ -1,8 +1,9 @@
 from shared.queue.celery_queue import CeleryTaskQueue, TaskQueue, make_celery
 from shared.queue.jobs import ImageStates, JobStore, RedisJobStore, job_store_resource
-from shared.queue.tasks import INDEX_IMAGES, RECONCILE
+from shared.queue.tasks import FETCH_URLS, INDEX_IMAGES, RECONCILE
 
 __all__ = [
+    "FETCH_URLS",
     "INDEX_IMAGES",
     "RECONCILE",
     "CeleryTaskQueue",

@@ -8,7 +8,7 @@ from kombu.exceptions import ChannelError, OperationalError
 
 from shared.config import RedisSettings
 from shared.errors import Unavailable
-from shared.queue.tasks import INDEX_IMAGES
+from shared.queue.tasks import FETCH_URLS, INDEX_IMAGES
 
 VISIBILITY_TIMEOUT_S = RedisSettings.model_fields["visibility_timeout_s"].default
 
@@ -39,6 +39,12 @@ def make_celery(name: str, redis: RedisSettings) -> Celery:
 class TaskQueue(Protocol):
     def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None: ...
 
+    def enqueue_fetch(
+        self, items: Sequence[tuple[str, str]], job_id: str, details: dict[str, object]
+    ) -> None:
+        """Download (slot, url) items, then queue what they stored for indexing."""
+        ...
+
     def depth(self) -> int:
         """Tasks waiting in the queue (not yet taken by a worker)."""
         ...
@@ -49,10 +55,19 @@ class CeleryTaskQueue:
         self._app = app
 
     def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
+        self._send(INDEX_IMAGES, {"image_ids": list(image_ids), "job_id": job_id})
+
+    def enqueue_fetch(
+        self, items: Sequence[tuple[str, str]], job_id: str, details: dict[str, object]
+    ) -> None:
+        kwargs = {"items": [list(i) for i in items], "job_id": job_id, "details": details}
+        self._send(FETCH_URLS, kwargs)
+
+    def _send(self, task: str, kwargs: dict[str, object]) -> None:
         try:
             self._app.send_task(
-                INDEX_IMAGES,
-                kwargs={"image_ids": list(image_ids), "job_id": job_id},
+                task,
+                kwargs=kwargs,
                 # straight onto the queue's list: no exchange binding to lose if Redis is
                 # flushed or restarts empty (a lost binding silently drops what is published)
                 exchange="",

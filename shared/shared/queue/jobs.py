@@ -17,6 +17,7 @@ JOB_TTL_S = 7 * 24 * 3600
 CLAIM_TIMEOUT_S = 120
 CLAIM_WAIT_S = 60
 _IN_FLIGHT = {ImageState.queued.value, ImageState.processing.value}
+_PENDING = {ImageState.queued, ImageState.fetching, ImageState.processing}
 
 
 class ImageStates(Protocol):
@@ -25,6 +26,20 @@ class ImageStates(Protocol):
 
 class JobStore(ImageStates, Protocol):
     def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None: ...
+
+    def add_fetches(self, job_id: str, urls: Sequence[str]) -> list[str]:
+        """URL items of a job, to be downloaded; returns one slot key per URL."""
+        ...
+
+    def set_fetch(
+        self,
+        slot: str,
+        state: ImageState,
+        reason: str | None = None,
+        image_id: str | None = None,
+    ) -> None:
+        """A download's progress; once stored, ``image_id`` links it to the image's state."""
+        ...
 
     def state_of(self, image_id: str) -> ImageState | None: ...
 
@@ -70,14 +85,43 @@ class RedisJobStore:
             pipe.expire(key, self._ttl)
             pipe.execute()
 
-    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
-        key = f"image:{image_id}"
+    def add_fetches(self, job_id: str, urls: Sequence[str]) -> list[str]:
+        key = f"job:{job_id}"
+        slots = [f"fetch:{job_id}:{n}" for n in range(len(urls))]
         with _unavailable_on_error(), self._redis.pipeline() as pipe:
-            pipe.hset(
-                key, mapping={"state": state.value, "reason": reason or "", "at": time.time()}
-            )
+            entries = [json.dumps([None, url, slot]) for url, slot in zip(urls, slots, strict=True)]
+            pipe.rpush(key, *entries)
             pipe.expire(key, self._ttl)
+            for slot in slots:
+                self._put_state(pipe, slot, {"state": ImageState.queued.value})
             pipe.execute()
+        return slots
+
+    def set_fetch(
+        self,
+        slot: str,
+        state: ImageState,
+        reason: str | None = None,
+        image_id: str | None = None,
+    ) -> None:
+        fields = {"state": state.value, "reason": reason or "", "id": image_id or ""}
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            self._put_state(pipe, slot, fields)
+            pipe.execute()
+
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
+        fields = {"state": state.value, "reason": reason or ""}
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            self._put_state(pipe, f"image:{image_id}", fields)
+            pipe.execute()
+
+    def _put_state(
+        self, pipe: "redis.client.Pipeline[bytes]", key: str, fields: dict[str, str]
+    ) -> None:
+        mapping: dict[str | bytes, str | float] = {"at": time.time()}
+        mapping.update(fields)
+        pipe.hset(key, mapping=mapping)
+        pipe.expire(key, self._ttl)
 
     def state_of(self, image_id: str) -> ImageState | None:
         return self.state_and_reason(image_id)[0]
@@ -122,21 +166,31 @@ class RedisJobStore:
             raw_items = self._redis.lrange(f"job:{job_id}", 0, -1)
             if not raw_items:
                 return None
-            pairs = [json.loads(raw) for raw in raw_items]
-            with self._redis.pipeline() as pipe:
-                for image_id, _ in pairs:
-                    pipe.hgetall(f"image:{image_id}")
-                states = pipe.execute()
+            entries = [json.loads(raw) for raw in raw_items]
+            states = self._hashes([f"image:{e[0]}" if e[0] else e[2] for e in entries])
+            # a downloaded URL follows its image from there on
+            linked = {n: s[b"id"].decode() for n, s in enumerate(states) if s.get(b"id")}
+            image_states = self._hashes([f"image:{i}" for i in linked.values()])
+            for n, image_state in zip(linked, image_states, strict=True):
+                if image_state:
+                    states[n] = image_state
         items = [
             JobItem(
-                id=image_id,
-                filename=name,
-                state=ImageState(s.get(b"state", b"queued").decode()),
-                reason=s.get(b"reason", b"").decode() or None,
+                id=entry[0] or linked.get(n),
+                url=None if entry[0] else entry[1],
+                filename=entry[1],
+                state=ImageState(state.get(b"state", b"queued").decode()),
+                reason=state.get(b"reason", b"").decode() or None,
             )
-            for (image_id, name), s in zip(pairs, states, strict=True)
+            for n, (entry, state) in enumerate(zip(entries, states, strict=True))
         ]
         return _summarize(job_id, items)
+
+    def _hashes(self, keys: Sequence[str]) -> list[dict[bytes, bytes]]:
+        with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hgetall(key)
+            return list(pipe.execute())
 
 
 def job_store_resource(url: str) -> Iterator[RedisJobStore]:
@@ -150,7 +204,7 @@ def _summarize(job_id: str, items: list[JobItem]) -> JobStatus:
     counts = {state: 0 for state in ImageState}
     for item in items:
         counts[item.state] += 1
-    pending = counts[ImageState.queued] + counts[ImageState.processing]
+    pending = sum(counts[state] for state in _PENDING)
     if pending and counts[ImageState.queued] == len(items):
         overall = ImageState.queued
     elif pending:

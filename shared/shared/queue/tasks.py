@@ -2,3 +2,4 @@
 
 INDEX_IMAGES = "ingestworker.index_images"
 RECONCILE = "ingestworker.reconcile"
+FETCH_URLS = "ingestworker.fetch_urls"

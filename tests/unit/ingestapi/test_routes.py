@@ -21,7 +21,10 @@ from tests.unit.fakes import (
 
 @contextmanager
 def ingest_client(
-    waiting: int = 0, jobs: InMemoryJobStore | None = None, **ingest: int
+    waiting: int = 0,
+    jobs: InMemoryJobStore | None = None,
+    queue: RecordingQueue | None = None,
+    **ingest: int,
 ) -> Iterator[TestClient]:
     settings = IngestApiSettings(
         storage=StorageSettings(access_key="k", secret_key="s"),
@@ -29,7 +32,7 @@ def ingest_client(
     )
     container = Container(settings=settings)
     container.object_store.override(providers.Object(InMemoryObjectStore()))
-    container.task_queue.override(providers.Object(RecordingQueue(waiting=waiting)))
+    container.task_queue.override(providers.Object(queue or RecordingQueue(waiting=waiting)))
     container.job_store.override(providers.Object(jobs or InMemoryJobStore()))
     container.live_index.override(providers.Object(InMemoryVectorIndex()))
     with TestClient(create_app(container)) as c:
@@ -140,3 +143,26 @@ def test_job_events_stream_progress_then_done() -> None:
             lines = [line for line in stream.iter_lines() if line.startswith("event:")]
         assert lines == ["event: progress", "event: done"]
         assert client.get("/api/v1/jobs/nope/events").status_code == 404
+
+
+def test_url_ingest_refuses_forbidden_literal_addresses_at_once() -> None:
+    queue = RecordingQueue()
+    with ingest_client(queue=queue) as client:
+        urls = ["https://example.com/cat.jpg", "http://10.0.0.1/a.jpg", "gopher://x/y"]
+        response = client.post("/api/v1/images/urls", json={"urls": urls, "tags": "pets"})
+        assert response.status_code == 202
+        items = response.json()["items"]
+        assert [i["status"] for i in items] == ["queued", "rejected", "rejected"]
+        assert items[1]["reason"] == "10.0.0.1 is a private address"
+        (pairs, job_id, details) = queue.fetches[0]
+        assert [url for _, url in pairs] == ["https://example.com/cat.jpg"]
+        assert (job_id, details["tags"], details["source"]) == (
+            response.json()["job_id"],
+            ["pets"],
+            "url",
+        )
+        refused = client.post("/api/v1/images/urls", json={"urls": ["http://127.0.0.1/"]})
+        assert refused.status_code == 422
+        assert refused.json()["job_id"] is None
+        empty = client.post("/api/v1/images/urls", json={"urls": []})
+        assert empty.status_code == 422

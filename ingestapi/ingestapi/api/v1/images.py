@@ -10,6 +10,7 @@ from ingestapi.deps import (
     IngestSettingsDep,
     KnownImagesServiceDep,
     UploadServiceDep,
+    UrlIngestServiceDep,
 )
 from ingestapi.multipart import read_multipart
 from ingestapi.service import IncomingFile
@@ -20,6 +21,8 @@ from shared.schemas import (
     UploadDetails,
     UploadResponse,
     UploadStatus,
+    UrlIngestRequest,
+    UrlIngestResponse,
 )
 
 router = APIRouter(tags=["ingest"])
@@ -82,6 +85,26 @@ async def upload_images(
     finally:
         form.close()
     response.status_code = _overall_status(result)
+    return result
+
+
+@router.post(
+    "/images/urls",
+    status_code=202,
+    response_model=UrlIngestResponse,
+    summary="Ingest images from http(s) URLs, downloaded by the worker",
+    description=(
+        "Each URL gets a result: queued (follow it at /api/v1/jobs/{job_id}) or rejected with "
+        "the reason (not http(s), or an address in a private, loopback or link-local range). "
+        "The worker refuses names that resolve to such addresses and redirects to them, and "
+        "keeps to fetch.max_bytes and fetch.timeout_s. 202 when any URL was queued, else 422."
+    ),
+)
+async def ingest_urls(
+    body: Annotated[UrlIngestRequest, Body()], service: UrlIngestServiceDep, response: Response
+) -> UrlIngestResponse:
+    result = await run_in_threadpool(service.submit, body)
+    response.status_code = 202 if result.job_id else 422
     return result
 
 

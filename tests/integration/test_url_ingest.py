@@ -1,0 +1,113 @@
+"""URL ingest with the real worker: a real HTTP server on an allowed loopback address, and
+every way of reaching a forbidden one refused with its reason."""
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.localstack import Stack
+from tests.conftest import IMAGE_HOST
+from tests.unit.fakes import image_bytes
+
+POLL_INTERVAL_S = 0.25  # between looks at the job, until its deadline
+
+
+@pytest.fixture(scope="module")
+def image_server() -> Iterator[str]:
+    good = image_bytes((time.time_ns() % 250, 90, 40), fmt="JPEG")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            port = int(self.server.server_address[1])  # type: ignore[index]
+            if self.path == "/good.jpg":
+                self._send(200, good, "image/jpeg")
+            elif self.path == "/to-loopback":
+                self._redirect(f"http://127.0.0.1:{port}/good.jpg")
+            elif self.path == "/to-good":
+                self._redirect("/good.jpg")
+            elif self.path == "/page.html":
+                self._send(200, b"<html>not an image</html>", "text/html")
+            else:
+                self._send(404, b"", "text/plain")
+
+        def _redirect(self, location: str) -> None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer((IMAGE_HOST, 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://{IMAGE_HOST}:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_url_ingest_fetches_public_images_and_refuses_private_ones(
+    full_stack: Stack, image_server: str
+) -> None:
+    port = image_server.rsplit(":", 1)[1]
+    urls = {
+        "good": f"{image_server}/good.jpg",
+        "redirect_to_good": f"{image_server}/to-good",
+        "loopback": f"http://127.0.0.1:{port}/good.jpg",
+        "private": "http://10.0.0.1/a.jpg",
+        "metadata": "http://169.254.169.254/latest/meta-data/",
+        "redirect_to_loopback": f"{image_server}/to-loopback",
+        "name_to_loopback": f"http://localhost:{port}/good.jpg",
+        "not_an_image": f"{image_server}/page.html",
+        "missing": f"{image_server}/nothing-here.jpg",
+    }
+    api = httpx.Client(base_url=full_stack.settings.url("ingestapi"), timeout=30)
+    response = api.post("/api/v1/images/urls", json={"urls": list(urls.values()), "tags": "web"})
+    assert response.status_code == 202
+    at_once = {i["url"]: i for i in response.json()["items"]}
+    for name in ("loopback", "private", "metadata"):
+        assert at_once[urls[name]]["status"] == "rejected"
+        assert at_once[urls[name]]["http_status"] == 422
+    assert "loopback" in at_once[urls["loopback"]]["reason"]
+    assert "private" in at_once[urls["private"]]["reason"]
+    assert "link-local" in at_once[urls["metadata"]]["reason"]
+
+    job = wait_done(api, response.json()["job_id"])
+    items = {i["url"]: i for i in job["items"]}
+    assert items[urls["good"]]["state"] == "indexed"
+    assert items[urls["redirect_to_good"]]["id"] == items[urls["good"]]["id"]
+    refused = items[urls["redirect_to_loopback"]]
+    assert refused["state"] == "failed"
+    assert f"redirect to http://127.0.0.1:{port}/good.jpg" in refused["reason"]
+    assert "loopback" in refused["reason"]
+    assert (
+        "localhost resolves to 127.0.0.1, a loopback address"
+        in (items[urls["name_to_loopback"]]["reason"])
+    )
+    assert "415" in items[urls["not_an_image"]]["reason"]
+    assert "HTTP 404" in items[urls["missing"]]["reason"]
+
+    image = api.get(f"/api/v1/images/{items[urls['good']]['id']}").json()
+    assert image["state"] == "indexed"
+    assert (image["metadata"]["source"], image["metadata"]["tags"]) == ("url", ["web"])
+    assert image["metadata"]["filename"] == "good.jpg"
+
+
+def wait_done(api: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = dict(api.get(f"/api/v1/jobs/{job_id}").json())
+        if job["state"] in ("indexed", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(POLL_INTERVAL_S)
