@@ -4,6 +4,8 @@ import io
 import json
 import time
 import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from shared.ids import thumbnail_key
 from shared.localstack import Stack
 from shared.queue import CeleryTaskQueue, make_celery
+from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex
-from tests.integration.servers import milvus_settings, redis_settings
+from tests.integration.servers import milvus_settings, redis_settings, storage_settings
 
 POLL_INTERVAL_S = 0.2  # between looks at a job, until its deadline
 
@@ -90,6 +94,69 @@ def test_each_file_gets_its_own_verdict_and_good_ones_are_indexed(
             assert stored[results[name]["id"]]["content_type"] == content_type, name
     rotated = stored[results["rotated.jpg"]["id"]]
     assert (rotated["width"], rotated["height"]) == (40, 80)
+    store = MinioObjectStore.from_settings(storage_settings(full_stack, "images"))
+    thumbnail = Image.open(io.BytesIO(read(store, thumbnail_key(results["rotated.jpg"]["id"]))))
+    assert thumbnail.size == (40, 80)  # written upright, like the stored width and height
+
+
+def test_a_zip_with_caption_and_tags_is_taken_member_by_member(full_stack: Stack) -> None:
+    salt = time.time_ns() % 1000
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("trip/a.png", encoded(noise((40, 30), salt + 10), "PNG"))
+        z.writestr("trip/b.jpg", encoded(noise((30, 40), salt + 11), "JPEG"))
+        z.writestr("../escape.png", encoded(noise((30, 40), salt + 12), "PNG"))
+    with httpx.Client(base_url=full_stack.settings.url("ingestapi"), timeout=60) as api:
+        upload = api.post(
+            "/api/v1/images",
+            files=[("files", ("trip.zip", archive.getvalue(), "application/zip"))],
+            data={"caption": "Lisbon, day two", "tags": "travel,portugal", "source": "test"},
+        )
+        results = {item["filename"]: item for item in upload.json()["items"]}
+        assert [r["status"] for r in results.values()] == ["accepted", "accepted", "rejected"]
+        assert "unsafe path" in results["trip.zip/../escape.png"]["reason"]
+        _wait(api, upload.json()["job_id"])
+        image = api.get(f"/api/v1/images/{results['trip.zip/trip/a.png']['id']}").json()
+    meta = image["metadata"]
+    assert (meta["caption"], meta["tags"], meta["source"]) == (
+        "Lisbon, day two",
+        ["travel", "portugal"],
+        "test",
+    )
+    assert meta["filename"] == "trip.zip/trip/a.png"
+    assert meta["taken_at"] is None
+
+
+def test_a_file_over_max_bytes_is_cut_off_while_streaming(full_stack: Stack) -> None:
+    limit = 50 * 1024 * 1024  # ingest.max_bytes by default
+    good = encoded(noise((40, 30), time.time_ns() % 1000 + 20), "PNG")
+    with httpx.Client(base_url=full_stack.settings.url("ingestapi"), timeout=120) as api:
+        upload = api.post(
+            "/api/v1/images",
+            files=[
+                ("files", ("huge.jpg", b"\xff\xd8\xff" + bytes(limit), "image/jpeg")),
+                ("files", ("good.png", good, "image/png")),
+            ],
+        )
+    assert upload.status_code == 202
+    huge, fine = upload.json()["items"]
+    assert (huge["status"], huge["http_status"]) == ("rejected", 413)
+    assert str(limit) in huge["reason"]
+    assert fine["status"] in ("accepted", "duplicate")
+
+
+def test_concurrent_uploads_of_the_same_bytes_make_one_record(full_stack: Stack) -> None:
+    data = encoded(noise((50, 50), time.time_ns() % 100_000 + 30), "JPEG")
+    url = f"{full_stack.settings.url('ingestapi')}/api/v1/images"
+
+    def post(n: int) -> dict[str, Any]:
+        files = [("files", (f"copy{n}.jpg", data, "image/jpeg"))]
+        return dict(httpx.post(url, files=files, timeout=60).json()["items"][0])
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(post, range(8)))
+    assert sorted(r["status"] for r in results) == ["accepted"] + ["duplicate"] * 7
+    assert len({r["id"] for r in results}) == 1
 
 
 def test_queue_depth_counts_waiting_tasks(infra: Stack) -> None:
@@ -100,6 +167,14 @@ def test_queue_depth_counts_waiting_tasks(infra: Stack) -> None:
     for i in range(3):
         queue.enqueue_index([f"{i:064x}"], job_id="depth")
     assert queue.depth() == 3
+
+
+def read(store: MinioObjectStore, key: str) -> bytes:
+    obj = store.open(key)
+    try:
+        return b"".join(obj.chunks)
+    finally:
+        obj.close()
 
 
 def _wait(api: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
