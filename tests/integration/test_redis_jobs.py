@@ -29,10 +29,36 @@ def test_job_progress_follows_image_states(jobs: RedisJobStore) -> None:
     job = jobs.get_job(job_id)
     assert job is not None
     assert job.state == ImageState.failed
-    assert job.counts == {"queued": 0, "processing": 0, "indexed": 1, "failed": 1}
+    assert job.counts == {"queued": 0, "fetching": 0, "processing": 0, "indexed": 1, "failed": 1}
     assert [(i.filename, i.reason) for i in job.items] == [("a.png", None), ("b.png", "corrupt")]
     assert jobs.state_of(a) == ImageState.indexed
 
 
 def test_unknown_job_is_none(jobs: RedisJobStore) -> None:
     assert jobs.get_job("no-such-job") is None
+
+
+def test_a_url_item_follows_its_download_then_its_image(jobs: RedisJobStore) -> None:
+    job_id, image_id = uuid.uuid4().hex, uuid.uuid4().hex
+    good, bad = jobs.add_fetches(job_id, ["https://a.example/x.jpg", "https://b.example/y"])
+    jobs.set_fetch(good, ImageState.fetching)
+    job = jobs.get_job(job_id)
+    assert job is not None
+    assert [i.state for i in job.items] == [ImageState.fetching, ImageState.queued]
+    jobs.set_fetch(bad, ImageState.failed, "the server answered HTTP 404")
+    jobs.set_fetch(good, ImageState.queued, image_id=image_id)
+    jobs.set_state(image_id, ImageState.indexed)
+    job = jobs.get_job(job_id)
+    assert job is not None
+    assert [(i.url, i.id, i.state) for i in job.items] == [
+        ("https://a.example/x.jpg", image_id, ImageState.indexed),
+        ("https://b.example/y", None, ImageState.failed),
+    ]
+    assert job.items[1].reason == "the server answered HTTP 404"
+    assert job.state == ImageState.failed
+
+
+def test_states_of_many_ids_in_one_round_trip(jobs: RedisJobStore) -> None:
+    a, b = uuid.uuid4().hex, uuid.uuid4().hex
+    jobs.set_state(a, ImageState.processing)
+    assert jobs.states_of([a, b]) == {a: ImageState.processing}

@@ -15,10 +15,12 @@ from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reindex import DiscardStates, ReindexService
 from shared.config import EmbeddingSettings
 from shared.embedding import Embedder, load_embedder
+from shared.errors import ConfigMismatch
 from shared.ids import content_id, original_key
 from shared.localstack import Stack
 from shared.storage import MinioObjectStore
 from shared.vectors import IndexSwitched, MilvusVectorIndex, milvus_index
+from shared.vectors.catalog import IndexCatalog
 from tests.conftest import ROOT
 from tests.integration.servers import milvus_settings, storage_settings
 from tests.unit.fakes import image_bytes
@@ -129,3 +131,23 @@ def test_the_reindex_command_builds_resumes_and_switches(infra: Stack, model_dir
     second = reindex()
     assert "indexed 0, already there 5, failed 0; switched" in second
     assert "live: none" in second  # nothing was live before this switch
+
+
+def test_an_index_of_an_older_layout_stops_services_until_reindexed(
+    infra: Stack, model_a: Embedder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = milvus_settings(infra)
+    current = MilvusVectorIndex.connect(settings, model_a.model_id, model_a.dim)
+    current.ensure_collection()
+    # as an earlier version left it: the same model live in a collection of the old layout
+    IndexCatalog(milvus_index.open_client(settings), settings.collection_prefix).activate(
+        f"{settings.collection_prefix}__tiny_clip__0ld0ld00", model_a.model_id, model_a.dim
+    )
+    with pytest.raises(SystemExit) as stopped:
+        milvus_index.require_live_model(settings, model_a.model_id, "searchapi")
+    assert stopped.value.code == 3
+    assert "built by an older version" in capsys.readouterr().err
+    with pytest.raises(ConfigMismatch, match="uv run reindex"):
+        current.attach()
+    current.activate()  # what reindex does once the new collection is built
+    current.attach()

@@ -1,6 +1,6 @@
 """The Celery app both sides share (broker, delivery guarantees) and the producer adapter."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from celery import Celery
@@ -63,7 +63,7 @@ class CeleryTaskQueue:
         kwargs = {"items": [list(i) for i in items], "job_id": job_id, "details": details}
         self._send(FETCH_URLS, kwargs)
 
-    def _send(self, task: str, kwargs: dict[str, object]) -> None:
+    def _send(self, task: str, kwargs: Mapping[str, object]) -> None:
         try:
             self._app.send_task(
                 task,

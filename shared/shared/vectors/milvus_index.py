@@ -326,6 +326,10 @@ def require_live_model(settings: MilvusSettings, model: str, service: str) -> No
         _exit(f"{service}: Milvus at {settings.uri} (milvus.uri) does not answer: {exc.detail}")
     if active is not None and active.model != model:
         _exit(f"{service}: {_mismatch(settings.collection_prefix, active, model)}")
+    if active is not None and active.collection != collection_name(
+        settings.collection_prefix, model
+    ):
+        _exit(f"{service}: {_old_schema(active)}")
 
 
 def _exit(line: str) -> NoReturn:
