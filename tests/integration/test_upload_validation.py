@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from shared.ids import thumbnail_key
+from shared.images.formats import CONTENT_TYPES  # also registers the HEIF codec
 from shared.localstack import Stack
 from shared.queue import CeleryTaskQueue, make_celery
 from shared.storage import MinioObjectStore
@@ -62,6 +63,8 @@ def bad_and_odd_files(salt: int) -> dict[str, tuple[bytes, int, str | None]]:
         ),
         "16-bit.png": (encoded(sixteen, "PNG"), 202, "image/png"),
         "rotated.jpg": (encoded(rotated, "JPEG", exif=exif), 202, "image/jpeg"),
+        "phone.heic": (encoded(noise((64, 48), salt + 3), "HEIF"), 202, CONTENT_TYPES["HEIF"]),
+        "modern.avif": (encoded(noise((64, 48), salt + 4), "AVIF"), 202, "image/avif"),
     }
 
 

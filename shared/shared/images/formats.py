@@ -1,4 +1,8 @@
+import pillow_heif
 from PIL import Image
+
+# HEIC/HEIF (what phones shoot) through Pillow's plugin interface
+pillow_heif.register_heif_opener()
 
 CONTENT_TYPES = {
     "JPEG": "image/jpeg",
@@ -8,6 +12,7 @@ CONTENT_TYPES = {
     "BMP": "image/bmp",
     "TIFF": "image/tiff",
     "AVIF": "image/avif",
+    "HEIF": "image/heic",
 }
 ORIENTATION_TAG = 0x0112
 ROTATED_90 = {5, 6, 7, 8}

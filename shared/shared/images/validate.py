@@ -8,7 +8,7 @@ from PIL import Image, UnidentifiedImageError
 from shared.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from shared.images.formats import CONTENT_TYPES, DECODE_MIN_SIDE, upright_size
 
-SUPPORTED = "JPEG, PNG, WebP, GIF, BMP, TIFF or AVIF"
+SUPPORTED = "JPEG, PNG, WebP, GIF, BMP, TIFF, AVIF or HEIC"
 _SIGNATURES = [
     (b"\xff\xd8\xff", "JPEG"),
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -18,6 +18,14 @@ _SIGNATURES = [
     (b"MM\x00*", "TIFF"),
     (b"BM", "BMP"),
 ]
+
+
+# ISO base media files (HEIF family): the major brand names the codec
+_ISOBMFF_BRANDS = {
+    b"avif": "AVIF",
+    b"avis": "AVIF",
+    **{brand: "HEIF" for brand in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1")},
+}
 
 
 @dataclass(frozen=True)
@@ -31,8 +39,8 @@ def signature(data: bytes) -> str | None:
     """The format the first bytes announce, if any."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
-    if data[4:12] in (b"ftypavif", b"ftypavis"):
-        return "AVIF"
+    if data[4:8] == b"ftyp":
+        return _ISOBMFF_BRANDS.get(data[8:12])
     return next((fmt for magic, fmt in _SIGNATURES if data.startswith(magic)), None)
 
 

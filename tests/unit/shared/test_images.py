@@ -11,7 +11,8 @@ from tests.unit.fakes import image_bytes
 @pytest.mark.parametrize(
     ("fmt", "content_type"),
     [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp"), ("GIF", "image/gif"),
-     ("BMP", "image/bmp"), ("TIFF", "image/tiff")],
+     ("BMP", "image/bmp"), ("TIFF", "image/tiff"), ("AVIF", "image/avif"),
+     ("HEIF", "image/heic")],
 )  # fmt: skip
 def test_type_is_sniffed_from_bytes(fmt: str, content_type: str) -> None:
     info = validate_image(image_bytes(fmt=fmt), max_pixels=10_000)
@@ -44,3 +45,11 @@ def test_truncated_image_is_unprocessable() -> None:
     data = image_bytes(fmt="PNG", size=(300, 300))
     with pytest.raises(Unprocessable):
         decode_image(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("fmt", ["AVIF", "HEIF"])
+def test_a_truncated_heif_family_file_is_corrupt_not_unknown(fmt: str) -> None:
+    data = image_bytes(fmt=fmt, size=(128, 96))
+    with pytest.raises((Unprocessable, UnsupportedMediaType)) as exc:
+        validate_image(data[: len(data) // 2], max_pixels=100_000)
+    assert exc.value.status_code == 422
