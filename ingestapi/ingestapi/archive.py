@@ -5,13 +5,13 @@ the whole archive at most ``max_total`` expanded bytes, archives inside archives
 Path tricks: absolute paths, '..' and symlinks are refused (nothing is written to disk anyway).
 """
 
-import io
 import stat
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import IO
 
 from shared.errors import AppError, BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 
@@ -31,11 +31,12 @@ def is_zip(head: bytes) -> bool:
 
 
 def members(
-    archive_name: str, data: bytes, max_bytes: int, max_members: int, max_total: int
+    archive_name: str, source: IO[bytes], max_bytes: int, max_members: int, max_total: int
 ) -> Iterator[Member]:
-    """The archive's files in order; a problem with the archive as a whole raises."""
+    """The archive's files in order, read one at a time from a seekable file; a problem with
+    the archive as a whole raises."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError) as exc:
         raise Unprocessable("corrupt zip archive") from exc
     infos = [i for i in archive.infolist() if not i.is_dir() and not _is_junk(i.filename)]

@@ -1,15 +1,18 @@
 """Streaming multipart reader: each file is spooled as it arrives (memory, then disk past
-1 MB) and cut off at ``max_bytes`` while streaming, so an oversized file is rejected on its own
-without ever being held whole; the other files of the request are unaffected."""
+1 MB) and cut off at its limit while streaming (``max_bytes``; ``max_archive_bytes`` for a zip),
+so an oversized file is rejected on its own without ever being held whole; the other files of
+the request are unaffected. Parsing and spooling run in the thread pool, off the event loop."""
 
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from fastapi.concurrency import run_in_threadpool
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from ingestapi.archive import is_zip
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 SPOOL_IN_MEMORY = 1024 * 1024
@@ -21,11 +24,12 @@ class ReceivedFile:
     filename: str
     spool: IO[bytes]
     size: int = 0
+    limit: int = 0  # set by the first bytes: a zip may be larger than an image
     too_large: bool = False
 
-    def read(self) -> bytes:
+    def open(self) -> IO[bytes]:
         self.spool.seek(0)
-        return self.spool.read()
+        return self.spool
 
 
 @dataclass
@@ -41,9 +45,10 @@ class ReceivedForm:
 class _Collector:
     """python-multipart callbacks: route each part's bytes to a spool or a text field."""
 
-    def __init__(self, max_bytes: int, max_files: int) -> None:
+    def __init__(self, max_bytes: int, max_archive_bytes: int, max_files: int) -> None:
         self.form = ReceivedForm()
         self._max_bytes = max_bytes
+        self._max_archive_bytes = max_archive_bytes
         self._max_files = max_files
         self._header_name = b""
         self._header_value = b""
@@ -94,10 +99,13 @@ class _Collector:
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._file is not None:
             f = self._file
+            if not f.limit:
+                zipped = is_zip(data[start:end])
+                f.limit = self._max_archive_bytes if zipped else self._max_bytes
             f.size += end - start
             if f.too_large:
                 return
-            if f.size > self._max_bytes:
+            if f.size > f.limit:
                 f.too_large = True  # the rest of this part is read and dropped
                 f.spool.truncate(0)
                 return
@@ -116,16 +124,20 @@ class _Collector:
 
 
 async def read_multipart(
-    content_type: str | None, body: AsyncIterator[bytes], max_bytes: int, max_files: int
+    content_type: str | None,
+    body: AsyncIterator[bytes],
+    max_bytes: int,
+    max_archive_bytes: int,
+    max_files: int,
 ) -> ReceivedForm:
     kind, options = parse_options_header(content_type)
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
         raise UnsupportedMediaType("send multipart/form-data with the images in field 'files'")
-    collector = _Collector(max_bytes, max_files)
+    collector = _Collector(max_bytes, max_archive_bytes, max_files)
     parser = MultipartParser(options[b"boundary"], collector.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in body:
-            parser.write(chunk)
+            await run_in_threadpool(parser.write, chunk)
         parser.finalize()
     except MultipartParseError as exc:
         collector.form.close()

@@ -1,8 +1,10 @@
 """Upload: validate each file, store the original durably, then queue it for indexing."""
 
+import io
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 from ingestapi.archive import is_zip, members
 from ingestapi.settings import IngestSettings
@@ -35,12 +37,13 @@ LOOKUP_CHUNK = 500
 @dataclass(frozen=True)
 class IncomingFile:
     filename: str
-    read: Callable[[], bytes]
+    open: Callable[[], IO[bytes]]  # seekable, at its start
     too_large: bool = False
+    limit: int = 0
 
     @classmethod
     def of(cls, filename: str, data: bytes) -> "IncomingFile":
-        return cls(filename, lambda: data)
+        return cls(filename, lambda: io.BytesIO(data))
 
 
 class UploadService:
@@ -79,24 +82,30 @@ class UploadService:
         return UploadResponse(job_id=job_id, items=results)
 
     def _take(self, file: IncomingFile, details: UploadDetails) -> Iterator[UploadResult]:
-        limit = self._settings.max_bytes
+        limits = self._settings
         if file.too_large:
+            limit, key = (
+                (limits.max_archive_bytes, "max_archive_bytes")
+                if file.limit == limits.max_archive_bytes
+                else (limits.max_bytes, "max_bytes")
+            )
             yield rejected(
-                file.filename,
-                PayloadTooLarge(f"file is larger than {limit} bytes (ingest.max_bytes)"),
+                file.filename, PayloadTooLarge(f"larger than {limit} bytes (ingest.{key})")
             )
             return
-        data = file.read()
-        if not is_zip(data):
-            yield self._intake.accept(file.filename, data, details)
+        source = file.open()
+        if not is_zip(source.read(4)):
+            source.seek(0)
+            yield self._intake.accept(file.filename, source.read(), details)
             return
+        source.seek(0)
         try:
             for member in members(
                 file.filename,
-                data,
-                max_bytes=limit,
-                max_members=self._settings.max_files,
-                max_total=self._settings.max_archive_bytes,
+                source,
+                max_bytes=limits.max_bytes,
+                max_members=limits.max_files,
+                max_total=limits.max_archive_bytes,
             ):
                 if member.error:
                     yield rejected(member.name, member.error)

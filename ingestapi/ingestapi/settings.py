@@ -17,7 +17,9 @@ class IngestSettings(BaseModel):
     max_pixels: int = Field(100_000_000, ge=1, description="most pixels (decompression bombs)")
     max_files: int = Field(1000, ge=1, description="most files in one request (or zip)")
     max_archive_bytes: int = Field(
-        2 * 1024**3, ge=1, description="most bytes a zip upload may expand to"
+        512 * 1024**2,
+        ge=1,
+        description="largest zip upload, and the most it may expand to (nginx: 512m per request)",
     )
     task_batch_size: int = Field(16, ge=1, le=256, description="images per indexing task")
     max_queue: int = Field(10_000, ge=1, description="tasks waiting before uploads get 503")

@@ -1,3 +1,5 @@
+import io
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -166,3 +168,24 @@ def test_url_ingest_refuses_forbidden_literal_addresses_at_once() -> None:
         assert refused.json()["job_id"] is None
         empty = client.post("/api/v1/images/urls", json={"urls": []})
         assert empty.status_code == 422
+
+
+def test_a_zip_may_be_larger_than_one_image_but_not_than_max_archive_bytes() -> None:
+    members = {f"{i}.png": image_bytes((i * 40, 0, 0), size=(30, 30)) for i in range(4)}
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    size = len(archive.getvalue())
+    one = max(len(d) for d in members.values())
+    with ingest_client(max_bytes=one, max_archive_bytes=size) as client:
+        files = [("files", ("photos.zip", archive.getvalue()))]
+        response = client.post("/api/v1/images", files=files)
+        assert [i["status"] for i in response.json()["items"]] == ["accepted"] * 4
+    with ingest_client(max_bytes=one, max_archive_bytes=size - 1) as client:
+        response = client.post("/api/v1/images", files=files)
+        (item,) = response.json()["items"]
+        assert (item["http_status"], item["reason"]) == (
+            413,
+            f"larger than {size - 1} bytes (ingest.max_archive_bytes)",
+        )

@@ -205,7 +205,7 @@ def test_a_zip_bomb_member_is_refused_by_what_it_expands_to(parts: Parts) -> Non
 
 def test_a_file_cut_off_while_streaming_is_rejected_alone(parts: Parts) -> None:
     files = [
-        IncomingFile("big.jpg", bytes, too_large=True),
+        IncomingFile("big.jpg", io.BytesIO, too_large=True),
         IncomingFile.of("ok.png", image_bytes()),
     ]
     result = service(parts).upload(files)

@@ -76,11 +76,12 @@ async def upload_images(
         request.headers.get("content-type"),
         request.stream(),
         max_bytes=limits.max_bytes,
+        max_archive_bytes=limits.max_archive_bytes,
         max_files=limits.max_files,
     )
     try:
         details = _details(form.fields)
-        incoming = [IncomingFile(f.filename, f.read, f.too_large) for f in form.files]
+        incoming = [IncomingFile(f.filename, f.open, f.too_large, f.limit) for f in form.files]
         result = await run_in_threadpool(service.upload, incoming, details)
     finally:
         form.close()
