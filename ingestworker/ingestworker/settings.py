@@ -24,6 +24,13 @@ class ReconcileSettings(BaseModel):
     task_batch_size: int = Field(16, ge=1, le=256)
 
 
+class TaskSettings(BaseModel):
+    """Retries of a task whose storage, Redis or Milvus did not answer; then its images fail."""
+
+    max_retries: int = Field(5, ge=0, le=20)
+    max_backoff_s: float = Field(60.0, gt=0, description="waits double from 1 s up to this")
+
+
 class DerivedSettings(BaseModel):
     """Smaller copies written next to each original, for the page and cdnapi."""
 
@@ -41,4 +48,5 @@ class IngestWorkerSettings(ServiceSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
     derived: DerivedSettings = DerivedSettings()
+    tasks: TaskSettings = TaskSettings()
     fetch: FetchSettings = FetchSettings()

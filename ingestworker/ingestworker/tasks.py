@@ -1,6 +1,8 @@
 """Thin tasks: parse, call the pipeline, map outages to retries and give-ups to 'failed'."""
 
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NoReturn
 
 from celery import Task
 
@@ -13,23 +15,19 @@ from shared.queue import FETCH_URLS, INDEX_IMAGES, RECONCILE, CeleryTaskQueue
 from shared.schemas import ImageState, UploadDetails
 
 log = get_logger(__name__)
-MAX_RETRIES = 5
+LIMITS = settings.tasks
 
 
-@app.task(name=INDEX_IMAGES, bind=True, max_retries=MAX_RETRIES)
+@app.task(name=INDEX_IMAGES, bind=True, max_retries=LIMITS.max_retries)
 def index_images(self: Task, image_ids: list[str], job_id: str | None = None) -> dict[str, Any]:
     try:
         report = container().pipeline().run(image_ids)
     except Unavailable as exc:
-        if self.request.retries >= MAX_RETRIES:
-            _give_up(image_ids, f"gave up after {MAX_RETRIES} retries: {exc.detail}")
-            raise
-        log.warning("index_retry", job_id=job_id, detail=exc.detail, retry=self.request.retries + 1)
-        raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
+        _retry_or_give_up(self, exc, "index_retry", job_id, partial(_give_up, image_ids))
     return {"indexed": report.indexed, "failed": report.failed}
 
 
-@app.task(name=FETCH_URLS, bind=True, max_retries=MAX_RETRIES)
+@app.task(name=FETCH_URLS, bind=True, max_retries=LIMITS.max_retries)
 def fetch_urls(
     self: Task, items: list[list[str]], job_id: str, details: dict[str, Any]
 ) -> dict[str, Any]:
@@ -44,19 +42,35 @@ def fetch_urls(
     try:
         report = service.run(job_id, [(slot, url) for slot, url in items], UploadDetails(**details))
     except Unavailable as exc:
-        if self.request.retries >= MAX_RETRIES:
-            for slot, _ in items:
-                c.job_store().set_fetch(slot, ImageState.failed, f"gave up: {exc.detail}")
-            raise
-        log.warning("fetch_retry", job_id=job_id, detail=exc.detail, retry=self.request.retries + 1)
-        raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
+        slots = [slot for slot, _ in items]
+        _retry_or_give_up(self, exc, "fetch_retry", job_id, partial(_give_up_fetches, slots))
     return vars(report)
+
+
+def _retry_or_give_up(
+    task: Task, exc: Unavailable, event: str, job_id: str | None, give_up: Callable[[str], None]
+) -> NoReturn:
+    """An outage is retried with doubling waits; past tasks.max_retries, the items fail with
+    the reason (visible in the API) and the task ends."""
+    retries = task.request.retries
+    if retries >= LIMITS.max_retries:
+        give_up(f"gave up after {LIMITS.max_retries} retries: {exc.detail}")
+        raise exc
+    log.warning(event, job_id=job_id, detail=exc.detail, retry=retries + 1)
+    countdown = min(LIMITS.max_backoff_s, 2.0**retries)
+    raise task.retry(exc=exc, countdown=countdown, max_retries=LIMITS.max_retries) from exc
 
 
 def _give_up(image_ids: list[str], reason: str) -> None:
     jobs = container().job_store()
     for image_id in image_ids:
         jobs.set_state(image_id, ImageState.failed, reason)
+
+
+def _give_up_fetches(slots: list[str], reason: str) -> None:
+    jobs = container().job_store()
+    for slot in slots:
+        jobs.set_fetch(slot, ImageState.failed, reason)
 
 
 @app.task(name=RECONCILE)

@@ -1,5 +1,6 @@
 """Nothing accepted is lost: faults in the middle of an ingest, then recovery."""
 
+import hashlib
 import io
 import json
 import os
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -16,10 +18,10 @@ import redis
 from PIL import Image
 
 from shared.localstack import Stack
-from shared.queue import RedisJobStore
+from shared.queue import CeleryTaskQueue, RedisJobStore, make_celery
 from shared.schemas import ImageState
 from shared.vectors import MilvusVectorIndex
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_ports
 from tests.integration.servers import milvus_settings, redis_settings
 
 POLL_INTERVAL_S = 0.25  # between looks at the index, until the deadline
@@ -169,3 +171,41 @@ def _children(pid: int) -> list[int]:
 @pytest.fixture(autouse=True)
 def _worker_restarted_if_gone(full_stack: Stack) -> None:
     full_stack.up(["worker"])
+
+
+def test_a_task_that_keeps_failing_ends_failed_with_its_reason(full_stack: Stack) -> None:
+    """A worker of its own whose object storage never answers, on a queue of its own."""
+    queue_name = f"giveup-{uuid.uuid4().hex[:8]}"
+    dead_port = free_ports(1)[0]
+    env = {
+        **os.environ,
+        **full_stack.service_env(),
+        "INGESTWORKER__STORAGE__ENDPOINT": f"127.0.0.1:{dead_port}",
+        "INGESTWORKER__TASKS__MAX_RETRIES": "1",
+    }
+    argv = [
+        sys.executable, "-m", "celery", "-A", "ingestworker.celery_app", "worker",
+        "--pool", "solo", "-Q", queue_name, "--hostname", f"{queue_name}@%h",
+    ]  # fmt: skip
+    log_path = full_stack.run_dir / "logs" / f"{queue_name}.log"
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        app = make_celery("giveup-test", redis_settings(full_stack))
+        app.conf.task_default_queue = queue_name
+        image_id = hashlib.sha256(queue_name.encode()).hexdigest()
+        jobs = RedisJobStore.from_url(redis_settings(full_stack).url)
+        jobs.set_state(image_id, ImageState.queued)
+        CeleryTaskQueue(app).enqueue_index([image_id], job_id="giveup")
+        api = httpx.Client(base_url=full_stack.settings.url("ingestapi"), timeout=30)
+        deadline = time.monotonic() + 120
+        while (status := api.get(f"/api/v1/images/{image_id}").json())["state"] != "failed":
+            assert time.monotonic() < deadline, f"never gave up: {status}"
+            time.sleep(POLL_INTERVAL_S)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert status["reason"] == "gave up after 1 retries: object storage unreachable"
+    assert "index_retry" in log_path.read_text()
