@@ -27,10 +27,14 @@ class Container(containers.DeclarativeContainer):
     )
     inference_pool = providers.Resource(_inference_pool, settings.provided.search.inference_threads)
 
-    search_service = providers.Factory(
+    # one per process: it holds the LRU of query vectors
+    search_service = providers.Singleton(
         SearchService,
         embedder=embedder,
         index=vector_index,
         executor=inference_pool,
         url_prefix=settings.provided.search.image_url_prefix,
+        max_depth=settings.provided.search.max_depth,
+        max_pixels=settings.provided.search.max_pixels,
+        query_cache_size=settings.provided.search.query_cache_size,
     )

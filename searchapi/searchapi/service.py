@@ -1,45 +1,185 @@
-"""Text → vector → nearest images. Inference and Milvus calls run off the event loop."""
+"""Query → vector → nearest images, filtered inside Milvus, then cut, sorted and paged.
+
+Inference runs on the inference pool, Milvus calls on the default pool: never on the event
+loop. Text vectors of recent queries are kept in a small LRU.
+"""
 
 import asyncio
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
-from functools import partial
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache, partial
+from typing import Literal, TypeVar
+
+import numpy as np
 
 from shared.embedding import Embedder
+from shared.embedding.protocol import Vectors
+from shared.errors import NotFound
+from shared.ids import is_content_id
+from shared.images import decode_image, validate_image
 from shared.schemas import SearchItem, SearchResponse
-from shared.vectors import SearchHit, VectorIndex
+from shared.vectors import ImageFilter, SearchHit, VectorIndex
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    limit: int = 20
+    offset: int = 0
+    min_score: float | None = None
+    cutoff: Literal["auto", "none"] = "none"
+    sort: Literal["relevance", "date"] = "relevance"
+    filter: ImageFilter = field(default_factory=ImageFilter)
+
+
+@dataclass(frozen=True)
+class Page:
+    hits: list[SearchHit]
+    next_offset: int | None
 
 
 class SearchService:
     def __init__(
-        self, embedder: Embedder, index: VectorIndex, executor: Executor, url_prefix: str
+        self,
+        embedder: Embedder,
+        index: VectorIndex,
+        executor: Executor,
+        url_prefix: str,
+        max_depth: int,
+        max_pixels: int,
+        query_cache_size: int,
     ) -> None:
         self._embedder = embedder
         self._index = index
         self._executor = executor
         self._url_prefix = url_prefix.rstrip("/")
+        self._max_depth = max_depth
+        self._max_pixels = max_pixels
+        self._text_vector = lru_cache(maxsize=query_cache_size)(self._embed_text)
 
-    async def search_text(self, text: str, limit: int) -> SearchResponse:
+    async def by_text(self, text: str, options: SearchOptions) -> SearchResponse:
         started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        vectors = await loop.run_in_executor(self._executor, self._embedder.embed_texts, [text])
-        hits = await loop.run_in_executor(None, partial(self._index.search, vectors[0], limit))
+        vector = await self._infer(self._text_vector, text)
+        return await self._respond(vector, options, started)
+
+    async def by_image(
+        self, data: bytes, options: SearchOptions, text: str | None = None, weight: float = 0.5
+    ) -> SearchResponse:
+        """Any image (validated like an upload); with text, a blend: ``weight`` on the image."""
+        started = time.perf_counter()
+        vector = await self._infer(self._embed_image, data)
+        if text:
+            text_vector = await self._infer(self._text_vector, text)
+            blended = weight * vector + (1 - weight) * text_vector
+            vector = (blended / max(float(np.linalg.norm(blended)), 1e-12)).astype(np.float32)
+        return await self._respond(vector, options, started)
+
+    async def similar(self, image_id: str, options: SearchOptions) -> SearchResponse:
+        """More like an indexed image, without the image itself."""
+        started = time.perf_counter()
+        if not is_content_id(image_id):
+            raise NotFound("no such image")
+        stored = await asyncio.get_running_loop().run_in_executor(
+            None, self._index.vector_of, image_id
+        )
+        if stored is None:
+            raise NotFound("no such image in the index")
+        without = ImageFilter(
+            **{**vars(options.filter), "exclude_ids": (*options.filter.exclude_ids, image_id)}
+        )
+        options = SearchOptions(**{**vars(options), "filter": without})
+        return await self._respond(np.asarray(stored, dtype=np.float32), options, started)
+
+    def _embed_text(self, text: str) -> Vectors:
+        vector: Vectors = self._embedder.embed_texts([text])[0]
+        vector.setflags(write=False)  # shared by every hit of the cache
+        return vector
+
+    def _embed_image(self, data: bytes) -> Vectors:
+        validate_image(data, self._max_pixels)
+        image = decode_image(data).image
+        vector: Vectors = self._embedder.embed_images([image])[0]
+        return vector
+
+    async def _infer(self, fn: Callable[[T], Vectors], arg: T) -> Vectors:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, arg)
+
+    async def _respond(
+        self, vector: Vectors, options: SearchOptions, started: float
+    ) -> SearchResponse:
+        page = await asyncio.get_running_loop().run_in_executor(
+            None, partial(self.page, vector, options)
+        )
         return SearchResponse(
-            items=[self._item(hit) for hit in hits],
+            items=[self._item(hit) for hit in page.hits],
+            next_offset=page.next_offset,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
+    def page(self, vector: Vectors, options: SearchOptions) -> Page:
+        """One page of a stable order: score, then id; auto cutoff and date order work on the
+        whole candidate window (search.max_depth), so every page agrees on them."""
+        whole_window = options.cutoff == "auto" or options.sort == "date"
+        window = self._max_depth if whole_window else options.offset + options.limit + 1
+        hits = self._index.search(
+            vector.tolist(),
+            min(window, self._max_depth),
+            expr=options.filter.expression(),
+            min_score=options.min_score,
+        )
+        excluded = set(options.filter.exclude_ids)
+        hits = sorted(
+            (h for h in hits if h.id not in excluded), key=lambda h: (-round(h.score, 6), h.id)
+        )
+        if options.cutoff == "auto":
+            hits = autocut(hits)
+        if options.sort == "date":
+            hits.sort(key=lambda h: (-_when(h), h.id))
+        end = options.offset + options.limit
+        more = len(hits) > end and end < self._max_depth
+        return Page(hits[options.offset : end], end if more else None)
+
     def _item(self, hit: SearchHit) -> SearchItem:
         fields = hit.fields
+        tags = fields.get("tags")
         return SearchItem(
             id=hit.id,
             score=round(hit.score, 6),
             url=f"{self._url_prefix}/{hit.id}",
+            thumbnail_url=f"{self._url_prefix}/{hit.id}/thumbnail",
             filename=_opt_str(fields.get("filename")),
             content_type=_opt_str(fields.get("content_type")),
             width=_opt_int(fields.get("width")),
             height=_opt_int(fields.get("height")),
+            taken_at=_opt_time(fields.get("taken_at")),
+            created_at=_opt_time(fields.get("created_at")),
+            caption=_opt_str(fields.get("caption")),
+            tags=[str(t) for t in tags] if isinstance(tags, list) else [],
         )
+
+
+def autocut(hits: list[SearchHit]) -> list[SearchHit]:
+    """Keep the results before the largest drop in score (Weaviate's autocut, one jump)."""
+    if len(hits) < 3:
+        return hits
+    gaps = [hits[i].score - hits[i + 1].score for i in range(len(hits) - 1)]
+    largest = max(range(len(gaps)), key=gaps.__getitem__)
+    mean_other = (sum(gaps) - gaps[largest]) / max(len(gaps) - 1, 1)
+    # a gap no larger than the usual spacing is no cliff: keep everything
+    return hits[: largest + 1] if gaps[largest] > 2 * mean_other else hits
+
+
+def _when(hit: SearchHit) -> int:
+    """Newest first: the date taken when known, else the upload date."""
+    for key in ("taken_at", "created_at"):
+        value = hit.fields.get(key)
+        if isinstance(value, int):
+            return value
+    return 0
 
 
 def _opt_str(value: object) -> str | None:
@@ -48,3 +188,7 @@ def _opt_str(value: object) -> str | None:
 
 def _opt_int(value: object) -> int | None:
     return int(value) if isinstance(value, int | float) else None
+
+
+def _opt_time(value: object) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None

@@ -9,6 +9,12 @@ class SearchSettings(BaseModel):
     max_limit: int = Field(200, ge=1, le=16384)
     image_url_prefix: str = Field("/images", description="where cdnapi serves images (via nginx)")
     inference_threads: int = Field(1, ge=1, description="threads that run the text encoder")
+    max_depth: int = Field(
+        1000, ge=1, le=16384, description="deepest result reachable by paging (offset + limit)"
+    )
+    query_cache_size: int = Field(1024, ge=0, description="text query vectors kept (LRU)")
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="largest query image")
+    max_pixels: int = Field(100_000_000, ge=1, description="most pixels of a query image")
 
 
 class SearchApiSettings(ServiceSettings):

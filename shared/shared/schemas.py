@@ -1,5 +1,6 @@
 """Payloads that cross a service boundary: API bodies and the job state kept in Redis."""
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -133,14 +134,21 @@ class ImageStatus(BaseModel):
 
 class SearchItem(BaseModel):
     id: str
-    score: float
+    score: float = Field(description="cosine similarity to the query, -1..1")
     url: str
+    thumbnail_url: str
     filename: str | None = None
     content_type: str | None = None
     width: int | None = None
     height: int | None = None
+    taken_at: datetime | None = Field(None, description="EXIF date taken, when known (UTC)")
+    created_at: datetime | None = Field(None, description="when it was uploaded (UTC)")
+    caption: str | None = None
+    tags: list[str] = Field(default_factory=list)
 
 
 class SearchResponse(BaseModel):
     items: list[SearchItem]
+    next: str | None = Field(None, description="the next page (GET queries), if any")
+    next_offset: int | None = Field(None, description="offset of the next page, if any")
     took_ms: float

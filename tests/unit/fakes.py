@@ -136,6 +136,7 @@ class ColourEmbedder:
 
     def __init__(self) -> None:
         self.calls: list[int] = []
+        self.text_calls = 0
 
     def info(self) -> dict[str, object]:
         return {"model": self.model_id, "dim": self.dim, "device": self.device, "dtype": "fp32"}
@@ -148,6 +149,7 @@ class ColourEmbedder:
         return _normalize(np.stack(rows))
 
     def embed_texts(self, texts: Sequence[str]) -> Vectors:
+        self.text_calls += 1
         rows = [
             np.sum([self.WORDS.get(w, (0.1, 0.1, 0.1)) for w in t.split()], axis=0) for t in texts
         ]
@@ -164,6 +166,7 @@ class InMemoryVectorIndex:
 
     def __init__(self) -> None:
         self.records: dict[str, ImageRecord] = {}
+        self.expressions: list[str] = []
 
     def ensure_collection(self) -> None:
         pass
@@ -174,18 +177,44 @@ class InMemoryVectorIndex:
     def upsert(self, records: Sequence[ImageRecord]) -> None:
         self.records.update({r.id: r for r in records})
 
-    def search(self, vector: Sequence[float], limit: int) -> list[SearchHit]:
+    def search(
+        self,
+        vector: Sequence[float],
+        limit: int,
+        expr: str = "",
+        min_score: float | None = None,
+    ) -> list[SearchHit]:
+        """Filters are Milvus' job: the fake records the expression and ignores it."""
+        self.expressions.append(expr)
         scored = [
-            SearchHit(r.id, float(np.dot(vector, r.vector)), {"filename": r.filename})
+            SearchHit(r.id, float(np.dot(vector, r.vector)), _fields(r))
             for r in self.records.values()
         ]
-        return sorted(scored, key=lambda h: -h.score)[:limit]
+        kept = [h for h in scored if min_score is None or h.score > min_score]
+        return sorted(kept, key=lambda h: -h.score)[:limit]
+
+    def vector_of(self, image_id: str) -> list[float] | None:
+        record = self.records.get(image_id)
+        return [float(x) for x in record.vector] if record else None
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         return {i: {"filename": self.records[i].filename} for i in image_ids if i in self.records}
 
     def count(self) -> int:
         return len(self.records)
+
+
+def _fields(record: ImageRecord) -> dict[str, object]:
+    return {
+        "filename": record.filename,
+        "content_type": record.content_type,
+        "width": record.width,
+        "height": record.height,
+        "created_at": record.created_at,
+        "taken_at": record.taken_at,
+        "caption": record.caption,
+        "tags": list(record.tags),
+    }
 
 
 def image_bytes(

@@ -1,3 +1,4 @@
+from shared.vectors.filters import ImageFilter
 from shared.vectors.live import LiveIndexReader, live_index_resource
 from shared.vectors.milvus_index import (
     IndexSwitched,
@@ -9,6 +10,7 @@ from shared.vectors.milvus_index import (
 from shared.vectors.protocol import ImageRecord, IndexLookup, SearchHit, VectorIndex
 
 __all__ = [
+    "ImageFilter",
     "ImageRecord",
     "IndexLookup",
     "IndexSwitched",

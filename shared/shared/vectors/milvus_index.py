@@ -188,19 +188,28 @@ class MilvusVectorIndex:
             for start in range(0, len(rows), MAX_UPSERT_ROWS):
                 self._client.upsert(self._collection, rows[start : start + MAX_UPSERT_ROWS])
 
-    def search(self, vector: Sequence[float], limit: int) -> list[SearchHit]:
+    def search(
+        self,
+        vector: Sequence[float],
+        limit: int,
+        expr: str = "",
+        min_score: float | None = None,
+    ) -> list[SearchHit]:
+        """Nearest by cosine, best first; ``expr`` filters inside Milvus (see filters.py);
+        ``min_score`` is a range search (only scores above it)."""
         self._still_live()
+        params: dict[str, object] = dict(self._settings.search_params)
+        if min_score is not None:
+            params.update(radius=min_score, range_filter=1.0)
         with _unavailable_on_error():
             result = self._client.search(
                 self._collection,
                 data=[list(vector)],
                 anns_field="vector",
                 limit=limit,
+                filter=expr,
                 output_fields=DISPLAY_FIELDS,
-                search_params={
-                    "metric_type": "COSINE",
-                    "params": dict(self._settings.search_params),
-                },
+                search_params={"metric_type": "COSINE", "params": params},
             )
         return [
             SearchHit(
@@ -208,6 +217,11 @@ class MilvusVectorIndex:
             )
             for hit in result[0]
         ]
+
+    def vector_of(self, image_id: str) -> list[float] | None:
+        with _unavailable_on_error():
+            rows = self._client.get(self._collection, ids=[image_id], output_fields=["vector"])
+        return [float(x) for x in rows[0]["vector"]] if rows else None
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         return fetch_rows(self._client, self._collection, image_ids)

@@ -46,7 +46,15 @@ class VectorIndex(Protocol):
 
     def upsert(self, records: Sequence[ImageRecord]) -> None: ...
 
-    def search(self, vector: Sequence[float], limit: int) -> list[SearchHit]: ...
+    def search(
+        self,
+        vector: Sequence[float],
+        limit: int,
+        expr: str = "",
+        min_score: float | None = None,
+    ) -> list[SearchHit]: ...
+
+    def vector_of(self, image_id: str) -> list[float] | None: ...
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         """Stored display fields by id; ids not in the index are absent."""

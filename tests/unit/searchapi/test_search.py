@@ -1,0 +1,177 @@
+import json
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from dependency_injector import providers
+from fastapi.testclient import TestClient
+
+from searchapi.container import Container
+from searchapi.main import create_app
+from searchapi.service import autocut
+from searchapi.settings import SearchApiSettings
+from shared.vectors import ImageFilter, ImageRecord, SearchHit
+from tests.unit.fakes import ColourEmbedder, InMemoryVectorIndex, image_bytes
+
+
+def record(n: int, vector: list[float], **kw: object) -> ImageRecord:
+    image_id = f"{n:064x}"
+    return ImageRecord(image_id, vector, f"{n}.png", "image/png", 10, 10, 1, 1000 + n, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def index() -> InMemoryVectorIndex:
+    rng = np.random.default_rng(3)
+    index = InMemoryVectorIndex()
+    for n in range(40):
+        v = rng.normal(size=3)
+        index.upsert([record(n, list(v / np.linalg.norm(v)), taken_at=2000 - n * 7 % 13)])
+    return index
+
+
+@pytest.fixture
+def client(index: InMemoryVectorIndex) -> Iterator[TestClient]:
+    settings = SearchApiSettings(search={"max_depth": 35})  # type: ignore[arg-type]
+    container = Container(settings=settings)
+    embedder = ColourEmbedder()
+    container.embedder.override(providers.Object(embedder))
+    container.vector_index.override(providers.Object(index))
+    with TestClient(create_app(container)) as c:
+        c.app.state.embedder = embedder  # type: ignore[attr-defined]
+        yield c
+
+
+def hit(score: float, n: int = 0) -> SearchHit:
+    return SearchHit(f"{n:064x}", score, {})
+
+
+def test_autocut_keeps_what_comes_before_the_cliff() -> None:
+    hits = [hit(s, n) for n, s in enumerate([0.91, 0.90, 0.88, 0.52, 0.50, 0.49])]
+    assert [h.score for h in autocut(hits)] == [0.91, 0.90, 0.88]
+    even = [hit(s, n) for n, s in enumerate([0.9, 0.8, 0.7, 0.6])]
+    assert autocut(even) == even
+
+
+def test_pages_return_every_item_exactly_once_in_a_stable_order(client: TestClient) -> None:
+    seen: list[str] = []
+    url: str | None = "/api/v1/image/search?text=red&limit=7"
+    while url:
+        body = client.get(url).json()
+        seen += [i["id"] for i in body["items"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == 35  # max_depth
+    whole = client.get("/api/v1/image/search", params={"text": "red", "limit": 35}).json()
+    assert seen == [i["id"] for i in whole["items"]]
+
+
+def test_min_score_and_auto_cutoff_drop_the_tail(client: TestClient) -> None:
+    all_hits = client.get("/api/v1/image/search", params={"text": "red", "limit": 35}).json()
+    above = client.get(
+        "/api/v1/image/search", params={"text": "red", "limit": 35, "min_score": 0.5}
+    ).json()
+    assert above["items"] and all(i["score"] > 0.5 for i in above["items"])
+    assert len(above["items"]) == sum(i["score"] > 0.5 for i in all_hits["items"])
+    cut = client.get(
+        "/api/v1/image/search", params={"text": "red", "limit": 35, "cutoff": "auto"}
+    ).json()
+    assert 0 < len(cut["items"]) < 35
+
+
+def test_sort_by_date_orders_the_relevant_ones_newest_first(client: TestClient) -> None:
+    body = client.get(
+        "/api/v1/image/search",
+        params={"text": "red", "limit": 35, "min_score": 0.3, "sort": "date"},
+    ).json()
+    dates = [i["taken_at"] for i in body["items"]]
+    assert dates == sorted(dates, reverse=True)
+    assert all(i["score"] > 0.3 for i in body["items"])
+
+
+def test_repeated_text_queries_use_the_cached_vector(client: TestClient) -> None:
+    embedder = client.app.state.embedder  # type: ignore[attr-defined]
+    for _ in range(3):
+        client.get("/api/v1/image/search", params={"text": "blue"})
+    assert embedder.text_calls == 1
+
+
+def test_an_uploaded_image_finds_its_twin_first(index: InMemoryVectorIndex) -> None:
+    index.upsert([record(99, [1.0, 0.0, 0.0])])  # pure red, as the fake embeds a red image
+    settings = SearchApiSettings()
+    container = Container(settings=settings)
+    container.embedder.override(providers.Object(ColourEmbedder()))
+    container.vector_index.override(providers.Object(index))
+    with TestClient(create_app(container)) as client:
+        files = {"file": ("q.png", image_bytes("red"), "image/png")}
+        body = client.post("/api/v1/image/search", files=files).json()
+        assert body["items"][0]["id"] == f"{99:064x}"
+        assert body["items"][0]["score"] == pytest.approx(1.0)
+        assert body["items"][0]["thumbnail_url"] == f"/images/{99:064x}/thumbnail"
+        bad = client.post("/api/v1/image/search", files={"file": ("q.png", b"text", "x/y")})
+        assert bad.status_code == 415
+
+
+def test_similar_leaves_the_image_itself_out(
+    client: TestClient, index: InMemoryVectorIndex
+) -> None:
+    image_id = f"{5:064x}"
+    body = client.get(f"/api/v1/images/{image_id}/similar", params={"limit": 10}).json()
+    assert image_id not in [i["id"] for i in body["items"]]
+    assert f'id not in ["{image_id}"]' in index.expressions[-1]
+    assert client.get(f"/api/v1/images/{'f' * 64}/similar").status_code == 404
+    assert client.get("/api/v1/images/..%2f..%2fetc/similar").status_code == 404
+
+
+def test_filters_reach_the_index_as_one_expression(
+    client: TestClient, index: InMemoryVectorIndex
+) -> None:
+    client.get(
+        "/api/v1/image/search",
+        params=[
+            ("text", "red"),
+            ("tags", "beach,sea"),
+            ("tags_mode", "all"),
+            ("content_type", "image/jpeg"),
+            ("min_width", "800"),
+            ("taken_from", "2024-01-01"),
+            ("taken_to", "2024-12-31"),
+            ("source", 'phone" or id != "x'),
+        ],
+    )
+    expr = index.expressions[-1]
+    assert 'array_contains_all(tags, ["beach", "sea"])' in expr
+    assert 'content_type in ["image/jpeg"]' in expr
+    assert "width >= 800" in expr
+    assert "taken_at >= 1704067200" in expr and "taken_at <= 1735689599" in expr
+    assert 'source == "phone\\" or id != \\"x"' in expr  # one escaped literal
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 201},
+        {"offset": 30, "limit": 10},  # past max_depth 35
+        {"cutoff": "sometimes"},
+        {"sort": "size"},
+        {"min_score": 2},
+        {"taken_from": "2024-02-01", "taken_to": "2024-01-01"},
+        {"taken_from": "last tuesday"},
+        {"content_type": "text/html"},
+        {"tags": "x" * 65},
+        {"min_width": 0},
+    ],
+)
+def test_bad_parameters_are_422_with_a_reason(
+    client: TestClient, params: dict[str, object]
+) -> None:
+    response = client.get("/api/v1/image/search", params={"text": "red", **params})  # type: ignore[dict-item]
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"]
+
+
+def test_filter_values_cannot_leave_their_literal() -> None:
+    crafted = ImageFilter(source='a" or source != "b', tags=('x"] or 1 == 1 or [', "ok"))
+    expr = crafted.expression()
+    # every quote inside a value is escaped: the values decode back from their literals
+    assert json.loads(expr.split("source == ", 1)[1]) == 'a" or source != "b'
+    assert '"x\\"] or 1 == 1 or ["' in expr
