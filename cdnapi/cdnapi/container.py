@@ -9,4 +9,9 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=CdnApiSettings)
 
     object_store = providers.Singleton(MinioObjectStore.from_settings, settings.provided.storage)
-    image_service = providers.Factory(ImageService, store=object_store)
+    image_service = providers.Factory(
+        ImageService,
+        store=object_store,
+        thumbnail_px=settings.provided.derived.thumbnail_px,
+        preview_px=settings.provided.derived.preview_px,
+    )

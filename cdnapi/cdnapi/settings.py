@@ -1,6 +1,6 @@
 from typing import ClassVar
 
-from shared.config import LogSettings, ServiceSettings, StorageSettings
+from shared.config import DerivedSettings, LogSettings, ServiceSettings, StorageSettings
 
 
 class CdnApiSettings(ServiceSettings):
@@ -8,3 +8,5 @@ class CdnApiSettings(ServiceSettings):
 
     log: LogSettings = LogSettings()
     storage: StorageSettings
+    # sizes of the copies made on demand when the worker's are missing: keep as the worker's
+    derived: DerivedSettings = DerivedSettings()

@@ -3,6 +3,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from shared.config import (
+    DerivedSettings,
     EmbeddingSettings,
     LogSettings,
     MilvusSettings,
@@ -29,13 +30,6 @@ class TaskSettings(BaseModel):
 
     max_retries: int = Field(5, ge=0, le=20)
     max_backoff_s: float = Field(60.0, gt=0, description="waits double from 1 s up to this")
-
-
-class DerivedSettings(BaseModel):
-    """Smaller copies written next to each original, for the page and cdnapi."""
-
-    thumbnail_px: int = Field(256, ge=32, le=1024, description="fits in a square this size")
-    preview_px: int = Field(1280, ge=256, le=4096, description="fits in a square this size")
 
 
 class IngestWorkerSettings(ServiceSettings):

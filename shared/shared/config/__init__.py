@@ -1,5 +1,6 @@
 from shared.config.base import ServiceSettings, load_settings
 from shared.config.sections import (
+    DerivedSettings,
     EmbeddingSettings,
     LogSettings,
     MilvusSettings,
@@ -8,6 +9,7 @@ from shared.config.sections import (
 )
 
 __all__ = [
+    "DerivedSettings",
     "EmbeddingSettings",
     "LogSettings",
     "MilvusSettings",

@@ -55,3 +55,10 @@ class EmbeddingSettings(BaseModel):
     dtype: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     batch_size: int = Field(32, ge=1, le=1024)
     threads: int = Field(0, ge=0, description="torch threads per process; 0 keeps torch's default")
+
+
+class DerivedSettings(BaseModel):
+    """Smaller copies written next to each original, for the page and cdnapi."""
+
+    thumbnail_px: int = Field(256, ge=32, le=1024, description="fits in a square this size")
+    preview_px: int = Field(1280, ge=256, le=4096, description="fits in a square this size")

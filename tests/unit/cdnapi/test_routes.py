@@ -1,13 +1,16 @@
+import io
+
 import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from cdnapi.container import Container
 from cdnapi.main import create_app
 from cdnapi.settings import CdnApiSettings
 from shared.config import StorageSettings
 from shared.errors import Unavailable
-from shared.ids import content_id, original_key
+from shared.ids import content_id, original_key, preview_key, thumbnail_key
 from tests.unit.fakes import InMemoryObjectStore, image_bytes
 
 
@@ -54,3 +57,20 @@ def test_storage_down_is_503() -> None:
     response = make_client(DownStore()).get(f"/images/{'a' * 64}")
     assert response.status_code == 503
     assert response.headers["retry-after"]
+
+
+def test_a_missing_thumbnail_is_made_once_and_stored(
+    stored: tuple[InMemoryObjectStore, bytes],
+) -> None:
+    store, data = stored
+    image_id = content_id(data)
+    with make_client(store) as client:
+        response = client.get(f"/images/{image_id}/thumbnail")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(response.content)).size == (64, 48)  # never enlarged
+        assert thumbnail_key(image_id) in store.objects
+        assert preview_key(image_id) in store.objects
+        assert client.get(f"/images/{image_id}/preview").status_code == 200
+        assert client.get(f"/images/{image_id}/huge").status_code == 422
+        assert client.get(f"/images/{'0' * 64}/thumbnail").status_code == 404
