@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 RUN := $(UV) run --frozen
 S3RVER_VERSION := 3.7.1
 
-.PHONY: help setup up down status demo test test-unit lint fmt clean compose-check bench bench-embed bench-ingest train-model
+.PHONY: help setup up down status demo test test-unit lint fmt clean compose-check bench bench-embed bench-ingest bench-search train-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,13 +45,16 @@ test: setup ## all tests (unit, integration, end-to-end); they start their own s
 test-unit: setup ## unit tests only (no servers)
 	$(RUN) pytest tests/unit
 
-bench: bench-embed bench-ingest ## every benchmark (results under tests/bench/results/)
+bench: bench-embed bench-ingest bench-search ## every benchmark (results under tests/bench/results/)
 
 bench-embed: setup ## embedder and ingest throughput -> tests/bench/results/embed.{json,md}
 	$(RUN) python -m tests.bench.embed
 
 bench-ingest: setup ## the bulk ingest command on 500 small photos -> tests/bench/results/ingest_cli.{json,md}
 	$(RUN) python -m tests.bench.ingest_cli
+
+bench-search: setup ## vector search at 100k and 1M, and text search end to end -> tests/bench/results/search.{json,md} (~25 min)
+	$(RUN) python -m tests.bench.search
 
 train-model: setup ## retrain the offline model into shared/models/tiny-clip (about 11 min on 2 cores)
 	$(RUN) python -m shared.embedding.training.train shared/models/tiny-clip

@@ -1,16 +1,18 @@
 """Image bytes by content id, streamed from object storage: the original, or the thumbnail and
 preview the worker wrote (made here once, and stored, when one is missing)."""
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 from shared.errors import NotFound
 from shared.ids import is_content_id, original_key, preview_key, thumbnail_key
 from shared.images import decode_image
 from shared.images.derive import DERIVED_TYPE, PREVIEW_PX, THUMBNAIL_PX, derive
 from shared.log import get_logger
-from shared.storage import ObjectStore, StoredObject
+from shared.storage import ObjectInfo, ObjectStore, StoredObject
 
-Size = Literal["thumbnail", "preview"]
+Size = Literal["original", "thumbnail", "preview"]
+T = TypeVar("T")
 log = get_logger(__name__)
 
 
@@ -25,28 +27,36 @@ class ImageService:
         self._thumbnail_px = thumbnail_px
         self._preview_px = preview_px
 
-    def open_original(self, image_id: str) -> StoredObject:
-        return self._open(image_id, original_key(image_id))
-
-    def open_derived(self, image_id: str, size: Size) -> StoredObject:
-        key = thumbnail_key(image_id) if size == "thumbnail" else preview_key(image_id)
-        try:
-            return self._open(image_id, key)
-        except NotFound:
-            self._derive(image_id)
-            return self._open(image_id, key)
-
-    def _open(self, image_id: str, key: str) -> StoredObject:
-        # never let an arbitrary string reach storage as a key
+    @staticmethod
+    def check_id(image_id: str) -> None:
+        """Never let an arbitrary string reach storage as a key."""
         if not is_content_id(image_id):
             raise NotFound("no such image")
+
+    def stat(self, image_id: str, size: Size = "original") -> ObjectInfo:
+        return self._with_derived(image_id, size, lambda key: self._store.stat(key))
+
+    def open(
+        self, image_id: str, size: Size = "original", offset: int = 0, length: int | None = None
+    ) -> StoredObject:
+        return self._with_derived(image_id, size, lambda key: self._store.open(key, offset, length))
+
+    def _with_derived(self, image_id: str, size: Size, read: Callable[[str], T]) -> T:
+        self.check_id(image_id)
+        key = _key(image_id, size)
         try:
-            return self._store.open(key)
+            return read(key)
         except NotFound:
-            raise NotFound("no such image") from None
+            if size == "original":
+                raise NotFound("no such image") from None
+        self._derive(image_id)
+        return read(key)
 
     def _derive(self, image_id: str) -> None:
-        original = self.open_original(image_id)
+        try:
+            original = self._store.open(original_key(image_id))
+        except NotFound:
+            raise NotFound("no such image") from None
         try:
             data = b"".join(original.chunks)
         finally:
@@ -59,3 +69,11 @@ class ImageService:
         self._store.put(thumbnail_key(image_id), derived.thumbnail, DERIVED_TYPE)
         self._store.put(preview_key(image_id), derived.preview, DERIVED_TYPE)
         log.info("derived_on_demand", image_id=image_id)
+
+
+def _key(image_id: str, size: Size) -> str:
+    if size == "thumbnail":
+        return thumbnail_key(image_id)
+    if size == "preview":
+        return preview_key(image_id)
+    return original_key(image_id)

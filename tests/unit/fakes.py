@@ -11,13 +11,14 @@ from shared.embedding.protocol import Vectors
 from shared.errors import NotFound
 from shared.queue.jobs import _summarize
 from shared.schemas import ImageState, JobItem, JobStatus
-from shared.storage import StoredObject
+from shared.storage import ObjectInfo, StoredObject
 from shared.vectors import ImageRecord, SearchHit
 
 
 class InMemoryObjectStore:
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str, dict[str, str]]] = {}
+        self.opened: list[str] = []
 
     def ensure_bucket(self) -> None:
         pass
@@ -36,10 +37,18 @@ class InMemoryObjectStore:
     def list_keys(self, prefix: str) -> Iterator[str]:
         return iter(sorted(k for k in self.objects if k.startswith(prefix)))
 
-    def open(self, key: str) -> StoredObject:
+    def stat(self, key: str) -> ObjectInfo:
         if key not in self.objects:
             raise NotFound("object not found")
         data, content_type, metadata = self.objects[key]
+        return ObjectInfo(key, len(data), content_type, metadata)
+
+    def open(self, key: str, offset: int = 0, length: int | None = None) -> StoredObject:
+        if key not in self.objects:
+            raise NotFound("object not found")
+        self.opened.append(key)
+        data, content_type, metadata = self.objects[key]
+        data = data[offset : None if length is None else offset + length]
         chunks = iter([data[i : i + 4] for i in range(0, len(data), 4)])
         return StoredObject(key, len(data), content_type, chunks, lambda: None, metadata)
 

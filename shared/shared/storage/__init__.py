@@ -1,4 +1,4 @@
 from shared.storage.minio_store import MinioObjectStore
-from shared.storage.protocol import ObjectStore, StoredObject
+from shared.storage.protocol import ObjectInfo, ObjectStore, StoredObject
 
-__all__ = ["MinioObjectStore", "ObjectStore", "StoredObject"]
+__all__ = ["MinioObjectStore", "ObjectInfo", "ObjectStore", "StoredObject"]

@@ -11,7 +11,7 @@ from minio.error import S3Error
 
 from shared.config import StorageSettings
 from shared.errors import NotFound, Unavailable
-from shared.storage.protocol import StoredObject
+from shared.storage.protocol import ObjectInfo, StoredObject
 
 CHUNK = 256 * 1024
 _META_PREFIX = "x-amz-meta-"
@@ -78,9 +78,21 @@ class MinioObjectStore:
                 if obj.object_name:
                     yield obj.object_name
 
-    def open(self, key: str) -> StoredObject:
+    def stat(self, key: str) -> ObjectInfo:
         with _unavailable_on_error():
-            response = self._client.get_object(self._bucket, key)
+            stat = self._client.stat_object(self._bucket, key)
+        metadata = {
+            name[len(_META_PREFIX) :].lower(): unquote(value)
+            for name, value in (stat.metadata or {}).items()
+            if name.lower().startswith(_META_PREFIX)
+        }
+        return ObjectInfo(
+            key, int(stat.size or 0), stat.content_type or "application/octet-stream", metadata
+        )
+
+    def open(self, key: str, offset: int = 0, length: int | None = None) -> StoredObject:
+        with _unavailable_on_error():
+            response = self._client.get_object(self._bucket, key, offset=offset, length=length or 0)
         size = int(response.headers.get("Content-Length", "0"))
         content_type = response.headers.get("Content-Type") or "application/octet-stream"
 

@@ -13,6 +13,14 @@ class StoredObject:
     metadata: dict[str, str]
 
 
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    content_type: str
+    metadata: dict[str, str]
+
+
 class ObjectStore(Protocol):
     def ensure_bucket(self) -> None: ...
 
@@ -24,8 +32,13 @@ class ObjectStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
-    def open(self, key: str) -> StoredObject:
-        """Stream an object; the caller must call ``close`` when done."""
+    def open(self, key: str, offset: int = 0, length: int | None = None) -> StoredObject:
+        """Stream an object (or ``length`` bytes of it from ``offset``); the caller must call
+        ``close`` when done."""
+        ...
+
+    def stat(self, key: str) -> ObjectInfo:
+        """Size, type and metadata, without the bytes (NotFound when absent)."""
         ...
 
     def list_keys(self, prefix: str) -> Iterator[str]:

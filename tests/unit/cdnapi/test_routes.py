@@ -15,7 +15,10 @@ from tests.unit.fakes import InMemoryObjectStore, image_bytes
 
 
 class DownStore(InMemoryObjectStore):
-    def open(self, key: str):  # type: ignore[no-untyped-def]
+    def open(self, key: str, offset: int = 0, length: int | None = None):  # type: ignore[no-untyped-def]
+        raise Unavailable("object storage unreachable")
+
+    def stat(self, key: str):  # type: ignore[no-untyped-def]
         raise Unavailable("object storage unreachable")
 
 
@@ -74,3 +77,55 @@ def test_a_missing_thumbnail_is_made_once_and_stored(
         assert client.get(f"/images/{image_id}/preview").status_code == 200
         assert client.get(f"/images/{image_id}/huge").status_code == 422
         assert client.get(f"/images/{'0' * 64}/thumbnail").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "body", "content_range"),
+    [
+        ("bytes=0-9", 206, slice(0, 10), "bytes 0-9/{n}"),
+        ("bytes=10-", 206, slice(10, None), "bytes 10-{last}/{n}"),
+        ("bytes=-5", 206, slice(-5, None), "bytes {n5}-{last}/{n}"),
+        ("bytes=5-999999", 206, slice(5, None), "bytes 5-{last}/{n}"),
+        ("bytes=999999-", 416, None, "bytes */{n}"),
+        ("bytes=9-2", 200, slice(None), None),  # invalid: ignored
+        ("bytes=0-1,4-5", 200, slice(None), None),  # several ranges: the whole object
+    ],
+)
+def test_byte_ranges(  # type: ignore[no-untyped-def]
+    stored, header: str, status: int, body: slice | None, content_range: str | None
+) -> None:
+    store, data = stored
+    n = len(data)
+    response = make_client(store).get(f"/images/{content_id(data)}", headers={"Range": header})
+    assert response.status_code == status
+    if body is not None:
+        assert response.content == data[body]
+        assert response.headers["content-length"] == str(len(data[body]))
+    expected = content_range.format(n=n, last=n - 1, n5=n - 5) if content_range else None
+    assert response.headers.get("content-range") == expected
+
+
+def test_head_and_if_none_match(stored) -> None:  # type: ignore[no-untyped-def]
+    store, data = stored
+    image_id = content_id(data)
+    client = make_client(store)
+    head = client.head(f"/images/{image_id}")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == str(len(data))
+    assert head.headers["content-type"] == "image/jpeg"
+    assert head.headers["etag"] == f'"{image_id}"'
+    store.opened.clear()
+    again = client.get(f"/images/{image_id}", headers={"If-None-Match": f'"{image_id}"'})
+    assert (again.status_code, again.content) == (304, b"")
+    assert again.headers["etag"] == f'"{image_id}"'
+    assert store.opened == []  # answered without touching storage
+    assert (
+        client.get(f"/images/{image_id}", headers={"If-None-Match": '"other"'}).status_code == 200
+    )
+
+
+def test_storage_down_is_503_for_head_and_ranges_too() -> None:
+    client = make_client(DownStore())
+    assert client.head(f"/images/{'a' * 64}").status_code == 503
+    ranged = client.get(f"/images/{'a' * 64}", headers={"Range": "bytes=0-1"})
+    assert ranged.status_code == 503

@@ -1,0 +1,287 @@
+"""`make bench-search`: vector search latency and ANN recall at 100k and 1M images, and the
+end-to-end text search latency through the running API against the text encoder alone.
+
+Milvus here is the local stack's milvus-lite server (TCP, the same gRPC API as Milvus
+standalone), which offers FLAT, IVF_FLAT and AUTOINDEX. Vectors are random unit 512-d vectors
+in 2,000 clusters (photo collections cluster: near-duplicates, bursts, recurring subjects);
+queries are perturbed stored vectors. Writes tests/bench/results/search.{json,md}.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import time
+from typing import Any
+
+import httpx
+import numpy as np
+
+from shared.config import MilvusSettings
+from shared.localstack import Stack, StackSettings
+from shared.vectors import ImageFilter, ImageRecord, MilvusVectorIndex
+from tests.conftest import ROOT, free_ports
+
+RESULTS = ROOT / "tests" / "bench" / "results"
+VIT_B32 = ROOT / ".run" / "models" / "vit-b-32-random"
+DIM = 512
+TAGS = [f"tag{i}" for i in range(20)]
+QUERIES = 200
+# what the filtered searches ask: about 5% of the collection passes
+FILTER = ImageFilter(taken_from=1_600_000_000, tags=("tag3",))
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    normalized: np.ndarray = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    return normalized.astype(np.float32)
+
+
+def make_vectors(count: int, rng: np.random.Generator) -> np.ndarray:
+    centres = unit(rng.normal(size=(2000, DIM)))
+    which = rng.integers(0, len(centres), count)
+    return unit(centres[which] + rng.normal(scale=0.6 / DIM**0.5, size=(count, DIM)))
+
+
+def load(index: MilvusVectorIndex, vectors: np.ndarray, rng: np.random.Generator) -> float:
+    started = time.perf_counter()
+    batch = 5000
+    for start in range(0, len(vectors), batch):
+        chunk = vectors[start : start + batch]
+        records = [
+            ImageRecord(
+                id=f"{start + i:064x}",
+                vector=row,
+                filename=f"{start + i}.jpg",
+                content_type="image/jpeg",
+                width=4000,
+                height=3000,
+                bytes=3_000_000,
+                created_at=1_700_000_000 + start + i,
+                taken_at=int(rng.integers(1_500_000_000, 1_700_000_000)),
+                tags=[TAGS[int(t)] for t in rng.integers(0, len(TAGS), 2)],
+                source="bench",
+            )
+            for i, row in enumerate(chunk)
+        ]
+        index.upsert(records)
+    return time.perf_counter() - started
+
+
+def reindex(index: MilvusVectorIndex, index_type: str, params: dict[str, int]) -> float:
+    client, name = index._client, index.collection
+    started = time.perf_counter()
+    client.release_collection(name)
+    client.drop_index(name, "vector")
+    spec = client.prepare_index_params()
+    spec.add_index("vector", index_type=index_type, metric_type="COSINE", params=params)
+    client.create_index(name, spec)
+    client.load_collection(name)
+    return time.perf_counter() - started
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in samples)
+    pick = lambda q: round(ms[min(len(ms) - 1, int(q * len(ms)))], 2)  # noqa: E731
+    return {"p50": pick(0.5), "p95": pick(0.95), "p99": pick(0.99)}
+
+
+def timed_searches(
+    index: MilvusVectorIndex, queries: np.ndarray, k: int, expr: str
+) -> tuple[dict[str, float], list[list[str]]]:
+    times, results = [], []
+    for q in queries:
+        started = time.perf_counter()
+        hits = index.search(q.tolist(), k, expr=expr)
+        times.append(time.perf_counter() - started)
+        results.append([h.id for h in hits])
+    return percentiles(times), results
+
+
+def bench_size(
+    stack: Stack, count: int, nlist: int, nprobe: int, rng: np.random.Generator
+) -> dict[str, Any]:
+    settings = MilvusSettings(
+        uri=f"http://127.0.0.1:{stack.settings.ports.milvus}",
+        collection_prefix=f"bench{count}",
+        timeout_s=600,
+    )
+    index = MilvusVectorIndex.connect(settings, "bench-random-512", DIM)
+    index.ensure_collection()
+    vectors = make_vectors(count, rng)
+    load_s = load(index, vectors, rng)
+    picks = rng.integers(0, count, QUERIES)
+    queries = unit(vectors[picks] + rng.normal(scale=0.5 / DIM**0.5, size=(QUERIES, DIM)))
+    del vectors
+    out: dict[str, Any] = {"vectors": count, "load_s": round(load_s, 1), "indexes": {}}
+    exact: dict[int, list[list[str]]] = {}
+    for index_type, params, search_params in [
+        ("FLAT", {}, {}),
+        ("IVF_FLAT", {"nlist": nlist}, {"nprobe": nprobe}),
+    ]:
+        build_s = reindex(index, index_type, params)
+        index._settings = settings.model_copy(update={"search_params": search_params})
+        row: dict[str, Any] = {"params": {**params, **search_params}, "build_s": round(build_s, 1)}
+        for k in (10, 100):
+            row[f"k{k}"], found = timed_searches(index, queries, k, "")
+            row[f"k{k}_filtered"], _ = timed_searches(index, queries, k, FILTER.expression())
+            if index_type == "FLAT":
+                exact[k] = found
+            else:
+                row[f"recall@{k}"] = round(
+                    statistics.mean(
+                        len(set(a[:k]) & set(e[:k])) / k
+                        for a, e in zip(found, exact[k], strict=True)
+                    ),
+                    4,
+                )
+        out["indexes"][index_type] = row
+        print(f"  {count}: {index_type} {row}", flush=True)
+    index._client.drop_collection(index.collection)
+    index.close()
+    return out
+
+
+def bench_end_to_end(stack: Stack, count: int, rng: np.random.Generator) -> dict[str, Any]:
+    """searchapi over `count` vectors in the ViT-B/32-size model's own collection, with the
+    configured-for-size IVF_FLAT index, against the same text encoder alone."""
+    from shared.config import EmbeddingSettings
+    from shared.embedding import load_embedder
+    from shared.embedding.clip_builder import build_random, vit_b32_config
+
+    if not (VIT_B32 / "model.safetensors").exists():
+        build_random(VIT_B32, vit_b32_config())
+    settings = MilvusSettings(uri=f"http://127.0.0.1:{stack.settings.ports.milvus}")
+    index = MilvusVectorIndex.connect(settings, str(VIT_B32), DIM)
+    index.attach()
+    load(index, make_vectors(count, rng), rng)
+    reindex(index, "IVF_FLAT", {"nlist": 1024})
+    index.close()
+
+    embedder = load_embedder(EmbeddingSettings(model=str(VIT_B32), device="cpu"))
+    texts = [f"a photo of a {w} number {i}" for i, w in enumerate(["dog", "cat", "car"] * 40)]
+    embedder.embed_texts(["warm up"])
+    encode = []
+    for text in texts[:60]:
+        started = time.perf_counter()
+        embedder.embed_texts([text])
+        encode.append(time.perf_counter() - started)
+    del embedder
+
+    stack.up(["searchapi"])
+    end_to_end, cached = [], []
+    with httpx.Client(base_url=stack.settings.url("searchapi"), timeout=60) as api:
+        api.get("/api/v1/image/search", params={"text": "warm up"}).raise_for_status()
+        for text in texts[60:]:
+            started = time.perf_counter()
+            api.get("/api/v1/image/search", params={"text": text, "limit": 10}).raise_for_status()
+            end_to_end.append(time.perf_counter() - started)
+        for _ in range(60):
+            started = time.perf_counter()
+            api.get("/api/v1/image/search", params={"text": texts[0], "limit": 10})
+            cached.append(time.perf_counter() - started)
+    encode_p, e2e_p = percentiles(encode), percentiles(end_to_end)
+    return {
+        "vectors": count,
+        "model": "random-weight ViT-B/32 (CLIP's text encoder size)",
+        "index": "IVF_FLAT nlist 1024, nprobe 16",
+        "encode": encode_p,
+        "end_to_end": e2e_p,
+        "end_to_end_cached_query": percentiles(cached),
+        "ratio_p50": round(e2e_p["p50"] / encode_p["p50"], 3),
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# Search",
+        "",
+        f"{report['machine']}, {report['date']}. Milvus: {report['milvus']}. Latency measured "
+        f"by the client over gRPC, {QUERIES} queries each; filter: `{FILTER.expression()}`.",
+        "",
+        "| vectors | index | k | p50 ms | p95 ms | p99 ms | filtered p50 | filtered p95 "
+        "| filtered p99 | recall |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size in report["sizes"]:
+        for name, row in size["indexes"].items():
+            for k in (10, 100):
+                plain, filtered = row[f"k{k}"], row[f"k{k}_filtered"]
+                recall = row.get(f"recall@{k}", "exact")
+                lines.append(
+                    f"| {size['vectors']:,} | {name} {row['params'] or ''} | {k} | "
+                    f"{plain['p50']} | {plain['p95']} | {plain['p99']} | {filtered['p50']} | "
+                    f"{filtered['p95']} | {filtered['p99']} | {recall} |"
+                )
+    lines.append("")
+    for size in report["sizes"]:
+        builds = ", ".join(f"{n} {r['build_s']} s" for n, r in size["indexes"].items())
+        lines.append(f"- {size['vectors']:,}: loaded in {size['load_s']} s; index build {builds}")
+    if e2e := report.get("end_to_end"):
+        lines += [
+            "",
+            f"## End to end at {e2e['vectors']:,} ({e2e['model']}, {e2e['index']})",
+            "",
+            "| | p50 ms | p95 ms | p99 ms |",
+            "|---|---|---|---|",
+            *(
+                f"| {label} | {e2e[key]['p50']} | {e2e[key]['p95']} | {e2e[key]['p99']} |"
+                for label, key in [
+                    ("text encoder alone", "encode"),
+                    ("GET /api/v1/image/search?text=", "end_to_end"),
+                    ("same, repeated query (LRU)", "end_to_end_cached_query"),
+                ]
+            ),
+            "",
+            f"Ratio end-to-end / encode at p50: **{e2e['ratio_p50']}**",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--no-e2e", action="store_true")
+    args = parser.parse_args()
+    run_dir = ROOT / ".run" / "bench-search"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    stack = Stack(
+        StackSettings(
+            run_dir=run_dir,
+            ports=dict(zip(names, free_ports(len(names)), strict=True)),  # type: ignore[arg-type]
+        ),
+        extra_env={
+            "SEARCHAPI__EMBEDDING__MODEL": str(VIT_B32),
+            "SEARCHAPI__MILVUS__SEARCH_PARAMS": '{"nprobe": 16}',
+            "SEARCHAPI__MILVUS__TIMEOUT_S": "60",
+        },
+    )
+    rng = np.random.default_rng(11)
+    report: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+        "milvus": "milvus-lite 2.5.1 server (local stack)",
+        "sizes": [],
+    }
+    try:
+        stack.up(["milvus"])
+        for size in (int(s) for s in args.sizes.split(",")):
+            nlist = 1024 if size <= 200_000 else 4096
+            report["sizes"].append(bench_size(stack, size, nlist, nprobe=16, rng=rng))
+        if not args.no_e2e:
+            report["end_to_end"] = bench_end_to_end(stack, 100_000, rng)
+    finally:
+        stack.down()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "search.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "search.md").write_text(markdown(report))
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
