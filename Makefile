@@ -9,16 +9,17 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 RUN := $(UV) run --frozen
 S3RVER_VERSION := 3.7.1
 
-.PHONY: help setup up down status demo test test-unit lint fmt clean compose-check bench bench-embed bench-ingest bench-search train-model
+.PHONY: help setup up down status demo test test-unit lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-cdn train-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: ## install what is missing (apt: redis, nginx, node; uv; Python deps; s3rver)
+setup: ## install what is missing (apt: redis, nginx, node, chromium; uv; Python deps; s3rver)
 	@missing=""; \
 	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	  command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
 	  python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	  if [ -n "$$missing" ]; then echo "apt-get install$$missing"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
@@ -45,7 +46,7 @@ test: setup ## all tests (unit, integration, end-to-end); they start their own s
 test-unit: setup ## unit tests only (no servers)
 	$(RUN) pytest tests/unit
 
-bench: bench-embed bench-ingest bench-search ## every benchmark (results under tests/bench/results/)
+bench: bench-embed bench-ingest bench-search bench-cdn ## every benchmark (results under tests/bench/results/)
 
 bench-embed: setup ## embedder and ingest throughput -> tests/bench/results/embed.{json,md}
 	$(RUN) python -m tests.bench.embed
@@ -55,6 +56,10 @@ bench-ingest: setup ## the bulk ingest command on 500 small photos -> tests/benc
 
 bench-search: setup ## vector search at 100k and 1M, and text search end to end -> tests/bench/results/search.{json,md} (~25 min)
 	$(RUN) python -m tests.bench.search
+
+bench-cdn: setup ## image delivery: nginx file, S3, cdnapi, nginx cache (wrk) -> tests/bench/results/cdn.{json,md}
+	@command -v wrk >/dev/null || $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+	$(RUN) python -m tests.bench.cdn
 
 train-model: setup ## retrain the offline model into shared/models/tiny-clip (about 11 min on 2 cores)
 	$(RUN) python -m shared.embedding.training.train shared/models/tiny-clip

@@ -1,79 +1,240 @@
-// Text search: calls the search API (same origin, through nginx) and shows the ranked images.
-const form = document.getElementById("search-form");
-const input = document.getElementById("query");
-const statusLine = document.getElementById("status");
-const results = document.getElementById("results");
-const LIMIT = 60;
+// The page: search (text, picture, similar), a grid that pages on scroll, a lightbox, uploads.
+import * as api from "./api.js";
+import { openUploads } from "./upload.js";
 
-function setStatus(text, isError = false) {
+const $ = (id) => document.getElementById(id);
+const form = $("search-form");
+const input = $("query");
+const statusLine = $("status");
+const results = $("results");
+const moreButton = $("more");
+const filters = $("filters");
+const PAGE = 40;
+
+// what is on screen: the items, the next page's link, and how the query was described
+const state = { items: [], next: null, label: "", loading: false, run: 0 };
+
+function setStatus(text, kind = "") {
   statusLine.textContent = text;
-  statusLine.classList.toggle("error", isError);
+  statusLine.dataset.kind = kind;
 }
 
-function card(item) {
+function params() {
+  const out = { limit: String(PAGE) };
+  for (const field of filters.querySelectorAll("input, select")) {
+    if (field.type === "checkbox") {
+      if (field.checked) out[field.name] = field.value;
+    } else if (field.value.trim()) {
+      out[field.name] = field.value.trim();
+    }
+  }
+  return out;
+}
+
+function dateOf(item) {
+  const when = item.taken_at || item.created_at;
+  return when ? new Date(when).toLocaleDateString() : "";
+}
+
+function card(item, index) {
   const li = document.createElement("li");
-  const link = document.createElement("a");
-  link.href = item.url;
-  link.target = "_blank";
-  link.rel = "noopener";
+  li.dataset.id = item.id;
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "open";
+  open.title = `${item.filename || item.id} · score ${item.score.toFixed(3)}`;
+  open.setAttribute("aria-label", `${item.filename || "image"}, score ${item.score.toFixed(3)}`);
   const img = document.createElement("img");
-  img.src = item.url;
+  img.src = item.thumbnail_url;
   img.loading = "lazy";
-  img.alt = item.filename || item.id;
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  const name = document.createElement("span");
-  name.className = "name";
-  name.textContent = item.filename || item.id.slice(0, 12);
+  img.alt = item.caption || item.filename || "";
+  img.width = 256;
+  img.height = 256;
   const score = document.createElement("span");
   score.className = "score";
-  score.textContent = item.score.toFixed(3);
-  score.title = "cosine similarity";
-  meta.append(name, score);
-  link.append(img, meta);
-  li.append(link);
-  li.dataset.id = item.id;
+  score.textContent = item.score.toFixed(2);
+  open.append(img, score);
+  open.addEventListener("click", () => showLightbox(index));
+  const more = document.createElement("button");
+  more.type = "button";
+  more.className = "similar";
+  more.textContent = "Similar";
+  more.setAttribute("aria-label", `images similar to ${item.filename || "this one"}`);
+  more.addEventListener("click", () => runSimilar(item));
+  const caption = document.createElement("span");
+  caption.className = "caption";
+  caption.textContent = [item.filename, dateOf(item)].filter(Boolean).join(" · ");
+  li.append(open, caption, more);
   return li;
 }
 
-async function search(text) {
-  setStatus(`Searching for “${text}”…`);
-  results.replaceChildren();
-  const params = new URLSearchParams({ text, limit: String(LIMIT) });
-  let response;
-  try {
-    response = await fetch(`/api/v1/image/search?${params}`);
-  } catch {
-    setStatus("The search service cannot be reached. Is the stack running?", true);
-    return;
+function show(body, append) {
+  const start = append ? state.items.length : 0;
+  state.items = append ? state.items.concat(body.items) : body.items;
+  state.next = body.next;
+  const cards = body.items.map((item, i) => card(item, start + i));
+  if (append) results.append(...cards);
+  else results.replaceChildren(...cards);
+  moreButton.hidden = !state.next;
+  if (state.items.length === 0) {
+    setStatus(`Nothing found for ${state.label}. Try other words or fewer filters — or upload images first.`, "empty");
+  } else {
+    setStatus(`${state.items.length}${state.next ? "+" : ""} images for ${state.label} (${body.took_ms} ms)`, "done");
   }
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = typeof body.detail === "string" ? body.detail : response.statusText;
-    setStatus(`Search failed: ${detail}`, true);
-    return;
-  }
-  if (body.items.length === 0) {
-    setStatus("No images yet. Upload some with POST /api/v1/images.");
-    return;
-  }
-  setStatus(`${body.items.length} images for “${text}” (${body.took_ms} ms)`);
-  results.replaceChildren(...body.items.map(card));
 }
 
+async function run(label, request) {
+  const run = ++state.run;
+  state.label = label;
+  state.loading = true;
+  setStatus(`Searching for ${label}…`, "loading");
+  results.setAttribute("aria-busy", "true");
+  try {
+    const body = await request();
+    if (run === state.run) show(body, false);
+  } catch (error) {
+    if (run === state.run) {
+      results.replaceChildren();
+      moreButton.hidden = true;
+      setStatus(`Search failed: ${error.message}`, "error");
+    }
+  } finally {
+    if (run === state.run) state.loading = false;
+    results.removeAttribute("aria-busy");
+  }
+}
+
+async function loadMore() {
+  if (!state.next || state.loading) return;
+  const run = state.run;
+  state.loading = true;
+  try {
+    const body = await api.nextPage(state.next);
+    if (run === state.run) show(body, true);
+  } catch (error) {
+    setStatus(`Could not load more: ${error.message}`, "error");
+  } finally {
+    state.loading = false;
+  }
+}
+
+function runText(text) {
+  const url = new URL(window.location);
+  url.searchParams.set("q", text);
+  history.replaceState(null, "", url);
+  return run(`“${text}”`, () => api.searchText(text, params()));
+}
+
+function runImage(file) {
+  return run(`the picture ${file.name}`, () => api.searchImage(file, params()));
+}
+
+function runSimilar(item) {
+  closeLightbox();
+  return run(`images similar to ${item.filename || item.id.slice(0, 12)}`, () =>
+    api.similar(item.id, params()),
+  );
+}
+
+// ---- lightbox
+const lightbox = $("lightbox");
+let shown = -1;
+
+function row(list, name, value) {
+  if (value === null || value === undefined || value === "") return;
+  const dt = document.createElement("dt");
+  dt.textContent = name;
+  const dd = document.createElement("dd");
+  dd.textContent = value;
+  list.append(dt, dd);
+}
+
+function showLightbox(index) {
+  const item = state.items[index];
+  if (!item) return;
+  shown = index;
+  $("lightbox-image").src = `${item.url}/preview`;
+  $("lightbox-image").alt = item.caption || item.filename || "";
+  $("lightbox-title").textContent = item.filename || item.id;
+  const meta = $("lightbox-meta");
+  meta.replaceChildren();
+  row(meta, "Score", item.score.toFixed(3));
+  row(meta, "Size", item.width && item.height ? `${item.width} × ${item.height}` : "");
+  row(meta, "Taken", item.taken_at ? new Date(item.taken_at).toLocaleString() : "");
+  row(meta, "Uploaded", item.created_at ? new Date(item.created_at).toLocaleString() : "");
+  row(meta, "Caption", item.caption);
+  row(meta, "Tags", (item.tags || []).join(", "));
+  row(meta, "Type", item.content_type);
+  row(meta, "Id", item.id);
+  const download = $("lightbox-download");
+  download.href = item.url;
+  download.download = item.filename || item.id;
+  if (!lightbox.open) lightbox.showModal();
+}
+
+function closeLightbox() {
+  if (lightbox.open) lightbox.close();
+}
+
+$("lightbox-close").addEventListener("click", closeLightbox);
+$("lightbox-similar").addEventListener("click", () => runSimilar(state.items[shown]));
+lightbox.addEventListener("keydown", (event) => {
+  if (event.key === "ArrowRight") showLightbox(Math.min(shown + 1, state.items.length - 1));
+  if (event.key === "ArrowLeft") showLightbox(Math.max(shown - 1, 0));
+});
+lightbox.addEventListener("click", (event) => {
+  if (event.target === lightbox) closeLightbox(); // a click on the backdrop
+});
+
+// ---- search inputs
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = input.value.trim();
-  if (text) {
-    const url = new URL(window.location);
-    url.searchParams.set("q", text);
-    history.replaceState(null, "", url);
-    search(text);
-  }
+  if (text) runText(text);
+  else setStatus("Type what you are looking for first.", "error");
 });
+
+$("query-image").addEventListener("change", (event) => {
+  const [file] = event.target.files;
+  if (file) runImage(file);
+  event.target.value = "";
+});
+
+filters.addEventListener("change", () => {
+  const text = input.value.trim();
+  if (text) runText(text);
+});
+
+moreButton.addEventListener("click", loadMore);
+new IntersectionObserver((entries) => {
+  if (entries.some((e) => e.isIntersecting)) loadMore();
+}).observe($("sentinel"));
+
+// a picture dropped anywhere but the upload dialog searches with it
+const hint = $("drop-hint");
+const uploadDialog = $("upload");
+const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
+document.addEventListener("dragover", (event) => {
+  if (!carriesFiles(event) || uploadDialog.open) return;
+  event.preventDefault();
+  hint.classList.add("visible");
+});
+document.addEventListener("dragleave", (event) => {
+  if (event.relatedTarget === null) hint.classList.remove("visible");
+});
+document.addEventListener("drop", (event) => {
+  hint.classList.remove("visible");
+  if (uploadDialog.open) return;
+  const file = Array.from(event.dataTransfer?.files || []).find((f) => f.type.startsWith("image/"));
+  if (!file) return;
+  event.preventDefault();
+  runImage(file);
+});
+
+$("open-upload").addEventListener("click", openUploads);
 
 const initial = new URL(window.location).searchParams.get("q");
 if (initial) {
   input.value = initial;
-  search(initial);
+  runText(initial);
 }

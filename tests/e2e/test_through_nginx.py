@@ -110,3 +110,24 @@ def test_a_text_query_finds_the_described_image(page: httpx.Client) -> None:
         found = page.get("/api/v1/image/search", params={"text": scene.caption, "limit": 3})
         top3 = [item["id"] for item in found.json()["items"]]
         assert ids[scene.caption + ".png"] in top3, scene.caption
+
+
+def test_nginx_keeps_images_and_answers_without_cdnapi(
+    page: httpx.Client, full_stack: Stack
+) -> None:
+    data = image_bytes((time.time_ns() % 250, 1, 2), fmt="PNG")
+    upload = page.post("/api/v1/images", files=[("files", ("c.png", data, "image/png"))]).json()
+    image_id = upload["items"][0]["id"]
+    first = page.get(f"/images/{image_id}")
+    assert (first.status_code, first.headers["x-cache-status"]) == (200, "MISS")
+    second = page.get(f"/images/{image_id}")
+    assert (second.headers["x-cache-status"], second.content) == ("HIT", data)
+    full_stack.table.stop("cdnapi")
+    try:
+        cached = page.get(f"/images/{image_id}")
+        assert (cached.status_code, cached.content) == (200, data)
+        ranged = page.get(f"/images/{image_id}", headers={"Range": "bytes=0-7"})
+        assert (ranged.status_code, ranged.content) == (206, data[:8])
+        assert page.get(f"/images/{'1' * 64}").status_code == 502  # cdnapi is down
+    finally:
+        full_stack.up(["cdnapi"])

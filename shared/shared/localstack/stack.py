@@ -173,7 +173,7 @@ class Stack:
     def _render_nginx(self) -> Path:
         s, host = self.settings, self.settings.host
         out = self.run_dir / "nginx"
-        for sub in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]:
+        for sub in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"]:
             (out / sub).mkdir(parents=True, exist_ok=True)
         self.table.logs.mkdir(parents=True, exist_ok=True)
         values = {

@@ -1,0 +1,154 @@
+"""The page in a real browser (Debian's headless chromium, driven by Playwright) against the
+whole local stack: upload, text search, lightbox, similar, search by a dropped picture."""
+
+import random
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from shared.embedding.training.scenes import Scene, render
+from shared.localstack import Stack
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCENES = [
+    Scene("red", "circle", "large", 1, "centre", "white"),
+    Scene("blue", "square", "large", 1, "centre", "white"),
+    Scene("green", "triangle", "small", 3, "centre", "black"),
+    Scene("yellow", "star", "large", 1, "left", "grey"),
+    Scene("purple", "cross", "large", 1, "right", "black"),
+]
+INDEXED_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is missing: make setup installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, full_stack: Stack) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=full_stack.settings.url("nginx"), viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def scene_files(folder: Path) -> list[Path]:
+    rng = random.Random(time.time_ns())
+    paths = []
+    for scene in SCENES:
+        path = folder / f"{scene.caption}.png"
+        render(scene, 256, rng).save(path, format="PNG")
+        paths.append(path)
+    return paths
+
+
+def test_upload_search_lightbox_similar_and_drop(
+    page: Page, full_stack: Stack, tmp_path: Path
+) -> None:
+    files = scene_files(tmp_path)
+    run_tag = f"page-{uuid.uuid4().hex[:8]}"
+    page.goto("/")
+    expect(page.locator("#status")).to_contain_text("Describe an image")
+
+    # upload five images through the dialog and wait until each says indexed
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#upload")).to_be_visible()
+    page.fill("#upload-tags", run_tag)
+    page.set_input_files("#upload-files", [str(p) for p in files])
+    page.wait_for_selector("#upload[data-done='true']", timeout=INDEXED_TIMEOUT_MS)
+    states = page.locator("#upload-list li").evaluate_all("rows => rows.map(r => r.dataset.state)")
+    assert states == ["indexed"] * len(files)
+    expect(page.locator("#upload-summary")).to_contain_text("5 accepted")
+    page.click("#upload-close")
+
+    # text search, narrowed to this run's images
+    page.click("#filters summary")
+    page.fill("input[name='tags']", run_tag)
+    page.uncheck("input[name='cutoff']")
+    page.fill("#query", SCENES[0].caption)
+    page.press("#query", "Enter")
+    cards = page.locator("#results li")
+    expect(cards).to_have_count(len(files))
+    expect(cards.first.locator(".caption")).to_contain_text(f"{SCENES[0].caption}.png")
+    expect(page.locator("#status")).to_contain_text("5 images")
+    expect(page.locator("#more")).to_be_hidden()  # every result is on the page
+    shots = full_stack.run_dir / "screenshots"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / "results.png"), full_page=True)
+
+    # the lightbox, opened from the keyboard
+    first_id = cards.first.get_attribute("data-id")
+    cards.first.locator(".open").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#lightbox")).to_be_visible()
+    expect(page.locator("#lightbox-title")).to_have_text(f"{SCENES[0].caption}.png")
+    expect(page.locator("#lightbox-download")).to_have_attribute("href", f"/images/{first_id}")
+    expect(page.locator("#lightbox-meta")).to_contain_text(run_tag)
+    page.wait_for_function(
+        "document.getElementById('lightbox-image').naturalWidth > 0", timeout=30_000
+    )
+
+    # more like this, from the lightbox: the image itself is not among them
+    page.click("#lightbox-similar")
+    expect(page.locator("#lightbox")).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text("similar to")
+    expect(cards).to_have_count(len(files) - 1)
+    assert first_id not in cards.evaluate_all("cards => cards.map(c => c.dataset.id)")
+
+    # a picture dropped on the page searches with it: the same image comes first
+    dropped = files[3].read_bytes()
+    transfer = page.evaluate_handle(
+        """bytes => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], 'query.png', {type: 'image/png'}));
+            return transfer;
+        }""",
+        list(dropped),
+    )
+    page.dispatch_event("#main", "drop", {"dataTransfer": transfer})
+    expect(page.locator("#status")).to_contain_text("the picture query.png")
+    expect(cards.first.locator(".caption")).to_contain_text(f"{SCENES[3].caption}.png")
+
+
+def test_empty_and_error_states_say_what_happened(page: Page) -> None:
+    page.goto("/")
+    page.click("#filters summary")
+    page.fill("input[name='tags']", f"nothing-{uuid.uuid4().hex}")
+    page.fill("#query", "anything at all")
+    page.press("#query", "Enter")
+    expect(page.locator("#status")).to_contain_text("Nothing found")
+    page.fill("input[name='taken_from']", "2024-05-01")
+    page.fill("input[name='taken_to']", "2024-01-01")
+    page.press("#query", "Enter")
+    expect(page.locator("#status")).to_contain_text("Search failed")
+    expect(page.locator("#status")).to_contain_text("taken_from is after taken_to")
+
+
+def test_the_page_fits_a_phone(browser: Browser, full_stack: Stack) -> None:
+    context = browser.new_context(
+        base_url=full_stack.settings.url("nginx"),
+        viewport={"width": 375, "height": 740},
+        is_mobile=True,
+    )
+    page = context.new_page()
+    page.goto("/")
+    page.fill("#query", "a red circle")
+    page.press("#query", "Enter")
+    expect(page.locator("#status")).not_to_contain_text("Searching")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    context.close()
