@@ -31,6 +31,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # load the model and open the index before the first query, not during it
         await run_in_threadpool(container.init_resources)
+        # the first inference of a model is several times slower (lazy init, allocations):
+        # pay it here, not in a user's query
+        await run_in_threadpool(container.embedder().embed_texts, ["warm up"])
         log.info("model_ready", **container.embedder().info())
         yield
         container.shutdown_resources()
