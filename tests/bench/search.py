@@ -246,6 +246,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--no-e2e", action="store_true")
+    parser.add_argument(
+        "--e2e-only", action="store_true", help="redo the end-to-end part, keep the sizes' rows"
+    )
     args = parser.parse_args()
     run_dir = ROOT / ".run" / "bench-search"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -271,7 +274,9 @@ def main() -> int:
     }
     try:
         stack.up(["milvus"])
-        for size in (int(s) for s in args.sizes.split(",")):
+        if args.e2e_only:
+            report["sizes"] = json.loads((RESULTS / "search.json").read_text())["sizes"]
+        for size in (int(s) for s in args.sizes.split(",") if not args.e2e_only):
             nlist = 1024 if size <= 200_000 else 4096
             report["sizes"].append(bench_size(stack, size, nlist, nprobe=16, rng=rng))
         if not args.no_e2e:
