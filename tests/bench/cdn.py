@@ -73,6 +73,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--cdnapi-workers", type=int, default=2)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk (make bench-cdn does)", file=sys.stderr)
@@ -82,7 +83,9 @@ def main() -> int:
     names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     ports = dict(zip(names, free_ports(len(names) + 1), strict=False))
     static_port = free_ports(1)[0]
-    stack = Stack(StackSettings(run_dir=run_dir, ports=ports))  # type: ignore[arg-type]
+    stack = Stack(
+        StackSettings(run_dir=run_dir, ports=ports, cdnapi_workers=args.cdnapi_workers)  # type: ignore[arg-type]
+    )
     static_root = run_dir / "static"
     (run_dir / "tmp").mkdir(parents=True)
     static_root.mkdir()
@@ -93,7 +96,7 @@ def main() -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d"),
         "wrk": f"2 threads, {args.connections} connections, {args.seconds} s per run",
-        "cdnapi": "one uvicorn process",
+        "cdnapi": f"{args.cdnapi_workers} uvicorn process(es)",
         "sizes": {},
     }
     try:

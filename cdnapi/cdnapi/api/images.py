@@ -15,6 +15,7 @@ from shared.storage import StoredObject
 
 router = APIRouter(tags=["images"])
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+SMALL_BYTES = 512 * 1024
 CACHING = {
     "Cache-Control": "public, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
@@ -66,14 +67,36 @@ async def _deliver(request: Request, service: ImageService, image_id: str, size:
             return Response(status_code=416, headers=headers)
         if span != (0, info.size - 1):
             start, end = span
-            obj = await run_in_threadpool(service.open, image_id, size, start, end - start + 1)
             headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
-            return _stream(obj, headers, status=206)
-    obj = await run_in_threadpool(service.open, image_id, size)
-    return _stream(obj, headers)
+            opened = await run_in_threadpool(
+                _opened, service, image_id, size, start, end - start + 1
+            )
+            return _respond(*opened, headers, status=206)
+    opened = await run_in_threadpool(_opened, service, image_id, size)
+    return _respond(*opened, headers)
 
 
-def _stream(obj: StoredObject, headers: dict[str, str], status: int = 200) -> StreamingResponse:
+def _opened(
+    service: ImageService, image_id: str, size: Size, offset: int = 0, length: int | None = None
+) -> tuple[StoredObject, bytes | None]:
+    """Small objects (thumbnails, most photos' first chunk) are read in the same worker-thread
+    hop as the open: streaming them chunk by chunk would cost more hops than bytes."""
+    obj = service.open(image_id, size, offset, length)
+    if obj.size > SMALL_BYTES:
+        return obj, None
+    try:
+        return obj, b"".join(obj.chunks)
+    finally:
+        obj.close()
+
+
+def _respond(
+    obj: StoredObject, body: bytes | None, headers: dict[str, str], status: int = 200
+) -> Response:
+    if body is not None:
+        return Response(
+            body, status, {**headers, "Content-Length": str(len(body))}, obj.content_type
+        )
     return StreamingResponse(
         obj.chunks,  # a sync iterator: starlette reads it in a thread pool
         status_code=status,

@@ -25,6 +25,8 @@ class StackSettings(ServiceSettings):
     host: str = "127.0.0.1"
     ports: StackPorts = StackPorts()
     worker_concurrency: int = Field(2, ge=1)
+    # cdnapi is a thin byte pump: more processes serve more images at once
+    cdnapi_workers: int = Field(1, ge=1, le=32)
     s3_access_key: str = "S3RVER"
     s3_secret_key: str = "S3RVER"  # noqa: S105 - s3rver's fixed development key
 

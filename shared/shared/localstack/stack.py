@@ -158,6 +158,8 @@ class Stack:
             "--host", host, "--port", str(port), "--no-access-log",
             "--timeout-graceful-shutdown", "20",
         ]  # fmt: skip
+        if name == "cdnapi" and self.settings.cdnapi_workers > 1:
+            argv += ["--workers", str(self.settings.cdnapi_workers)]
         url = f"http://{host}:{port}/healthz"
         return ProcessSpec(name, argv, lambda: probes.http_ok(url), env=self.service_env())
 
