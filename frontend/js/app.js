@@ -13,6 +13,7 @@ const PAGE = 40;
 
 // what is on screen: the items, the next page's link, and how the query was described
 const state = { items: [], next: null, label: "", loading: false, run: 0 };
+let typing; // the pending search-as-you-type
 
 function setStatus(text, kind = "") {
   statusLine.textContent = text;
@@ -189,9 +190,17 @@ lightbox.addEventListener("click", (event) => {
 // ---- search inputs
 form.addEventListener("submit", (event) => {
   event.preventDefault();
+  clearTimeout(typing);
   const text = input.value.trim();
   if (text) runText(text);
   else setStatus("Type what you are looking for first.", "error");
+});
+
+// results as you type, once the words settle
+input.addEventListener("input", () => {
+  clearTimeout(typing);
+  const text = input.value.trim();
+  if (text.length >= 3) typing = setTimeout(() => runText(text), 350);
 });
 
 $("query-image").addEventListener("change", (event) => {

@@ -86,6 +86,10 @@ def test_upload_search_lightbox_similar_and_drop(
     expect(cards.first.locator(".caption")).to_contain_text(f"{SCENES[0].caption}.png")
     expect(page.locator("#status")).to_contain_text("5 images")
     expect(page.locator("#more")).to_be_hidden()  # every result is on the page
+    page.wait_for_function(  # every thumbnail arrived (through nginx, from cdnapi)
+        "[...document.querySelectorAll('#results img')].every(i => i.complete && i.naturalWidth)",
+        timeout=30_000,
+    )
     shots = full_stack.run_dir / "screenshots"
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / "results.png"), full_page=True)
@@ -128,8 +132,7 @@ def test_empty_and_error_states_say_what_happened(page: Page) -> None:
     page.goto("/")
     page.click("#filters summary")
     page.fill("input[name='tags']", f"nothing-{uuid.uuid4().hex}")
-    page.fill("#query", "anything at all")
-    page.press("#query", "Enter")
+    page.fill("#query", "anything at all")  # results come as you type: no Enter
     expect(page.locator("#status")).to_contain_text("Nothing found")
     page.fill("input[name='taken_from']", "2024-05-01")
     page.fill("input[name='taken_to']", "2024-01-01")
