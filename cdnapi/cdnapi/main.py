@@ -7,7 +7,7 @@ from cdnapi.container import Container
 from cdnapi.settings import CdnApiSettings
 from shared.config import load_settings
 from shared.log import configure_logging
-from shared.web import install_common
+from shared.web import install_common, readiness_router
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -17,6 +17,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         container = Container(settings=settings)
     app = FastAPI(title="Image Search image delivery", version="0.1.0")
     app.state.container = container
+    app.state.auth = container.settings().auth
     install_common(app)
     app.include_router(images.router)
+    app.include_router(readiness_router(lambda _: {"storage": container.object_store().ping}))
     return app

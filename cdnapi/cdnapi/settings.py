@@ -1,12 +1,14 @@
 from typing import ClassVar
 
 from shared.config import DerivedSettings, LogSettings, ServiceSettings, StorageSettings
+from shared.web.auth import AuthSettings
 
 
 class CdnApiSettings(ServiceSettings):
     service: ClassVar[str] = "cdnapi"
 
     log: LogSettings = LogSettings()
+    auth: AuthSettings = AuthSettings()
     storage: StorageSettings
     # sizes of the copies made on demand when the worker's are missing: keep as the worker's
     derived: DerivedSettings = DerivedSettings()

@@ -42,7 +42,7 @@ export function nextPage(link) {
 }
 
 // One upload request; onProgress(bytesSent) as the body goes out (XHR: fetch has no upload progress).
-export function upload(files, tags, onProgress) {
+export function upload(files, tags, apiKey, onProgress) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     for (const file of files) form.append("files", file, file.webkitRelativePath || file.name);
@@ -50,6 +50,7 @@ export function upload(files, tags, onProgress) {
     form.append("source", "page");
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/images");
+    if (apiKey) xhr.setRequestHeader("X-API-Key", apiKey);
     xhr.upload.onprogress = (event) => onProgress(event.loaded);
     xhr.onload = () => {
       let body = {};

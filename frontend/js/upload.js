@@ -61,7 +61,7 @@ async function sendBatch(batch, tags) {
   rows.forEach((row) => mark(row, "sending", "uploading…"));
   let body;
   try {
-    body = await api.upload(batch, tags, onProgress);
+    body = await api.upload(batch, tags, $("upload-key").value.trim(), onProgress);
   } catch (error) {
     rows.forEach((row) => mark(row, "failed", `not sent: ${error.message}`));
     counts.failed += rows.length;

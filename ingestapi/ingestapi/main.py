@@ -12,7 +12,7 @@ from ingestapi.settings import IngestApiSettings
 from shared.config import load_settings
 from shared.errors import Unavailable
 from shared.log import configure_logging, get_logger
-from shared.web import install_common
+from shared.web import install_common, readiness_router
 
 log = get_logger(__name__)
 
@@ -34,7 +34,17 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     app = FastAPI(title="Image Search ingest API", version="0.1.0", lifespan=lifespan)
     app.state.container = container
+    app.state.auth = container.settings().auth
     install_common(app)
     app.include_router(images.router, prefix="/api/v1")
     app.include_router(jobs.router, prefix="/api/v1")
+    app.include_router(
+        readiness_router(
+            lambda _: {
+                "redis": container.job_store().ping,
+                "storage": container.object_store().ping,
+                "milvus": container.live_index().ping,
+            }
+        )
+    )
     return app

@@ -10,6 +10,7 @@ from shared.config import (
     StorageSettings,
 )
 from shared.netguard import FetchSettings
+from shared.web.auth import AuthSettings
 
 
 class IngestSettings(BaseModel):
@@ -29,6 +30,7 @@ class IngestApiSettings(ServiceSettings):
     service: ClassVar[str] = "ingestapi"
 
     log: LogSettings = LogSettings()
+    auth: AuthSettings = AuthSettings()
     redis: RedisSettings = RedisSettings()
     storage: StorageSettings
     # read-only: whether an image is indexed, and its metadata

@@ -46,6 +46,7 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     app = FastAPI(title="Image Search search API", version="0.1.0", lifespan=lifespan)
     app.state.container = container
+    app.state.auth = container.settings().auth
     install_common(app)
     app.include_router(search.router, prefix="/api/v1")
     app.include_router(health.router)

@@ -3,6 +3,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from shared.config import EmbeddingSettings, LogSettings, MilvusSettings, ServiceSettings
+from shared.web.auth import AuthSettings
 
 
 class SearchSettings(BaseModel):
@@ -21,6 +22,7 @@ class SearchApiSettings(ServiceSettings):
     service: ClassVar[str] = "searchapi"
 
     log: LogSettings = LogSettings()
+    auth: AuthSettings = AuthSettings()
     milvus: MilvusSettings = MilvusSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     search: SearchSettings = SearchSettings()

@@ -15,6 +15,13 @@ class BadRequest(AppError):
     code = "bad_request"
 
 
+class Unauthorized(AppError):
+    """No API key, or not a valid one."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
 class NotFound(AppError):
     status_code = 404
     code = "not_found"

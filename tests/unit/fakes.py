@@ -173,6 +173,9 @@ def _normalize(rows: Vectors) -> Vectors:
 class InMemoryVectorIndex:
     collection = "fake"
 
+    def ping(self) -> None:
+        pass
+
     def __init__(self) -> None:
         self.records: dict[str, ImageRecord] = {}
         self.expressions: list[str] = []

@@ -12,8 +12,9 @@ from starlette.background import BackgroundTask
 from cdnapi.deps import ImageServiceDep
 from cdnapi.service import ImageService, Size
 from shared.storage import StoredObject
+from shared.web.auth import require_key
 
-router = APIRouter(tags=["images"])
+router = APIRouter(tags=["images"], dependencies=[require_key("read")])
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 SMALL_BYTES = 512 * 1024
 CACHING = {

@@ -3,15 +3,18 @@ from typing import cast
 from fastapi import APIRouter, Request
 
 from searchapi.container import Container
+from shared.web import readiness_router
 
-router = APIRouter(tags=["health"])
+
+def _container(request: Request) -> Container:
+    return cast(Container, request.app.state.container)
 
 
-@router.get("/readyz", summary="Ready to search: the model loaded, the index open")
-async def readyz(request: Request) -> dict[str, object]:
-    container = cast(Container, request.app.state.container)
-    return {
-        "status": "ready",
-        "embedding": container.embedder().info(),
-        "collection": container.vector_index().collection,
-    }
+# ready to search: Milvus answers; once ready, the model and the collection in use
+router: APIRouter = readiness_router(
+    lambda request: {"milvus": _container(request).vector_index().ping},
+    details=lambda request: {
+        "embedding": _container(request).embedder().info(),
+        "collection": _container(request).vector_index().collection,
+    },
+)

@@ -23,6 +23,10 @@ class LiveIndexReader:
     def close(self) -> None:
         self._client.close()
 
+    def ping(self) -> None:
+        with _unavailable_on_error():
+            self._client.has_collection(self._catalog.name)
+
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         """Display fields of the ids in the live collection (none when nothing is live)."""
         with _unavailable_on_error():

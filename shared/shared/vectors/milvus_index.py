@@ -83,6 +83,10 @@ class MilvusVectorIndex:
     def close(self) -> None:
         self._client.close()
 
+    def ping(self) -> None:
+        with _unavailable_on_error():
+            self._client.has_collection(self._catalog.name)
+
     def ensure_collection(self) -> None:
         """Create (or check and load) this model's collection; the live pointer is untouched."""
         with _unavailable_on_error():

@@ -4,6 +4,7 @@ from fastapi import APIRouter, FastAPI
 
 from shared.web.errors import install_error_handlers
 from shared.web.middleware import request_context
+from shared.web.readiness import readiness_router
 
 health_router = APIRouter()
 
@@ -19,4 +20,4 @@ def install_common(app: FastAPI) -> None:
     app.include_router(health_router)
 
 
-__all__ = ["install_common"]
+__all__ = ["install_common", "readiness_router"]

@@ -5,7 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import AppError, Unavailable
+from shared.errors import AppError, Unauthorized, Unavailable
 from shared.log import get_logger
 
 log = get_logger("errors")
@@ -19,7 +19,11 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     if exc.status_code >= 500:
         log.warning("request_failed", error=exc.code, detail=exc.detail, path=request.url.path)
-    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Unavailable) else None
+    headers = None
+    if isinstance(exc, Unavailable):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    elif isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
     return JSONResponse(error_body(exc.code, exc.detail), exc.status_code, headers=headers)
 
 

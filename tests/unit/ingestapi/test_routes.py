@@ -11,6 +11,7 @@ from ingestapi.container import Container
 from ingestapi.main import create_app
 from ingestapi.settings import IngestApiSettings
 from shared.config import StorageSettings
+from shared.errors import Unavailable
 from shared.schemas import ImageState
 from tests.unit.fakes import (
     InMemoryJobStore,
@@ -189,3 +190,21 @@ def test_a_zip_may_be_larger_than_one_image_but_not_than_max_archive_bytes() -> 
             413,
             f"larger than {size - 1} bytes (ingest.max_archive_bytes)",
         )
+
+
+def test_readyz_names_the_dependency_that_does_not_answer() -> None:
+    class DownJobs(InMemoryJobStore):
+        def ping(self) -> None:
+            raise Unavailable("job state store (redis) unreachable")
+
+    with ingest_client() as client:
+        ready = client.get("/readyz")
+        assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    with ingest_client(jobs=DownJobs()) as client:
+        down = client.get("/readyz")
+    assert down.status_code == 503
+    assert down.json()["checks"] == {
+        "redis": "job state store (redis) unreachable",
+        "storage": "ok",
+        "milvus": "ok",
+    }

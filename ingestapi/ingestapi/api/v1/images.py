@@ -24,6 +24,7 @@ from shared.schemas import (
     UrlIngestRequest,
     UrlIngestResponse,
 )
+from shared.web.auth import require_key
 
 router = APIRouter(tags=["ingest"])
 
@@ -55,6 +56,7 @@ _UPLOAD_BODY = {
 
 @router.post(
     "/images",
+    dependencies=[require_key("write")],
     status_code=202,
     response_model=UploadResponse,
     summary="Upload one or many images, or zip archives of them (multipart field 'files')",
@@ -91,6 +93,7 @@ async def upload_images(
 
 @router.post(
     "/images/urls",
+    dependencies=[require_key("write")],
     status_code=202,
     response_model=UrlIngestResponse,
     summary="Ingest images from http(s) URLs, downloaded by the worker",
@@ -111,6 +114,7 @@ async def ingest_urls(
 
 @router.post(
     "/images/check",
+    dependencies=[require_key("write")],
     response_model=KnownImagesResponse,
     summary="Which of these sha256 content ids are already here (indexed or on their way)",
 )
@@ -122,6 +126,7 @@ async def check_images(
 
 @router.get(
     "/images/{image_id}",
+    dependencies=[require_key("read")],
     response_model=ImageStatus,
     summary="Where one image is: stored, queued, processing, indexed (with metadata) or failed",
 )

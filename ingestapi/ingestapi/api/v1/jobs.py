@@ -8,8 +8,9 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ingestapi.deps import JobServiceDep
 from shared.schemas import ImageState, JobStatus
+from shared.web.auth import require_key
 
-router = APIRouter(tags=["ingest"])
+router = APIRouter(tags=["ingest"], dependencies=[require_key("read")])
 # how often a job's event stream looks at Redis for changes
 EVENTS_POLL_S = 0.5
 _PENDING = {ImageState.queued, ImageState.processing}

@@ -10,8 +10,9 @@ from shared.errors import BadRequest, PayloadTooLarge, Unprocessable
 from shared.images.formats import CONTENT_TYPES
 from shared.schemas import MAX_TAG_CHARS, MAX_TAGS, SearchResponse
 from shared.vectors import ImageFilter
+from shared.web.auth import require_key
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], dependencies=[require_key("read")])
 _TYPES = sorted(CONTENT_TYPES.values())
 
 
