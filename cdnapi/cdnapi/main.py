@@ -8,6 +8,7 @@ from cdnapi.settings import CdnApiSettings
 from shared.config import load_settings
 from shared.log import configure_logging
 from shared.web import install_common, readiness_router
+from shared.web.metrics import install_metrics
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -19,6 +20,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     app.state.auth = container.settings().auth
     install_common(app)
+    install_metrics(app, "cdnapi")
     app.include_router(images.router)
     app.include_router(readiness_router(lambda _: {"storage": container.object_store().ping}))
     return app

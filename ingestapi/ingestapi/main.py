@@ -13,6 +13,7 @@ from shared.config import load_settings
 from shared.errors import Unavailable
 from shared.log import configure_logging, get_logger
 from shared.web import install_common, readiness_router
+from shared.web.metrics import install_metrics
 
 log = get_logger(__name__)
 
@@ -36,6 +37,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     app.state.auth = container.settings().auth
     install_common(app)
+    install_metrics(app, "ingestapi")
     app.include_router(images.router, prefix="/api/v1")
     app.include_router(jobs.router, prefix="/api/v1")
     app.include_router(

@@ -16,6 +16,7 @@ from shared.embedding.availability import require_models
 from shared.log import configure_logging, get_logger
 from shared.vectors import require_live_model
 from shared.web import install_common
+from shared.web.metrics import install_metrics
 
 log = get_logger(__name__)
 
@@ -48,6 +49,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     app.state.auth = container.settings().auth
     install_common(app)
+    install_metrics(app, "searchapi")
     app.include_router(search.router, prefix="/api/v1")
     app.include_router(health.router)
     return app

@@ -15,6 +15,7 @@ from typing import Literal, TypeVar
 
 import numpy as np
 
+from searchapi.metrics import SEARCH_SECONDS
 from shared.embedding import Embedder
 from shared.embedding.protocol import Vectors
 from shared.errors import NotFound
@@ -106,7 +107,8 @@ class SearchService:
         return vector
 
     async def _infer(self, fn: Callable[[T], Vectors], arg: T) -> Vectors:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, arg)
+        with SEARCH_SECONDS.labels("encode").time():
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, arg)
 
     async def _respond(
         self, vector: Vectors, options: SearchOptions, started: float
@@ -125,12 +127,13 @@ class SearchService:
         whole candidate window (search.max_depth), so every page agrees on them."""
         whole_window = options.cutoff == "auto" or options.sort == "date"
         window = self._max_depth if whole_window else options.offset + options.limit + 1
-        hits = self._index.search(
-            vector.tolist(),
-            min(window, self._max_depth),
-            expr=options.filter.expression(),
-            min_score=options.min_score,
-        )
+        with SEARCH_SECONDS.labels("vector_search").time():
+            hits = self._index.search(
+                vector.tolist(),
+                min(window, self._max_depth),
+                expr=options.filter.expression(),
+                min_score=options.min_score,
+            )
         excluded = set(options.filter.exclude_ids)
         hits = sorted(
             (h for h in hits if h.id not in excluded), key=lambda h: (-round(h.score, 6), h.id)

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from ingestapi.container import Container
 from ingestapi.main import create_app
@@ -208,3 +209,21 @@ def test_readyz_names_the_dependency_that_does_not_answer() -> None:
         "storage": "ok",
         "milvus": "ok",
     }
+
+
+def test_metrics_count_upload_bytes_and_outcomes(client: TestClient) -> None:
+    def value(name: str, **labels: str) -> float:
+        for family in text_string_to_metric_families(client.get("/metrics").text):
+            for s in family.samples:
+                if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                    return float(s.value)
+        return 0.0
+
+    data = image_bytes((9, 8, 7))
+    before = (
+        value("imagesearch_upload_bytes_total"),
+        value("imagesearch_upload_files_total", status="accepted"),
+    )
+    client.post("/api/v1/images", files=[("files", ("a.png", data))])
+    assert value("imagesearch_upload_bytes_total") == before[0] + len(data)
+    assert value("imagesearch_upload_files_total", status="accepted") == before[1] + 1

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from searchapi.container import Container
 from searchapi.main import create_app
@@ -175,3 +176,35 @@ def test_filter_values_cannot_leave_their_literal() -> None:
     # every quote inside a value is escaped: the values decode back from their literals
     assert json.loads(expr.split("source == ", 1)[1]) == 'a" or source != "b'
     assert '"x\\"] or 1 == 1 or ["' in expr
+
+
+def sample(client: TestClient, name: str, **labels: str) -> float:
+    """One sample of GET /metrics (0 when absent)."""
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return float(s.value)
+    return 0.0
+
+
+def test_metrics_count_requests_and_split_search_time(client: TestClient) -> None:
+    route = "/api/v1/image/search"
+    before = {
+        "requests": sample(client, "imagesearch_http_requests_total", route=route, status="200"),
+        "encode": sample(client, "imagesearch_search_seconds_count", stage="encode"),
+        "vector": sample(client, "imagesearch_search_seconds_count", stage="vector_search"),
+    }
+    client.get(route, params={"text": "a new query for the metrics"})
+    assert sample(client, "imagesearch_http_requests_total", route=route, status="200") == (
+        before["requests"] + 1
+    )
+    assert sample(client, "imagesearch_search_seconds_count", stage="encode") == (
+        before["encode"] + 1
+    )
+    assert sample(client, "imagesearch_search_seconds_count", stage="vector_search") == (
+        before["vector"] + 1
+    )
+    # routes are templates: ids never become label values
+    client.get(f"/api/v1/images/{'a' * 64}/similar")
+    similar = "/api/v1/images/{image_id}/similar"
+    assert sample(client, "imagesearch_http_requests_total", route=similar, status="404") >= 1

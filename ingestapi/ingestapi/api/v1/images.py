@@ -12,6 +12,7 @@ from ingestapi.deps import (
     UploadServiceDep,
     UrlIngestServiceDep,
 )
+from ingestapi.metrics import UPLOAD_BYTES, UPLOAD_FILES
 from ingestapi.multipart import read_multipart
 from ingestapi.service import IncomingFile
 from shared.schemas import (
@@ -87,6 +88,9 @@ async def upload_images(
         result = await run_in_threadpool(service.upload, incoming, details)
     finally:
         form.close()
+    UPLOAD_BYTES.inc(sum(f.size for f in form.files))
+    for item in result.items:
+        UPLOAD_FILES.labels(item.status.value).inc()
     response.status_code = _overall_status(result)
     return result
 
