@@ -115,6 +115,26 @@ def test_the_whole_worker_killed_mid_batch_and_restarted_loses_nothing(
     assert report(full_stack, "whole worker SIGKILLed mid-batch, restarted", ids, index) == 0
 
 
+def test_a_worker_stopped_with_sigterm_mid_batch_loses_nothing(
+    full_stack: Stack, model_dir: Path
+) -> None:
+    """Warm shutdown: the worker finishes what it runs, hands back what it holds, exits."""
+    ids = upload(full_stack, unique_jpegs(48, salt=time.time_ns() % 10_000 + 4))
+    wait_processing(full_stack, ids)
+    worker = full_stack.table.running_pid("worker")
+    assert worker is not None
+    os.kill(worker, signal.SIGTERM)  # the main process only, as an orchestrator does
+    deadline = time.monotonic() + 120
+    while full_stack.table.running_pid("worker") is not None:
+        assert time.monotonic() < deadline, "the worker did not stop"
+        time.sleep(POLL_INTERVAL_S)
+    assert "warm shutdown" in worker_log(full_stack).lower()
+    full_stack.up(["worker"])
+    index = live_index(full_stack, model_dir)
+    assert wait_indexed(index, ids, timeout_s=180) == len(ids)
+    assert report(full_stack, "worker stopped with SIGTERM mid-batch, restarted", ids, index) == 0
+
+
 def test_the_s3_server_down_during_ingest_is_retried_and_nothing_fails(
     full_stack: Stack, model_dir: Path
 ) -> None:
