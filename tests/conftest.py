@@ -51,6 +51,9 @@ def test_stack(model_dir: Path) -> Iterator[Stack]:
             "INGESTWORKER__REDIS__VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
             # URL ingest tests serve images from this loopback address; all others stay refused
             "INGESTAPI__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
+            # every test request comes from one address: the suite is not a client to limit
+            "INGESTAPI__RATE_LIMIT__ENABLED": "false",
+            "SEARCHAPI__RATE_LIMIT__ENABLED": "false",
             "INGESTWORKER__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
         },
     )

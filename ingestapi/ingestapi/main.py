@@ -14,6 +14,7 @@ from shared.errors import Unavailable
 from shared.log import configure_logging, get_logger
 from shared.web import install_common, readiness_router
 from shared.web.metrics import install_metrics
+from shared.web.ratelimit import RateLimiter
 
 log = get_logger(__name__)
 
@@ -36,6 +37,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app = FastAPI(title="Image Search ingest API", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     app.state.auth = container.settings().auth
+    app.state.rate_limiter = RateLimiter(container.settings().rate_limit)
     install_common(app)
     install_metrics(app, "ingestapi")
     app.include_router(images.router, prefix="/api/v1")

@@ -11,6 +11,7 @@ from shared.config import (
 )
 from shared.netguard import FetchSettings
 from shared.web.auth import AuthSettings
+from shared.web.ratelimit import RateLimitSettings
 
 
 class IngestSettings(BaseModel):
@@ -31,6 +32,7 @@ class IngestApiSettings(ServiceSettings):
 
     log: LogSettings = LogSettings()
     auth: AuthSettings = AuthSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
     redis: RedisSettings = RedisSettings()
     storage: StorageSettings
     # read-only: whether an image is indexed, and its metadata

@@ -17,6 +17,7 @@ from shared.log import configure_logging, get_logger
 from shared.vectors import require_live_model
 from shared.web import install_common
 from shared.web.metrics import install_metrics
+from shared.web.ratelimit import RateLimiter
 
 log = get_logger(__name__)
 
@@ -48,6 +49,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app = FastAPI(title="Image Search search API", version="0.1.0", lifespan=lifespan)
     app.state.container = container
     app.state.auth = container.settings().auth
+    app.state.rate_limiter = RateLimiter(container.settings().rate_limit)
     install_common(app)
     install_metrics(app, "searchapi")
     app.include_router(search.router, prefix="/api/v1")

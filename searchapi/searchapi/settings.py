@@ -4,6 +4,7 @@ from pydantic import BaseModel, Field
 
 from shared.config import EmbeddingSettings, LogSettings, MilvusSettings, ServiceSettings
 from shared.web.auth import AuthSettings
+from shared.web.ratelimit import RateLimitSettings
 
 
 class SearchSettings(BaseModel):
@@ -23,6 +24,7 @@ class SearchApiSettings(ServiceSettings):
 
     log: LogSettings = LogSettings()
     auth: AuthSettings = AuthSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
     milvus: MilvusSettings = MilvusSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     search: SearchSettings = SearchSettings()

@@ -22,6 +22,17 @@ class Unauthorized(AppError):
     code = "unauthorized"
 
 
+class TooManyRequests(AppError):
+    """Over a rate limit: come back after ``retry_after_s``."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
 class NotFound(AppError):
     status_code = 404
     code = "not_found"

@@ -5,7 +5,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import AppError, Unauthorized, Unavailable
+from shared.errors import AppError, TooManyRequests, Unauthorized, Unavailable
 from shared.log import get_logger
 
 log = get_logger("errors")
@@ -20,7 +20,7 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code >= 500:
         log.warning("request_failed", error=exc.code, detail=exc.detail, path=request.url.path)
     headers = None
-    if isinstance(exc, Unavailable):
+    if isinstance(exc, Unavailable | TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after_s)}
     elif isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}

@@ -1,4 +1,5 @@
 import json
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -13,6 +14,8 @@ from searchapi.service import autocut
 from searchapi.settings import SearchApiSettings
 from shared.vectors import ImageFilter, ImageRecord, SearchHit
 from tests.unit.fakes import ColourEmbedder, InMemoryVectorIndex, image_bytes
+
+POLL_INTERVAL_S = 0.1  # between tries while a rate limit lifts, until the deadline
 
 
 def record(n: int, vector: list[float], **kw: object) -> ImageRecord:
@@ -208,3 +211,26 @@ def test_metrics_count_requests_and_split_search_time(client: TestClient) -> Non
     client.get(f"/api/v1/images/{'a' * 64}/similar")
     similar = "/api/v1/images/{image_id}/similar"
     assert sample(client, "imagesearch_http_requests_total", route=similar, status="404") >= 1
+
+
+def test_rate_limit_answers_429_then_lets_the_client_back_in(index: InMemoryVectorIndex) -> None:
+    settings = SearchApiSettings(rate_limit={"search": "3/second"})  # type: ignore[arg-type]
+    container = Container(settings=settings)
+    container.embedder.override(providers.Object(ColourEmbedder()))
+    container.vector_index.override(providers.Object(index))
+    with TestClient(create_app(container)) as client:
+        statuses = [
+            client.get("/api/v1/image/search", params={"text": "red"}).status_code for _ in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
+        limited = client.get("/api/v1/image/search", params={"text": "red"})
+        assert limited.json()["error"] == "too_many_requests"
+        assert int(limited.headers["retry-after"]) >= 1
+        other = client.get(
+            "/api/v1/image/search", params={"text": "red"}, headers={"X-Real-IP": "10.9.8.7"}
+        )
+        assert other.status_code == 200  # limits are per client
+        deadline = time.monotonic() + 10
+        while client.get("/api/v1/image/search", params={"text": "red"}).status_code == 429:
+            assert time.monotonic() < deadline, "the limit never lifted"
+            time.sleep(POLL_INTERVAL_S)

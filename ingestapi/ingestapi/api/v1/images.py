@@ -26,6 +26,7 @@ from shared.schemas import (
     UrlIngestResponse,
 )
 from shared.web.auth import require_key
+from shared.web.ratelimit import rate_limit
 
 router = APIRouter(tags=["ingest"])
 
@@ -57,7 +58,7 @@ _UPLOAD_BODY = {
 
 @router.post(
     "/images",
-    dependencies=[require_key("write")],
+    dependencies=[require_key("write"), rate_limit("upload")],
     status_code=202,
     response_model=UploadResponse,
     summary="Upload one or many images, or zip archives of them (multipart field 'files')",
@@ -97,7 +98,7 @@ async def upload_images(
 
 @router.post(
     "/images/urls",
-    dependencies=[require_key("write")],
+    dependencies=[require_key("write"), rate_limit("upload")],
     status_code=202,
     response_model=UrlIngestResponse,
     summary="Ingest images from http(s) URLs, downloaded by the worker",

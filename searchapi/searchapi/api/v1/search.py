@@ -11,8 +11,9 @@ from shared.images.formats import CONTENT_TYPES
 from shared.schemas import MAX_TAG_CHARS, MAX_TAGS, SearchResponse
 from shared.vectors import ImageFilter
 from shared.web.auth import require_key
+from shared.web.ratelimit import rate_limit
 
-router = APIRouter(tags=["search"], dependencies=[require_key("read")])
+router = APIRouter(tags=["search"], dependencies=[require_key("read"), rate_limit("search")])
 _TYPES = sorted(CONTENT_TYPES.values())
 
 

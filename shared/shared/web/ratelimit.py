@@ -1,0 +1,71 @@
+"""Per-client rate limits (moving window, the `limits` library): 429 with Retry-After.
+
+The client is the address nginx puts in X-Real-IP (the APIs sit behind it), else the peer.
+`storage_uri` memory:// limits each process alone; redis://… shares the counts between
+replicas."""
+
+import math
+import time
+from typing import Literal
+
+from fastapi import Depends, Request, params
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from pydantic import BaseModel, Field, field_validator
+
+from shared.errors import TooManyRequests
+
+Bucket = Literal["upload", "search"]
+
+
+class RateLimitSettings(BaseModel):
+    enabled: bool = True
+    storage_uri: str = Field("memory://", description="memory://, or redis://host:6379/1")
+    upload: str = Field("120/minute", description="upload and URL-ingest requests per client")
+    search: str = Field("600/minute", description="search requests per client")
+
+    @field_validator("upload", "search")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        parse(value)  # "10/second", "120 per minute"…: ValueError names the problem
+        return value
+
+
+class RateLimiter:
+    def __init__(self, settings: RateLimitSettings) -> None:
+        self._enabled = settings.enabled
+        self._strategy = MovingWindowRateLimiter(storage_from_string(settings.storage_uri))
+        self._items: dict[str, RateLimitItem] = {
+            "upload": parse(settings.upload),
+            "search": parse(settings.search),
+        }
+
+    def hit(self, bucket: Bucket, client: str) -> None:
+        if not self._enabled:
+            return
+        item = self._items[bucket]
+        if self._strategy.hit(item, bucket, client):
+            return
+        reset_at = self._strategy.get_window_stats(item, bucket, client).reset_time
+        raise TooManyRequests(
+            f"over the {bucket} rate limit ({item.amount} per {item.multiples} "
+            f"{item.GRANULARITY.name}); retry later",
+            retry_after_s=max(1, math.ceil(reset_at - time.time())),
+        )
+
+
+def client_of(request: Request) -> str:
+    return request.headers.get("x-real-ip") or (request.client.host if request.client else "")
+
+
+def rate_limit(bucket: Bucket) -> params.Depends:
+    """A route dependency: `dependencies=[rate_limit("search")]` (runs in the thread pool:
+    a Redis-backed limiter makes a network call)."""
+
+    def check(request: Request) -> None:
+        limiter: RateLimiter = request.app.state.rate_limiter
+        limiter.hit(bucket, client_of(request))
+
+    dependency: params.Depends = Depends(check)
+    return dependency
