@@ -77,7 +77,10 @@ compose-check: ## validate docker-compose.yml (needs only a compose client, no e
 	@if docker compose version >/dev/null 2>&1; then dc="docker compose"; \
 	  elif command -v docker-compose >/dev/null; then dc=docker-compose; \
 	  else echo "no compose client: apt-get install docker-compose" >&2; exit 1; fi; \
-	  $$dc -f docker-compose.yml --env-file .env.example config -q && echo "docker-compose.yml is valid"
+	  $$dc -f docker-compose.yml --env-file .env.example config -q && \
+	  $$dc -f docker-compose.yml --env-file .env.example --profile flower config -q && \
+	  $$dc -f docker-compose.yml -f docker/compose.gpu.yml --env-file .env.example config -q && \
+	  echo "docker-compose.yml is valid (also with --profile flower and docker/compose.gpu.yml)"
 
 clean: down ## stop the stack and delete its data, logs and the built model
 	rm -rf .run

@@ -47,3 +47,20 @@ def test_service_images_run_as_a_non_root_user() -> None:
     runtime = dockerfile.split("AS runtime", 1)[1]
     assert "\nUSER app" in runtime
     assert "--no-install-workspace" in dockerfile
+
+
+def test_api_healthchecks_ask_for_readiness() -> None:
+    services = compose()["services"]
+    for name in ("ingestapi", "searchapi", "cdnapi"):
+        assert "/readyz" in " ".join(services[name]["healthcheck"]["test"]), name
+
+
+def test_the_gpu_variant_reserves_an_nvidia_device_for_the_worker() -> None:
+    gpu = yaml.safe_load((ROOT / "docker" / "compose.gpu.yml").read_text())["services"]
+    devices = gpu["ingestworker"]["deploy"]["resources"]["reservations"]["devices"]
+    assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
+    assert gpu["ingestworker"]["environment"]["INGESTWORKER__EMBEDDING__DEVICE"] == "cuda"
+
+
+def test_flower_is_optional() -> None:
+    assert compose()["services"]["flower"]["profiles"] == ["flower"]
