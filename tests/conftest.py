@@ -40,6 +40,7 @@ def test_stack(model_dir: Path) -> Iterator[Stack]:
     shutil.rmtree(run_dir, ignore_errors=True)
     names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
+    worker_metrics = free_ports(1)[0]
     settings = StackSettings(run_dir=run_dir, ports=ports)  # type: ignore[arg-type]
     model = str(model_dir)
     stack = Stack(
@@ -49,6 +50,7 @@ def test_stack(model_dir: Path) -> Iterator[Stack]:
             "SEARCHAPI__EMBEDDING__MODEL": model,
             # a whole worker killed in a fault test: its tasks come back after this long
             "INGESTWORKER__REDIS__VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+            "INGESTWORKER__METRICS__PORT": str(worker_metrics),
             # URL ingest tests serve images from this loopback address; all others stay refused
             "INGESTAPI__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
             # every test request comes from one address: the suite is not a client to limit

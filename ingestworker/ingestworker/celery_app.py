@@ -2,14 +2,15 @@
 
 from typing import Any
 
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
+from ingestworker import metrics  # first: it sets up prometheus_client's multiprocess mode
 from ingestworker.container import Container
 from ingestworker.settings import IngestWorkerSettings
 from shared.config import load_settings
 from shared.embedding.availability import require_models
 from shared.log import configure_logging, get_logger
-from shared.queue import RECONCILE, make_celery
+from shared.queue import RECONCILE, CeleryTaskQueue, make_celery
 from shared.vectors import require_live_model
 
 settings = load_settings(IngestWorkerSettings)
@@ -44,6 +45,14 @@ def container() -> Container:
         _container.init_resources()
         log.info("model_ready", **_container.embedder().info())
     return _container
+
+
+@worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    # the main worker process only (beat and the command-line tools never serve)
+    if settings.metrics.port:
+        metrics.serve(settings.metrics.port, CeleryTaskQueue(app))
+        log.info("metrics_served", port=settings.metrics.port)
 
 
 @worker_process_init.connect

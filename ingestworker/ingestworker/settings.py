@@ -25,6 +25,10 @@ class ReconcileSettings(BaseModel):
     task_batch_size: int = Field(16, ge=1, le=256)
 
 
+class WorkerMetricsSettings(BaseModel):
+    port: int = Field(0, ge=0, le=65535, description="Prometheus metrics; 0: not served")
+
+
 class TaskSettings(BaseModel):
     """Retries of a task whose storage, Redis or Milvus did not answer; then its images fail."""
 
@@ -43,4 +47,5 @@ class IngestWorkerSettings(ServiceSettings):
     reconcile: ReconcileSettings = ReconcileSettings()
     derived: DerivedSettings = DerivedSettings()
     tasks: TaskSettings = TaskSettings()
+    metrics: WorkerMetricsSettings = WorkerMetricsSettings()
     fetch: FetchSettings = FetchSettings()

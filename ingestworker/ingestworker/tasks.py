@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 from celery import Task
 
 from ingestworker.celery_app import app, container, settings
+from ingestworker.metrics import record_batch
 from ingestworker.service.reconcile import ReconcileService
 from ingestworker.service.url_ingest import UrlIngestService
 from shared.errors import Unavailable
@@ -24,6 +25,7 @@ def index_images(self: Task, image_ids: list[str], job_id: str | None = None) ->
         report = container().pipeline().run(image_ids)
     except Unavailable as exc:
         _retry_or_give_up(self, exc, "index_retry", job_id, partial(_give_up, image_ids))
+    record_batch(len(report.indexed), report.embed_s)
     return {"indexed": report.indexed, "failed": report.failed}
 
 

@@ -1,10 +1,13 @@
-"""Readiness follows the dependencies: red while Redis is down, green once it is back."""
+"""Readiness follows the dependencies (red while Redis is down, green once it is back), and
+metrics count what the stack did."""
 
 import time
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.localstack import Stack
+from tests.unit.fakes import image_bytes
 
 POLL_INTERVAL_S = 0.25  # between looks at /readyz, until the deadline
 
@@ -34,3 +37,39 @@ def test_ingestapi_turns_red_without_redis_and_green_again(full_stack: Stack) ->
     finally:
         full_stack.up(["redis"])
     assert wait_status(url, 200).json()["checks"]["redis"] == "ok"
+
+
+def test_metrics_count_an_upload_a_search_and_the_worker_batches(full_stack: Stack) -> None:
+    """API metrics on /metrics of each API; the worker's on its metrics port (prefork children
+    summed by the main process)."""
+    ingest, search = full_stack.settings.url("ingestapi"), full_stack.settings.url("searchapi")
+    data = image_bytes((int(time.time_ns() % 200), 3, 4), fmt="PNG")
+    response = httpx.post(f"{ingest}/api/v1/images", files=[("files", ("m.png", data))])
+    assert response.status_code == 202
+    job = response.json()["job_id"]
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{ingest}/api/v1/jobs/{job}").json()["state"] != "indexed":
+        assert time.monotonic() < deadline
+        time.sleep(POLL_INTERVAL_S)
+    httpx.get(f"{search}/api/v1/image/search", params={"text": "a red circle"})
+
+    assert value(ingest, "imagesearch_upload_bytes_total") >= len(data)
+    route = {"route": "/api/v1/image/search", "status": "200"}
+    assert value(search, "imagesearch_http_requests_total", **route) >= 1
+    assert value(search, "imagesearch_search_seconds_count", stage="vector_search") >= 1
+    port = full_stack.service_env()["INGESTWORKER__METRICS__PORT"]
+    worker = f"http://127.0.0.1:{port}"
+    succeeded = {"task": "ingestworker.index_images", "outcome": "succeeded"}
+    assert value(worker, "imagesearch_worker_tasks_total", **succeeded) >= 1
+    assert value(worker, "imagesearch_worker_batch_images_count") >= 1
+    assert value(worker, "imagesearch_worker_queue_depth") >= 0
+
+
+def value(base: str, name: str, **labels: str) -> float:
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    total = -1.0
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                total = max(total, 0.0) + float(s.value)
+    return total

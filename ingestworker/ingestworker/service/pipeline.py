@@ -37,6 +37,7 @@ class _Loaded:
 class IndexReport:
     indexed: list[str]
     failed: dict[str, str]
+    embed_s: float = 0.0
 
 
 class IndexPipeline:
@@ -87,7 +88,11 @@ class IndexPipeline:
             store_ms=_ms(done_at - embedded_at),
             took_ms=_ms(done_at - started),
         )
-        return IndexReport(indexed=[item.image_id for item in loaded], failed=failed)
+        return IndexReport(
+            indexed=[item.image_id for item in loaded],
+            failed=failed,
+            embed_s=embedded_at - loaded_at,
+        )
 
     def _load(self, image_id: str) -> _Loaded:
         obj = self._store.open(original_key(image_id))
