@@ -1,0 +1,38 @@
+"""An API stopped with SIGTERM finishes the responses it is sending (uvicorn's graceful
+shutdown), then exits."""
+
+import os
+import signal
+import time
+
+import httpx
+
+from shared.ids import content_id, original_key
+from shared.localstack import Stack
+from shared.storage import MinioObjectStore
+from tests.integration.servers import storage_settings
+
+POLL_INTERVAL_S = 0.25  # between looks at the process, until the deadline
+
+
+def test_cdnapi_drains_a_download_in_flight_on_sigterm(full_stack: Stack) -> None:
+    data = os.urandom(24 * 1024 * 1024)  # far more than socket buffers hold
+    store = MinioObjectStore.from_settings(storage_settings(full_stack, "images"))
+    store.put(original_key(content_id(data)), data, "image/jpeg")
+    pid = full_stack.table.running_pid("cdnapi")
+    assert pid is not None
+    url = f"{full_stack.settings.url('cdnapi')}/images/{content_id(data)}"
+    try:
+        with httpx.stream("GET", url, timeout=60) as response:
+            chunks = response.iter_bytes(64 * 1024)
+            received = [next(chunks)]
+            os.kill(pid, signal.SIGTERM)  # mid-download
+            received += list(chunks)
+        assert response.status_code == 200
+        assert b"".join(received) == data
+        deadline = time.monotonic() + 30
+        while full_stack.table.running_pid("cdnapi") is not None:
+            assert time.monotonic() < deadline, "cdnapi did not exit after draining"
+            time.sleep(POLL_INTERVAL_S)
+    finally:
+        full_stack.up(["cdnapi"])
