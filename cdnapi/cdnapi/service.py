@@ -7,7 +7,7 @@ from typing import Literal, TypeVar
 from shared.errors import NotFound
 from shared.ids import is_content_id, original_key, preview_key, thumbnail_key
 from shared.images import decode_image
-from shared.images.derive import DERIVED_TYPE, PREVIEW_PX, THUMBNAIL_PX, derive
+from shared.images.derive import PREVIEW_PX, THUMBNAIL_PX, store_derived
 from shared.log import get_logger
 from shared.storage import ObjectInfo, ObjectStore, StoredObject
 
@@ -54,20 +54,11 @@ class ImageService:
 
     def _derive(self, image_id: str) -> None:
         try:
-            original = self._store.open(original_key(image_id))
+            data = self._store.open(original_key(image_id)).read()
         except NotFound:
             raise NotFound("no such image") from None
-        try:
-            data = b"".join(original.chunks)
-        finally:
-            original.close()
-        derived = derive(
-            decode_image(data, long_side=self._preview_px).image,
-            self._thumbnail_px,
-            self._preview_px,
-        )
-        self._store.put(thumbnail_key(image_id), derived.thumbnail, DERIVED_TYPE)
-        self._store.put(preview_key(image_id), derived.preview, DERIVED_TYPE)
+        image = decode_image(data, long_side=self._preview_px).image
+        store_derived(self._store, image_id, image, self._thumbnail_px, self._preview_px)
         log.info("derived_on_demand", image_id=image_id)
 
 

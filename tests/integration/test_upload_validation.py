@@ -173,11 +173,7 @@ def test_queue_depth_counts_waiting_tasks(infra: Stack) -> None:
 
 
 def read(store: MinioObjectStore, key: str) -> bytes:
-    obj = store.open(key)
-    try:
-        return b"".join(obj.chunks)
-    finally:
-        obj.close()
+    return store.open(key).read()
 
 
 def _wait(api: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, Any]:

@@ -85,10 +85,7 @@ def _opened(
     obj = service.open(image_id, size, offset, length)
     if obj.size > SMALL_BYTES:
         return obj, None
-    try:
-        return obj, b"".join(obj.chunks)
-    finally:
-        obj.close()
+    return obj, obj.read()
 
 
 def _respond(

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from shared.embedding import Embedder
 from shared.errors import NotFound, Unprocessable, UnsupportedMediaType
-from shared.ids import details_key, original_key, preview_key, thumbnail_key
+from shared.ids import details_key, original_key
 from shared.images import DecodedImage, decode_image
-from shared.images.derive import DERIVED_TYPE, PREVIEW_PX, THUMBNAIL_PX, derive
+from shared.images.derive import PREVIEW_PX, THUMBNAIL_PX, store_derived
 from shared.log import get_logger
 from shared.queue import ImageStates
 from shared.schemas import ImageState
@@ -96,14 +96,11 @@ class IndexPipeline:
 
     def _load(self, image_id: str) -> _Loaded:
         obj = self._store.open(original_key(image_id))
-        try:
-            data = b"".join(obj.chunks)
-        finally:
-            obj.close()
+        data = obj.read()
         if not data:
             raise NotFound("original is empty or missing")
         decoded = decode_image(data, long_side=self._preview_px)
-        self._write_derived(image_id, decoded)
+        store_derived(self._store, image_id, decoded.image, self._thumbnail_px, self._preview_px)
         details = self._details(image_id) if obj.metadata.get("details") else {}
         tags = details.get("tags")
         return _Loaded(
@@ -117,19 +114,9 @@ class IndexPipeline:
             tags=[str(t) for t in tags] if isinstance(tags, list) else [],
         )
 
-    def _write_derived(self, image_id: str, decoded: DecodedImage) -> None:
-        derived = derive(decoded.image, self._thumbnail_px, self._preview_px)
-        self._store.put(thumbnail_key(image_id), derived.thumbnail, DERIVED_TYPE)
-        self._store.put(preview_key(image_id), derived.preview, DERIVED_TYPE)
-
     def _details(self, image_id: str) -> dict[str, object]:
-        obj = self._store.open(details_key(image_id))
         try:
-            raw = b"".join(obj.chunks)
-        finally:
-            obj.close()
-        try:
-            parsed = json.loads(raw)
+            parsed = json.loads(self._store.open(details_key(image_id)).read())
         except ValueError:
             return {}
         return parsed if isinstance(parsed, dict) else {}

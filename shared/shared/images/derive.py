@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from shared.ids import preview_key, thumbnail_key
+from shared.storage import ObjectStore
+
 THUMBNAIL_PX = 256
 PREVIEW_PX = 1280
 DERIVED_TYPE = "image/jpeg"
@@ -26,6 +29,15 @@ def derive(
     thumbnail = preview.copy()
     thumbnail.thumbnail((thumbnail_px, thumbnail_px), Image.Resampling.BICUBIC)
     return Derived(thumbnail=_jpeg(thumbnail, 80), preview=_jpeg(preview, 85))
+
+
+def store_derived(
+    store: ObjectStore, image_id: str, image: Image.Image, thumbnail_px: int, preview_px: int
+) -> None:
+    """Write both copies of an image where cdnapi serves them from."""
+    derived = derive(image, thumbnail_px, preview_px)
+    store.put(thumbnail_key(image_id), derived.thumbnail, DERIVED_TYPE)
+    store.put(preview_key(image_id), derived.preview, DERIVED_TYPE)
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:

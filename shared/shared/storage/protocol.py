@@ -12,6 +12,13 @@ class StoredObject:
     close: Callable[[], None]
     metadata: dict[str, str]
 
+    def read(self) -> bytes:
+        """Every byte, then closed: for objects small enough to hold whole."""
+        try:
+            return b"".join(self.chunks)
+        finally:
+            self.close()
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
