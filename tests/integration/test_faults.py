@@ -104,10 +104,7 @@ def test_the_whole_worker_killed_mid_batch_and_restarted_loses_nothing(
     worker = full_stack.table.running_pid("worker")
     assert worker is not None
     os.killpg(worker, signal.SIGKILL)  # parent and children at once: no warm shutdown
-    deadline = time.monotonic() + 30
-    while full_stack.table.running_pid("worker") is not None:
-        assert time.monotonic() < deadline, "the worker did not die"
-        time.sleep(POLL_INTERVAL_S)
+    wait_gone(full_stack, "worker", timeout_s=30)
     full_stack.up(["worker"])
     # its unacknowledged tasks come back after the broker's visibility timeout (15 s here)
     index = live_index(full_stack, model_dir)
@@ -124,10 +121,7 @@ def test_a_worker_stopped_with_sigterm_mid_batch_loses_nothing(
     worker = full_stack.table.running_pid("worker")
     assert worker is not None
     os.kill(worker, signal.SIGTERM)  # the main process only, as an orchestrator does
-    deadline = time.monotonic() + 120
-    while full_stack.table.running_pid("worker") is not None:
-        assert time.monotonic() < deadline, "the worker did not stop"
-        time.sleep(POLL_INTERVAL_S)
+    wait_gone(full_stack, "worker", timeout_s=120)
     assert "warm shutdown" in worker_log(full_stack).lower()
     full_stack.up(["worker"])
     index = live_index(full_stack, model_dir)
@@ -168,6 +162,13 @@ def wait_processing(stack: Stack, ids: list[str]) -> None:
     while not any(jobs.state_of(i) == ImageState.processing for i in ids):
         assert time.monotonic() < deadline, "no batch started"
         time.sleep(POLL_INTERVAL_S / 10)
+
+
+def wait_gone(stack: Stack, name: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while stack.table.running_pid(name) is not None:
+        assert time.monotonic() < deadline, f"{name} did not stop"
+        time.sleep(POLL_INTERVAL_S)
 
 
 def worker_log(stack: Stack) -> str:

@@ -4,9 +4,9 @@ metrics count what the stack did."""
 import time
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from shared.localstack import Stack
+from tests.metrics import metric_sum
 from tests.unit.fakes import image_bytes
 
 POLL_INTERVAL_S = 0.25  # between looks at /readyz, until the deadline
@@ -66,10 +66,6 @@ def test_metrics_count_an_upload_a_search_and_the_worker_batches(full_stack: Sta
 
 
 def value(base: str, name: str, **labels: str) -> float:
-    text = httpx.get(f"{base}/metrics", timeout=10).text
-    total = -1.0
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                total = max(total, 0.0) + float(s.value)
-    return total
+    """The samples' sum, -1 when the metric is absent."""
+    total = metric_sum(httpx.get(f"{base}/metrics", timeout=10).text, name, **labels)
+    return -1.0 if total is None else total

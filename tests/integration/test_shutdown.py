@@ -3,7 +3,6 @@ shutdown), then exits."""
 
 import os
 import signal
-import time
 
 import httpx
 
@@ -11,8 +10,7 @@ from shared.ids import content_id, original_key
 from shared.localstack import Stack
 from shared.storage import MinioObjectStore
 from tests.integration.servers import storage_settings
-
-POLL_INTERVAL_S = 0.25  # between looks at the process, until the deadline
+from tests.integration.test_faults import wait_gone
 
 
 def test_cdnapi_drains_a_download_in_flight_on_sigterm(full_stack: Stack) -> None:
@@ -30,9 +28,6 @@ def test_cdnapi_drains_a_download_in_flight_on_sigterm(full_stack: Stack) -> Non
             received += list(chunks)
         assert response.status_code == 200
         assert b"".join(received) == data
-        deadline = time.monotonic() + 30
-        while full_stack.table.running_pid("cdnapi") is not None:
-            assert time.monotonic() < deadline, "cdnapi did not exit after draining"
-            time.sleep(POLL_INTERVAL_S)
+        wait_gone(full_stack, "cdnapi", timeout_s=30)  # exits once drained
     finally:
         full_stack.up(["cdnapi"])

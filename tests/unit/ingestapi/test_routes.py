@@ -6,7 +6,6 @@ from contextlib import contextmanager
 import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from ingestapi.container import Container
 from ingestapi.main import create_app
@@ -14,6 +13,7 @@ from ingestapi.settings import IngestApiSettings
 from shared.config import StorageSettings
 from shared.errors import Unavailable
 from shared.schemas import ImageState
+from tests.metrics import metric_sum
 from tests.unit.fakes import (
     InMemoryJobStore,
     InMemoryObjectStore,
@@ -213,11 +213,7 @@ def test_readyz_names_the_dependency_that_does_not_answer() -> None:
 
 def test_metrics_count_upload_bytes_and_outcomes(client: TestClient) -> None:
     def value(name: str, **labels: str) -> float:
-        for family in text_string_to_metric_families(client.get("/metrics").text):
-            for s in family.samples:
-                if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                    return float(s.value)
-        return 0.0
+        return metric_sum(client.get("/metrics").text, name, **labels) or 0.0
 
     data = image_bytes((9, 8, 7))
     before = (

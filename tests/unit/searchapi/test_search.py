@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from searchapi.container import Container
 from searchapi.main import create_app
 from searchapi.service import autocut
 from searchapi.settings import SearchApiSettings
 from shared.vectors import ImageFilter, ImageRecord, SearchHit
+from tests.metrics import metric_sum
 from tests.unit.fakes import ColourEmbedder, InMemoryVectorIndex, image_bytes
 
 POLL_INTERVAL_S = 0.1  # between tries while a rate limit lifts, until the deadline
@@ -183,11 +183,7 @@ def test_filter_values_cannot_leave_their_literal() -> None:
 
 def sample(client: TestClient, name: str, **labels: str) -> float:
     """One sample of GET /metrics (0 when absent)."""
-    for family in text_string_to_metric_families(client.get("/metrics").text):
-        for s in family.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                return float(s.value)
-    return 0.0
+    return metric_sum(client.get("/metrics").text, name, **labels) or 0.0
 
 
 def test_metrics_count_requests_and_split_search_time(client: TestClient) -> None:
