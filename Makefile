@@ -28,17 +28,17 @@ setup: ## install what is missing (apt: redis, nginx, node, chromium; uv; Python
 	@[ -x .tools/node_modules/.bin/s3rver ] || npm install --prefix .tools --no-audit --no-fund --silent s3rver@$(S3RVER_VERSION)
 
 up: setup ## start the whole stack in the background and wait until every part answers
-	$(RUN) python -m shared.localstack up
+	$(RUN) python -m imagesearch_dev.localstack up
 
 down: ## stop every process `make up` started
 	@[ -x "$(UV)" ] || command -v uv >/dev/null || { echo "nothing to stop"; exit 0; }; \
-	  $(RUN) python -m shared.localstack down
+	  $(RUN) python -m imagesearch_dev.localstack down
 
 status: ## which processes of the stack run
-	$(RUN) python -m shared.localstack status
+	$(RUN) python -m imagesearch_dev.localstack status
 
 demo: up ## the main job: ingest sample images through the API, wait until indexed, search by text
-	$(RUN) python -m shared.localstack.demo
+	$(RUN) python -m imagesearch_dev.demo
 
 test: setup ## all tests (unit, integration, end-to-end); they start their own servers
 	$(RUN) pytest
@@ -62,12 +62,12 @@ bench-cdn: setup ## image delivery: nginx file, S3, cdnapi, nginx cache (wrk) ->
 	$(RUN) python -m tests.bench.cdn
 
 train-model: setup ## retrain the offline model into shared/models/tiny-clip (about 11 min on 2 cores)
-	$(RUN) python -m shared.embedding.training.train shared/models/tiny-clip
+	$(RUN) python -m imagesearch_dev.training.train shared/models/tiny-clip
 
 lint: ## ruff and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy shared/shared ingestapi/ingestapi ingestworker/ingestworker searchapi/searchapi cdnapi/cdnapi tests
+	$(RUN) mypy shared/shared shared/devtools/imagesearch_dev ingestapi/ingestapi ingestapi/client/ingestclient ingestworker/ingestworker searchapi/searchapi cdnapi/cdnapi tests
 
 fmt: ## format the code
 	$(RUN) ruff format .

@@ -18,6 +18,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=ingestworker/pyproject.toml,target=ingestworker/pyproject.toml \
     --mount=type=bind,source=searchapi/pyproject.toml,target=searchapi/pyproject.toml \
     --mount=type=bind,source=cdnapi/pyproject.toml,target=cdnapi/pyproject.toml \
+    --mount=type=bind,source=shared/devtools/pyproject.toml,target=shared/devtools/pyproject.toml \
+    --mount=type=bind,source=ingestapi/client/pyproject.toml,target=ingestapi/client/pyproject.toml \
     uv sync --frozen --no-dev --no-install-workspace --package "${PACKAGE}"
 COPY . /src
 RUN --mount=type=cache,target=/root/.cache/uv \

@@ -1,3 +1,5 @@
+"""FastAPI dependencies: services come from the app's container, so tests can override providers."""
+
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
@@ -6,8 +8,12 @@ from cdnapi.container import Container
 from cdnapi.service import ImageService
 
 
+def container_of(request: Request) -> Container:
+    return cast(Container, request.app.state.container)
+
+
 def _image_service(request: Request) -> ImageService:
-    return cast(Container, request.app.state.container).image_service()
+    return container_of(request).image_service()
 
 
 ImageServiceDep = Annotated[ImageService, Depends(_image_service)]

@@ -6,8 +6,7 @@ from typing import Literal, TypeVar
 
 from shared.errors import NotFound
 from shared.ids import is_content_id, original_key, preview_key, thumbnail_key
-from shared.images import decode_image
-from shared.images.derive import PREVIEW_PX, THUMBNAIL_PX, store_derived
+from shared.images import PREVIEW_PX, THUMBNAIL_PX, decode_image, store_derived
 from shared.log import get_logger
 from shared.storage import ObjectInfo, ObjectStore, StoredObject
 

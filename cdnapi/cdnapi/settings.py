@@ -1,7 +1,7 @@
 from typing import ClassVar
 
 from shared.config import DerivedSettings, LogSettings, ServiceSettings, StorageSettings
-from shared.web.auth import AuthSettings
+from shared.web import AuthSettings
 
 
 class CdnApiSettings(ServiceSettings):

@@ -5,11 +5,13 @@ from ingestapi.service import (
     JobService,
     KnownImagesService,
     UploadService,
-    UrlIngestService,
+    UrlSubmissionService,
 )
 from ingestapi.settings import IngestApiSettings
+from shared.config import Limit
 from shared.intake import Intake
-from shared.queue import CeleryTaskQueue, job_store_resource, make_celery
+from shared.queue import CeleryTaskQueue, make_celery
+from shared.state import job_store_resource
 from shared.storage import MinioObjectStore
 from shared.vectors import live_index_resource
 
@@ -28,8 +30,10 @@ class Container(containers.DeclarativeContainer):
         store=object_store,
         jobs=job_store,
         index=live_index,
-        max_bytes=settings.provided.ingest.max_bytes,
-        max_pixels=settings.provided.ingest.max_pixels,
+        max_bytes=providers.Factory(Limit, settings.provided.ingest.max_bytes, "ingest.max_bytes"),
+        max_pixels=providers.Factory(
+            Limit, settings.provided.ingest.max_pixels, "ingest.max_pixels"
+        ),
     )
     upload_service = providers.Factory(
         UploadService,
@@ -38,8 +42,8 @@ class Container(containers.DeclarativeContainer):
         jobs=job_store,
         settings=settings.provided.ingest,
     )
-    url_ingest_service = providers.Factory(
-        UrlIngestService,
+    url_submission_service = providers.Factory(
+        UrlSubmissionService,
         queue=task_queue,
         jobs=job_store,
         settings=settings.provided.ingest,

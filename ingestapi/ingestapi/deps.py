@@ -10,37 +10,37 @@ from ingestapi.service import (
     JobService,
     KnownImagesService,
     UploadService,
-    UrlIngestService,
+    UrlSubmissionService,
 )
 from ingestapi.settings import IngestSettings
 
 
-def _container(request: Request) -> Container:
+def container_of(request: Request) -> Container:
     return cast(Container, request.app.state.container)
 
 
 def _ingest_settings(request: Request) -> IngestSettings:
-    return _container(request).settings().ingest
+    return container_of(request).settings().ingest
 
 
 def _upload_service(request: Request) -> UploadService:
-    return _container(request).upload_service()
+    return container_of(request).upload_service()
 
 
 def _known_images_service(request: Request) -> KnownImagesService:
-    return _container(request).known_images_service()
+    return container_of(request).known_images_service()
 
 
-def _url_ingest_service(request: Request) -> UrlIngestService:
-    return _container(request).url_ingest_service()
+def _url_submission_service(request: Request) -> UrlSubmissionService:
+    return container_of(request).url_submission_service()
 
 
 def _job_service(request: Request) -> JobService:
-    return _container(request).job_service()
+    return container_of(request).job_service()
 
 
 def _image_status_service(request: Request) -> ImageStatusService:
-    return _container(request).image_status_service()
+    return container_of(request).image_status_service()
 
 
 ImageStatusServiceDep = Annotated[ImageStatusService, Depends(_image_status_service)]
@@ -48,4 +48,4 @@ UploadServiceDep = Annotated[UploadService, Depends(_upload_service)]
 JobServiceDep = Annotated[JobService, Depends(_job_service)]
 KnownImagesServiceDep = Annotated[KnownImagesService, Depends(_known_images_service)]
 IngestSettingsDep = Annotated[IngestSettings, Depends(_ingest_settings)]
-UrlIngestServiceDep = Annotated[UrlIngestService, Depends(_url_ingest_service)]
+UrlSubmissionServiceDep = Annotated[UrlSubmissionService, Depends(_url_submission_service)]

@@ -13,6 +13,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ingestapi.archive import is_zip
+from shared.config import Limit
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 SPOOL_IN_MEMORY = 1024 * 1024
@@ -24,8 +25,13 @@ class ReceivedFile:
     filename: str
     spool: IO[bytes]
     size: int = 0
-    limit: int = 0  # set by the first bytes: a zip may be larger than an image
+    limit: Limit | None = None  # chosen by the first bytes: a zip may be larger than an image
     too_large: bool = False
+
+    @property
+    def over_limit(self) -> Limit | None:
+        """The limit this file was cut off at, if it was."""
+        return self.limit if self.too_large else None
 
     def open(self) -> IO[bytes]:
         self.spool.seek(0)
@@ -45,7 +51,7 @@ class ReceivedForm:
 class _Collector:
     """python-multipart callbacks: route each part's bytes to a spool or a text field."""
 
-    def __init__(self, max_bytes: int, max_archive_bytes: int, max_files: int) -> None:
+    def __init__(self, max_bytes: Limit, max_archive_bytes: Limit, max_files: int) -> None:
         self.form = ReceivedForm()
         self._max_bytes = max_bytes
         self._max_archive_bytes = max_archive_bytes
@@ -99,13 +105,13 @@ class _Collector:
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._file is not None:
             f = self._file
-            if not f.limit:
+            if f.limit is None:
                 zipped = is_zip(data[start:end])
                 f.limit = self._max_archive_bytes if zipped else self._max_bytes
             f.size += end - start
             if f.too_large:
                 return
-            if f.size > f.limit:
+            if f.size > f.limit.value:
                 f.too_large = True  # the rest of this part is read and dropped
                 f.spool.truncate(0)
                 return
@@ -126,8 +132,8 @@ class _Collector:
 async def read_multipart(
     content_type: str | None,
     body: AsyncIterator[bytes],
-    max_bytes: int,
-    max_archive_bytes: int,
+    max_bytes: Limit,
+    max_archive_bytes: Limit,
     max_files: int,
 ) -> ReceivedForm:
     kind, options = parse_options_header(content_type)

@@ -8,13 +8,14 @@ from typing import IO
 
 from ingestapi.archive import is_zip, members
 from ingestapi.settings import IngestSettings
+from shared.batching import LOOKUP_CHUNK, chunked
+from shared.config import Limit
 from shared.errors import AppError, BadRequest, NotFound, PayloadTooLarge, QueueFull
 from shared.ids import is_content_id, original_key
-from shared.intake import Intake
-from shared.intake.intake import IN_HAND, rejected
+from shared.intake import Intake, rejected
 from shared.log import get_logger
 from shared.netguard import FetchSettings, url_refusal
-from shared.queue import JobStore, TaskQueue
+from shared.queue import TaskQueue
 from shared.schemas import (
     ImageState,
     ImageStatus,
@@ -27,19 +28,18 @@ from shared.schemas import (
     UrlIngestResponse,
     UrlResult,
 )
+from shared.state import JobStore
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
 
 log = get_logger(__name__)
-LOOKUP_CHUNK = 500
 
 
 @dataclass(frozen=True)
 class IncomingFile:
     filename: str
     open: Callable[[], IO[bytes]]  # seekable, at its start
-    too_large: bool = False
-    limit: int = 0
+    over_limit: Limit | None = None  # cut off while streaming: the limit it went past
 
     @classmethod
     def of(cls, filename: str, data: bytes) -> "IncomingFile":
@@ -83,14 +83,10 @@ class UploadService:
 
     def _take(self, file: IncomingFile, details: UploadDetails) -> Iterator[UploadResult]:
         limits = self._settings
-        if file.too_large:
-            limit, key = (
-                (limits.max_archive_bytes, "max_archive_bytes")
-                if file.limit == limits.max_archive_bytes
-                else (limits.max_bytes, "max_bytes")
-            )
+        if file.over_limit is not None:
+            limit = file.over_limit
             yield rejected(
-                file.filename, PayloadTooLarge(f"larger than {limit} bytes (ingest.{key})")
+                file.filename, PayloadTooLarge(f"larger than {limit.value} bytes ({limit.key})")
             )
             return
         source = file.open()
@@ -115,15 +111,13 @@ class UploadService:
             yield rejected(file.filename, exc)
 
     def _enqueue(self, image_ids: list[str], job_id: str) -> None:
-        unique = list(dict.fromkeys(image_ids))
-        size = self._settings.task_batch_size
-        for start in range(0, len(unique), size):
-            self._queue.enqueue_index(unique[start : start + size], job_id)
+        for batch in chunked(list(dict.fromkeys(image_ids)), self._settings.task_batch_size):
+            self._queue.enqueue_index(batch, job_id)
 
 
-class UrlIngestService:
-    """Checks each URL's form and any literal address now; the worker downloads the rest,
-    checking every address a name resolves to."""
+class UrlSubmissionService:
+    """URL ingest, the API's half: checks each URL's form and any literal address now and
+    queues the rest; the worker downloads them, checking every address a name resolves to."""
 
     def __init__(
         self, queue: TaskQueue, jobs: JobStore, settings: IngestSettings, fetch: FetchSettings
@@ -149,9 +143,8 @@ class UrlIngestService:
         slots = self._jobs.add_fetches(job_id, todo)
         details = UploadDetails.model_validate(request.model_dump()).model_dump()
         pairs = list(zip(slots, todo, strict=True))
-        size = self._settings.task_batch_size
-        for start in range(0, len(pairs), size):
-            self._queue.enqueue_fetch(pairs[start : start + size], job_id, details)
+        for batch in chunked(pairs, self._settings.task_batch_size):
+            self._queue.enqueue_fetch(batch, job_id, details)
         log.info("urls_received", urls=len(items), queued=len(todo), job_id=job_id)
         return UrlIngestResponse(job_id=job_id, items=items)
 
@@ -166,10 +159,10 @@ class KnownImagesService:
     def known(self, image_ids: Sequence[str]) -> list[str]:
         wanted = list(dict.fromkeys(image_ids))
         found: set[str] = set()
-        for start in range(0, len(wanted), LOOKUP_CHUNK):
-            found.update(self._index.get(wanted[start : start + LOOKUP_CHUNK]))
+        for chunk in chunked(wanted, LOOKUP_CHUNK):
+            found.update(self._index.get(chunk))
         rest = [i for i in wanted if i not in found]
-        found.update(i for i, state in self._jobs.states_of(rest).items() if state in IN_HAND)
+        found.update(i for i, state in self._jobs.states_of(rest).items() if state.in_hand)
         return [i for i in wanted if i in found]
 
 

@@ -10,8 +10,7 @@ from shared.config import (
     StorageSettings,
 )
 from shared.netguard import FetchSettings
-from shared.web.auth import AuthSettings
-from shared.web.ratelimit import RateLimitSettings
+from shared.web import AuthSettings, RateLimitSettings
 
 
 class IngestSettings(BaseModel):

@@ -1,67 +1,71 @@
-"""The Celery app of the worker. Run: celery -A ingestworker.celery_app worker --pool prefork."""
+"""The worker process. Run: celery -A ingestworker.celery_app worker --pool prefork.
+
+Importing this module does no I/O and reads no config: the Celery app (`app`) is built by the
+container on first use, when celery's command line asks for it. The checks that stop a
+misconfigured worker with one line run in celeryd_init, in the parent before any child forks;
+each child builds its own model (worker_process_init: torch must never run before the fork).
+"""
 
 from typing import Any
 
-from celery.signals import worker_init, worker_process_init, worker_process_shutdown
+from celery import Celery
+from celery.signals import (
+    celeryd_init,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+)
 
 from ingestworker import metrics  # first: it sets up prometheus_client's multiprocess mode
 from ingestworker.container import Container
-from ingestworker.settings import IngestWorkerSettings
-from shared.config import load_settings
-from shared.embedding.availability import require_models
 from shared.log import configure_logging, get_logger
-from shared.queue import RECONCILE, CeleryTaskQueue, make_celery
-from shared.vectors import require_live_model
-
-settings = load_settings(IngestWorkerSettings)
-configure_logging(settings.log, "ingestworker")
-# in the parent, before any child forks: a missing model stops the worker with one line
-require_models(settings.embedding, "ingestworker")
-require_live_model(settings.milvus, settings.embedding.model, "ingestworker")
-
-app = make_celery("ingestworker", settings.redis)
-app.conf.update(
-    worker_hijack_root_logger=False,
-    include=["ingestworker.tasks"],
-    # a child loads the model before it reports up; celery's default 4 s killed every child
-    # respawned after a crash, in a loop (found by the kill-mid-batch test)
-    worker_proc_alive_timeout=300,
-)
-if settings.reconcile.interval_s:
-    # run by `celery -A ingestworker.celery_app beat` (one beat per deployment)
-    app.conf.beat_schedule = {
-        "reconcile": {"task": RECONCILE, "schedule": settings.reconcile.interval_s}
-    }
+from shared.preflight import check_live_model, check_models, exit_on_failure
 
 log = get_logger(__name__)
-_container: Container | None = None
+_container = Container()
 
 
 def container() -> Container:
-    """The process's container, built once (in each prefork child, after the fork)."""
-    global _container
-    if _container is None:
-        _container = Container(settings=settings)
-        _container.init_resources()
-        log.info("model_ready", **_container.embedder().info())
+    """This process's container: one per process, its providers built on first use."""
     return _container
+
+
+def __getattr__(name: str) -> Celery:
+    # `celery -A ingestworker.celery_app` reads `app`: built then, not at import
+    if name == "app":
+        with exit_on_failure():
+            return _container.celery()
+    raise AttributeError(name)
+
+
+@celeryd_init.connect
+def _preflight(**_: Any) -> None:
+    """The first thing a worker does (before celery's own start-up output): a missing model or
+    a live index of another model stops it with one line, before any child loads anything."""
+    with exit_on_failure():
+        settings = _container.settings()
+        configure_logging(settings.log, "ingestworker")
+        check_models(settings.embedding, "ingestworker")
+        check_live_model(settings.milvus, settings.embedding.model, "ingestworker")
 
 
 @worker_init.connect
 def _serve_metrics(**_: Any) -> None:
-    # the main worker process only (beat and the command-line tools never serve)
+    """In the main worker process only (beat and the command-line tools never serve)."""
+    settings = _container.settings()
     if settings.metrics.port:
-        metrics.serve(settings.metrics.port, CeleryTaskQueue(app))
+        metrics.serve(settings.metrics.port, _container.task_queue())
         log.info("metrics_served", port=settings.metrics.port)
 
 
 @worker_process_init.connect
-def _build_container(**_: Any) -> None:
-    # torch must never run in the parent before fork (children hang): load the model here
-    container()
+def _build_model(**_: Any) -> None:
+    # logging comes from the parent (worker_init): configured again here, after celery has
+    # pointed sys.stderr at its logging proxy, every line would be swallowed by that proxy
+    _container.init_resources()
+    log.info("model_ready", **_container.embedder().info())
 
 
 @worker_process_shutdown.connect
-def _close_container(**_: Any) -> None:
-    if _container is not None:
-        _container.shutdown_resources()
+def _close_resources(**_: Any) -> None:
+    _container.shutdown_resources()

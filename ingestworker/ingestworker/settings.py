@@ -12,7 +12,7 @@ from shared.config import (
     StorageSettings,
 )
 from shared.netguard import FetchSettings
-from shared.queue.celery_queue import VISIBILITY_TIMEOUT_S
+from shared.queue import VISIBILITY_TIMEOUT_S
 
 
 class ReconcileSettings(BaseModel):
@@ -21,8 +21,13 @@ class ReconcileSettings(BaseModel):
     stale_after_s: float = Field(
         VISIBILITY_TIMEOUT_S + 600, gt=0, description="queued this long without progress: lost"
     )
-    # also the batch size of the index tasks URL ingest queues
-    task_batch_size: int = Field(16, ge=1, le=256)
+    task_batch_size: int = Field(16, ge=1, le=256, description="images per re-queued task")
+
+
+class UrlIngestSettings(BaseModel):
+    task_batch_size: int = Field(
+        16, ge=1, le=256, description="downloaded images per indexing task it queues"
+    )
 
 
 class WorkerMetricsSettings(BaseModel):
@@ -49,3 +54,4 @@ class IngestWorkerSettings(ServiceSettings):
     tasks: TaskSettings = TaskSettings()
     metrics: WorkerMetricsSettings = WorkerMetricsSettings()
     fetch: FetchSettings = FetchSettings()
+    url_ingest: UrlIngestSettings = UrlIngestSettings()

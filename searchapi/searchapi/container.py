@@ -5,6 +5,7 @@ from dependency_injector import containers, providers
 
 from searchapi.service import SearchService
 from searchapi.settings import SearchApiSettings
+from shared.config import Limit
 from shared.embedding import load_embedder
 from shared.vectors import vector_index_resource
 
@@ -35,6 +36,8 @@ class Container(containers.DeclarativeContainer):
         executor=inference_pool,
         url_prefix=settings.provided.search.image_url_prefix,
         max_depth=settings.provided.search.max_depth,
-        max_pixels=settings.provided.search.max_pixels,
+        max_pixels=providers.Factory(
+            Limit, settings.provided.search.max_pixels, "search.max_pixels"
+        ),
         query_cache_size=settings.provided.search.query_cache_size,
     )

@@ -1,3 +1,5 @@
+"""FastAPI dependencies: services come from the app's container, so tests can override providers."""
+
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
@@ -7,15 +9,17 @@ from searchapi.service import SearchService
 from searchapi.settings import SearchSettings
 
 
+def container_of(request: Request) -> Container:
+    return cast(Container, request.app.state.container)
+
+
 def _search_service(request: Request) -> SearchService:
-    return cast(Container, request.app.state.container).search_service()
-
-
-SearchServiceDep = Annotated[SearchService, Depends(_search_service)]
+    return container_of(request).search_service()
 
 
 def _search_settings(request: Request) -> SearchSettings:
-    return cast(Container, request.app.state.container).settings().search
+    return container_of(request).settings().search
 
 
+SearchServiceDep = Annotated[SearchService, Depends(_search_service)]
 SearchSettingsDep = Annotated[SearchSettings, Depends(_search_settings)]

@@ -8,33 +8,23 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache, partial
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
 from searchapi.metrics import SEARCH_SECONDS
-from shared.embedding import Embedder
-from shared.embedding.protocol import Vectors
+from searchapi.schemas import SearchItem, SearchOptions, SearchResponse
+from shared.config import Limit
+from shared.embedding import Embedder, Vectors
 from shared.errors import NotFound
 from shared.ids import is_content_id
 from shared.images import decode_image, validate_image
-from shared.schemas import SearchItem, SearchResponse
-from shared.vectors import ImageFilter, SearchHit, VectorIndex
+from shared.vectors import SearchHit, VectorIndex
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SearchOptions:
-    limit: int = 20
-    offset: int = 0
-    min_score: float | None = None
-    cutoff: Literal["auto", "none"] = "none"
-    sort: Literal["relevance", "date"] = "relevance"
-    filter: ImageFilter = field(default_factory=ImageFilter)
 
 
 @dataclass(frozen=True)
@@ -51,7 +41,7 @@ class SearchService:
         executor: Executor,
         url_prefix: str,
         max_depth: int,
-        max_pixels: int,
+        max_pixels: Limit,
         query_cache_size: int,
     ) -> None:
         self._embedder = embedder
@@ -89,10 +79,10 @@ class SearchService:
         )
         if stored is None:
             raise NotFound("no such image in the index")
-        without = ImageFilter(
-            **{**vars(options.filter), "exclude_ids": (*options.filter.exclude_ids, image_id)}
+        where = options.filter
+        options = replace(
+            options, filter=replace(where, exclude_ids=(*where.exclude_ids, image_id))
         )
-        options = SearchOptions(**{**vars(options), "filter": without})
         return await self._respond(np.asarray(stored, dtype=np.float32), options, started)
 
     def _embed_text(self, text: str) -> Vectors:
@@ -131,7 +121,7 @@ class SearchService:
             hits = self._index.search(
                 vector.tolist(),
                 min(window, self._max_depth),
-                expr=options.filter.expression(),
+                where=options.filter,
                 min_score=options.min_score,
             )
         excluded = set(options.filter.exclude_ids)

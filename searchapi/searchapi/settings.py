@@ -3,12 +3,10 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from shared.config import EmbeddingSettings, LogSettings, MilvusSettings, ServiceSettings
-from shared.web.auth import AuthSettings
-from shared.web.ratelimit import RateLimitSettings
+from shared.web import AuthSettings, RateLimitSettings
 
 
 class SearchSettings(BaseModel):
-    max_limit: int = Field(200, ge=1, le=16384)
     image_url_prefix: str = Field("/images", description="where cdnapi serves images (via nginx)")
     inference_threads: int = Field(1, ge=1, description="threads that run the text encoder")
     max_depth: int = Field(

@@ -11,8 +11,17 @@ class AppError(Exception):
 
 
 class BadRequest(AppError):
+    """The request cannot be used as sent (no files, a blank query, a malformed body)."""
+
     status_code = 400
     code = "bad_request"
+
+
+class InvalidRequest(AppError):
+    """A parameter or body field is invalid; detail lists each with its location."""
+
+    status_code = 422
+    code = "invalid_request"
 
 
 class Unauthorized(AppError):
@@ -34,21 +43,29 @@ class TooManyRequests(AppError):
 
 
 class NotFound(AppError):
+    """No such image or job (unknown, expired or deleted)."""
+
     status_code = 404
     code = "not_found"
 
 
 class PayloadTooLarge(AppError):
+    """Over a size limit: bytes, pixels, files or archive members."""
+
     status_code = 413
     code = "payload_too_large"
 
 
 class UnsupportedMediaType(AppError):
+    """Not an image in a supported format (judged by its bytes, not its name)."""
+
     status_code = 415
     code = "unsupported_media_type"
 
 
 class Unprocessable(AppError):
+    """A supported format that does not decode (corrupt or truncated), or values out of range."""
+
     status_code = 422
     code = "unprocessable"
 

@@ -4,6 +4,8 @@ import hashlib
 import re
 
 ID_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+# the stored originals are the truth of what was accepted: listing this prefix finds them all
+ORIGINALS_PREFIX = "originals/"
 
 
 def content_id(data: bytes) -> str:
@@ -15,7 +17,7 @@ def is_content_id(value: str) -> bool:
 
 
 def original_key(image_id: str) -> str:
-    return f"originals/{image_id}"
+    return f"{ORIGINALS_PREFIX}{image_id}"
 
 
 def details_key(image_id: str) -> str:

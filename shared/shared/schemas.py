@@ -1,10 +1,9 @@
 """Payloads that cross a service boundary: API bodies and the job state kept in Redis."""
 
-from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator
 
 from shared.ids import is_content_id
 
@@ -20,6 +19,45 @@ class ImageState(StrEnum):
     indexed = "indexed"
     failed = "failed"
 
+    @property
+    def pending(self) -> bool:
+        """Not finished yet: waiting, downloading or being indexed."""
+        return self in _PENDING
+
+    @property
+    def in_hand(self) -> bool:
+        """On its way or done: the same bytes uploaded again need no new task."""
+        return self.pending or self is ImageState.indexed
+
+
+_PENDING = frozenset({ImageState.queued, ImageState.fetching, ImageState.processing})
+
+
+def _split_tags(value: object) -> object:
+    """'a, b' and ['a', 'b,c'] both work; blanks and repeats are dropped."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return value
+    parts = (p.strip() for v in value for p in str(v).split(","))
+    return list(dict.fromkeys(p for p in parts if p))
+
+
+def _check_tags(tags: list[str]) -> list[str]:
+    for tag in tags:
+        if len(tag) > MAX_TAG_CHARS or not tag.isprintable():
+            raise ValueError(f"a tag is at most {MAX_TAG_CHARS} printable characters")
+    return tags
+
+
+# tags as uploads set them and searches filter by them
+Tags = Annotated[
+    list[str],
+    BeforeValidator(_split_tags),
+    Field(max_length=MAX_TAGS),
+    AfterValidator(_check_tags),
+]
+
 
 class UploadStatus(StrEnum):
     accepted = "accepted"
@@ -31,27 +69,8 @@ class UploadDetails(BaseModel):
     """What the uploader says about the images of one request (all of them)."""
 
     caption: str = Field("", max_length=MAX_CAPTION_CHARS)
-    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+    tags: Tags = Field(default_factory=list)
     source: str = Field("upload", min_length=1, max_length=256)
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _split_tags(cls, value: object) -> object:
-        """'a, b' and ['a', 'b,c'] both work; blanks and repeats are dropped."""
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list):
-            return value
-        parts = (p.strip() for v in value for p in str(v).split(","))
-        return list(dict.fromkeys(p for p in parts if p))
-
-    @field_validator("tags")
-    @classmethod
-    def _tag_length(cls, tags: list[str]) -> list[str]:
-        for tag in tags:
-            if len(tag) > MAX_TAG_CHARS or not tag.isprintable():
-                raise ValueError(f"a tag is at most {MAX_TAG_CHARS} printable characters")
-        return tags
 
 
 class UploadResult(BaseModel):
@@ -130,25 +149,3 @@ class ImageStatus(BaseModel):
     )
     reason: str | None = None
     metadata: dict[str, object] | None = Field(None, description="once indexed")
-
-
-class SearchItem(BaseModel):
-    id: str
-    score: float = Field(description="cosine similarity to the query, -1..1")
-    url: str
-    thumbnail_url: str
-    filename: str | None = None
-    content_type: str | None = None
-    width: int | None = None
-    height: int | None = None
-    taken_at: datetime | None = Field(None, description="EXIF date taken, when known (UTC)")
-    created_at: datetime | None = Field(None, description="when it was uploaded (UTC)")
-    caption: str | None = None
-    tags: list[str] = Field(default_factory=list)
-
-
-class SearchResponse(BaseModel):
-    items: list[SearchItem]
-    next: str | None = Field(None, description="the next page (GET queries), if any")
-    next_offset: int | None = Field(None, description="offset of the next page, if any")
-    took_ms: float

@@ -18,11 +18,12 @@ from typing import Any
 import httpx
 import numpy as np
 
+from imagesearch_dev.localstack import Stack, StackSettings
 from shared.ids import content_id, original_key
-from shared.localstack import Stack, StackSettings
 from shared.storage import MinioObjectStore
-from tests.conftest import ROOT, free_ports
-from tests.integration.servers import storage_settings
+from tests.support.paths import ROOT
+from tests.support.ports import free_ports
+from tests.support.stack import storage_settings
 
 RESULTS = ROOT / "tests" / "bench" / "results"
 SIZES = {"200 KB": 200 * 1024, "3 MB": 3 * 1024 * 1024}

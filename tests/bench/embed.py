@@ -132,9 +132,9 @@ def bench_e2e(model: Path, images: int, concurrency: int) -> dict[str, Any]:
 
     import httpx
 
-    from shared.localstack import Stack, StackSettings
+    from imagesearch_dev.localstack import Stack, StackSettings
     from tests.bench.photos import camera_jpegs
-    from tests.conftest import free_ports
+    from tests.support.ports import free_ports
 
     run_dir = ROOT / ".run" / "bench-stack"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -257,7 +257,7 @@ def main() -> int:
         print(json.dumps(bench_model(args.one[0], args.one[1], int(args.one[2]))))
         return 0
 
-    from shared.embedding.clip_builder import build_random, vit_b32_config
+    from imagesearch_dev.clip_builder import build_random, vit_b32_config
 
     if not (VIT_B32 / "model.safetensors").exists():
         build_random(VIT_B32, vit_b32_config())

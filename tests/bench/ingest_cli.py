@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shared.localstack import Stack, StackSettings
-from shared.localstack.stack import ORDER
+from imagesearch_dev.localstack import ORDER, Stack, StackSettings
 from shared.vectors import MilvusVectorIndex
 from tests.bench.photos import camera_jpegs
-from tests.conftest import ROOT, free_ports
-from tests.integration.servers import milvus_settings
+from tests.support.paths import ROOT
+from tests.support.ports import free_ports
+from tests.support.stack import milvus_settings
 
 RESULTS = ROOT / "tests" / "bench" / "results"
 MODEL = ROOT / "shared" / "models" / "tiny-clip"
@@ -28,7 +28,7 @@ POLL_INTERVAL_S = 0.1  # between looks at the index, until the deadline
 
 
 def run_cli(stack: Stack, folder: Path, concurrency: int) -> tuple[float, str]:
-    argv = [sys.executable, "-m", "ingestapi.cli", str(folder), "--quiet"]
+    argv = [sys.executable, "-m", "ingestclient.cli", str(folder), "--quiet"]
     argv += ["--concurrency", str(concurrency)]
     env = {**os.environ, "IMAGESEARCH_URL": stack.settings.url("nginx")}
     started = time.perf_counter()

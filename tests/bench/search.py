@@ -20,10 +20,12 @@ from typing import Any
 import httpx
 import numpy as np
 
+from imagesearch_dev.localstack import Stack, StackSettings
 from shared.config import MilvusSettings
-from shared.localstack import Stack, StackSettings
 from shared.vectors import ImageFilter, ImageRecord, MilvusVectorIndex, milvus_index
-from tests.conftest import ROOT, free_ports
+from shared.vectors.milvus_filters import filter_expression
+from tests.support.paths import ROOT
+from tests.support.ports import free_ports
 
 RESULTS = ROOT / "tests" / "bench" / "results"
 VIT_B32 = ROOT / ".run" / "models" / "vit-b-32-random"
@@ -91,12 +93,12 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def timed_searches(
-    index: MilvusVectorIndex, queries: np.ndarray, k: int, expr: str
+    index: MilvusVectorIndex, queries: np.ndarray, k: int, where: ImageFilter | None
 ) -> tuple[dict[str, float], list[list[str]]]:
     times, results = [], []
     for q in queries:
         started = time.perf_counter()
-        hits = index.search(q.tolist(), k, expr=expr)
+        hits = index.search(q.tolist(), k, where=where)
         times.append(time.perf_counter() - started)
         results.append([h.id for h in hits])
     return percentiles(times), results
@@ -127,8 +129,8 @@ def bench_size(
         index._settings = settings.model_copy(update={"search_params": search_params})
         row: dict[str, Any] = {"params": {**params, **search_params}, "build_s": round(build_s, 1)}
         for k in (10, 100):
-            row[f"k{k}"], found = timed_searches(index, queries, k, "")
-            row[f"k{k}_filtered"], _ = timed_searches(index, queries, k, FILTER.expression())
+            row[f"k{k}"], found = timed_searches(index, queries, k, None)
+            row[f"k{k}_filtered"], _ = timed_searches(index, queries, k, FILTER)
             if index_type == "FLAT":
                 exact[k] = found
             else:
@@ -149,9 +151,9 @@ def bench_size(
 def bench_end_to_end(stack: Stack, count: int, rng: np.random.Generator) -> dict[str, Any]:
     """searchapi over `count` vectors in the ViT-B/32-size model's own collection, with the
     configured-for-size IVF_FLAT index, against the same text encoder alone."""
+    from imagesearch_dev.clip_builder import build_random, vit_b32_config
     from shared.config import EmbeddingSettings
     from shared.embedding import load_embedder
-    from shared.embedding.clip_builder import build_random, vit_b32_config
 
     if not (VIT_B32 / "model.safetensors").exists():
         build_random(VIT_B32, vit_b32_config())
@@ -201,7 +203,7 @@ def markdown(report: dict[str, Any]) -> str:
         "# Search",
         "",
         f"{report['machine']}, {report['date']}. Milvus: {report['milvus']}. Latency measured "
-        f"by the client over gRPC, {QUERIES} queries each; filter: `{FILTER.expression()}`.",
+        f"by the client over gRPC, {QUERIES} queries each; filter: `{filter_expression(FILTER)}`.",
         "",
         "| vectors | index | k | p50 ms | p95 ms | p99 ms | filtered p50 | filtered p95 "
         "| filtered p99 | recall |",

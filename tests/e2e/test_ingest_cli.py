@@ -11,9 +11,9 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from shared.localstack import Stack
-from tests.conftest import ROOT
-from tests.e2e.test_through_nginx import poll_job
+from imagesearch_dev.localstack import Stack
+from tests.support.paths import ROOT
+from tests.support.polling import finished_job
 
 
 def make_folder(root: Path, salt: int) -> dict[str, Path]:
@@ -35,7 +35,7 @@ def make_folder(root: Path, salt: int) -> dict[str, Path]:
 
 
 def ingest(stack: Stack, folder: Path) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "ingestapi.cli", str(folder), "--quiet", "--concurrency", "3"]
+    argv = [sys.executable, "-m", "ingestclient.cli", str(folder), "--quiet", "--concurrency", "3"]
     env = {**os.environ, "IMAGESEARCH_URL": stack.settings.url("nginx")}
     return subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
@@ -59,7 +59,7 @@ def test_cli_uploads_a_folder_once_and_reports_what_it_could_not(
 
 def test_cli_exits_2_when_the_api_does_not_answer(tmp_path: Path) -> None:
     Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
-    argv = [sys.executable, "-m", "ingestapi.cli", str(tmp_path), "--quiet", "--retries", "0"]
+    argv = [sys.executable, "-m", "ingestclient.cli", str(tmp_path), "--quiet", "--retries", "0"]
     env = {**os.environ, "IMAGESEARCH_URL": "http://127.0.0.1:9"}
     proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
@@ -77,7 +77,7 @@ def test_a_job_streams_its_progress_as_server_sent_events(full_stack: Stack) -> 
             line.split(": ", 1)[1] for line in stream.iter_lines() if line.startswith("event:")
         ]
     assert events[0] == "progress" and events[-1] == "done"
-    assert poll_job(page, job_id)["state"] == "indexed"
+    assert finished_job(page, job_id)["state"] == "indexed"
 
 
 def _jpeg(rng: np.random.Generator) -> bytes:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from shared.embedding.training.scenes import Scene, render
-from shared.localstack import Stack
+from imagesearch_dev.localstack import Stack
+from imagesearch_dev.training.scenes import Scene, render
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

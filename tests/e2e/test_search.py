@@ -13,9 +13,9 @@ import httpx
 import pytest
 from PIL import ExifTags, Image
 
-from shared.embedding.training.scenes import Scene, render
-from shared.localstack import Stack
-from tests.e2e.test_through_nginx import poll_job
+from imagesearch_dev.localstack import Stack
+from imagesearch_dev.training.scenes import Scene, render
+from tests.support.polling import finished_job
 
 SCENES = [
     Scene("red", "circle", "large", 1, "centre", "white"),
@@ -68,7 +68,7 @@ def corpus(page: httpx.Client) -> Corpus:
             files=files,
             data={"tags": f"{tags},{run_tag}", "source": source},
         ).json()
-        assert poll_job(page, upload["job_id"])["state"] == "indexed"
+        assert finished_job(page, upload["job_id"])["state"] == "indexed"
         for item in upload["items"]:
             ids[item["filename"].removesuffix(".jpg")] = item["id"]
     return Corpus(run_tag, ids, photos)

@@ -7,27 +7,15 @@ import time
 import httpx
 import pytest
 
-from shared.embedding.training.scenes import Scene, render
-from shared.localstack import Stack
-from tests.unit.fakes import image_bytes
-
-POLL_INTERVAL_S = 0.25  # between looks at a job, until its deadline
+from imagesearch_dev.localstack import Stack
+from imagesearch_dev.training.scenes import Scene, render
+from tests.support.images import image_bytes
+from tests.support.polling import finished_job
 
 
 @pytest.fixture(scope="module")
 def page(full_stack: Stack) -> httpx.Client:
     return httpx.Client(base_url=full_stack.settings.url("nginx"), timeout=30)
-
-
-def poll_job(client: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, object]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = client.get(f"/api/v1/jobs/{job_id}")
-        assert job.status_code == 200
-        body = dict(job.json())
-        if body["state"] in ("indexed", "failed") or time.monotonic() > deadline:
-            return body
-        time.sleep(POLL_INTERVAL_S)
 
 
 def test_upload_index_search_fetch_and_reupload(page: httpx.Client) -> None:
@@ -46,7 +34,7 @@ def test_upload_index_search_fetch_and_reupload(page: httpx.Client) -> None:
     ids = {item["filename"]: item["id"] for item in body["items"]}
     assert all(item["status"] == "accepted" for item in body["items"])
 
-    job = poll_job(page, body["job_id"])
+    job = finished_job(page, body["job_id"])
     assert job["state"] == "indexed", job
 
     found = page.get("/api/v1/image/search", params={"text": "a colourful square", "limit": 200})
@@ -103,7 +91,7 @@ def test_a_text_query_finds_the_described_image(page: httpx.Client) -> None:
         render(scene, 256, rng).save(buf, format="PNG")
         files.append(("files", (scene.caption + ".png", buf.getvalue(), "image/png")))
     upload = page.post("/api/v1/images", files=files).json()
-    assert poll_job(page, upload["job_id"])["state"] == "indexed"
+    assert finished_job(page, upload["job_id"])["state"] == "indexed"
     ids = {item["filename"]: item["id"] for item in upload["items"]}
 
     for scene in scenes:

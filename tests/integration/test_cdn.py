@@ -10,13 +10,13 @@ from PIL import Image
 from cdnapi.container import Container
 from cdnapi.main import create_app
 from cdnapi.settings import CdnApiSettings
+from imagesearch_dev.localstack import Stack
 from shared.config import StorageSettings
 from shared.ids import content_id, original_key, thumbnail_key
-from shared.localstack import Stack
 from shared.storage import MinioObjectStore
-from tests.conftest import free_ports
-from tests.integration.servers import storage_settings
-from tests.unit.fakes import image_bytes
+from tests.support.images import image_bytes
+from tests.support.ports import free_ports
+from tests.support.stack import storage_settings
 
 
 def cdn(storage: StorageSettings) -> TestClient:

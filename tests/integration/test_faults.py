@@ -17,14 +17,15 @@ import pytest
 import redis
 from PIL import Image
 
-from shared.localstack import Stack
-from shared.queue import CeleryTaskQueue, RedisJobStore, make_celery
+from imagesearch_dev.localstack import Stack
+from shared.queue import CeleryTaskQueue, make_celery
 from shared.schemas import ImageState
+from shared.state import RedisJobStore
 from shared.vectors import MilvusVectorIndex
-from tests.conftest import ROOT, free_ports
-from tests.integration.servers import milvus_settings, redis_settings
-
-POLL_INTERVAL_S = 0.25  # between looks at the index, until the deadline
+from tests.support.paths import ROOT
+from tests.support.polling import eventually, process_gone
+from tests.support.ports import free_ports
+from tests.support.stack import milvus_settings, redis_settings
 
 
 def unique_jpegs(count: int, salt: int) -> list[bytes]:
@@ -55,10 +56,12 @@ def live_index(stack: Stack, model_dir: Path) -> MilvusVectorIndex:
 
 
 def wait_indexed(index: MilvusVectorIndex, ids: list[str], timeout_s: float = 120) -> int:
-    deadline = time.monotonic() + timeout_s
-    while (found := len(index.get(ids))) < len(ids) and time.monotonic() < deadline:
-        time.sleep(POLL_INTERVAL_S)
-    return found
+    """How many of the ids are in the index, once all are (the count fails the test if not)."""
+    return eventually(
+        lambda: len(ids) if len(index.get(ids)) == len(ids) else None,
+        timeout_s,
+        f"{len(ids)} images indexed",
+    )
 
 
 def test_losing_redis_mid_ingest_then_reconcile_loses_nothing(
@@ -68,7 +71,7 @@ def test_losing_redis_mid_ingest_then_reconcile_loses_nothing(
     redis.Redis(port=full_stack.settings.ports.redis).flushall()  # queue and job state gone
 
     env = {**os.environ, **full_stack.service_env()}
-    argv = [sys.executable, "-m", "ingestworker.reconcile"]
+    argv = [sys.executable, "-m", "ingestworker.cli.reconcile"]
     proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "queued again" in proc.stdout
@@ -104,7 +107,7 @@ def test_the_whole_worker_killed_mid_batch_and_restarted_loses_nothing(
     worker = full_stack.table.running_pid("worker")
     assert worker is not None
     os.killpg(worker, signal.SIGKILL)  # parent and children at once: no warm shutdown
-    wait_gone(full_stack, "worker", timeout_s=30)
+    process_gone(full_stack, "worker", timeout_s=30)
     full_stack.up(["worker"])
     # its unacknowledged tasks come back after the broker's visibility timeout (15 s here)
     index = live_index(full_stack, model_dir)
@@ -121,7 +124,7 @@ def test_a_worker_stopped_with_sigterm_mid_batch_loses_nothing(
     worker = full_stack.table.running_pid("worker")
     assert worker is not None
     os.kill(worker, signal.SIGTERM)  # the main process only, as an orchestrator does
-    wait_gone(full_stack, "worker", timeout_s=120)
+    process_gone(full_stack, "worker", timeout_s=120)
     assert "warm shutdown" in worker_log(full_stack).lower()
     full_stack.up(["worker"])
     index = live_index(full_stack, model_dir)
@@ -143,10 +146,11 @@ def test_the_s3_server_down_during_ingest_is_retried_and_nothing_fails(
         )
         assert refused.status_code == 503  # not stored, so not accepted
         assert int(refused.headers["retry-after"]) > 0
-        deadline = time.monotonic() + 60
-        while worker_log(full_stack).count("index_retry") == retries_before:
-            assert time.monotonic() < deadline, "the worker never met the outage"
-            time.sleep(POLL_INTERVAL_S)
+        eventually(
+            lambda: worker_log(full_stack).count("index_retry") > retries_before,
+            60,
+            "the worker meeting the outage",
+        )
     finally:
         full_stack.up(["s3"])
     index = live_index(full_stack, model_dir)
@@ -158,17 +162,12 @@ def test_the_s3_server_down_during_ingest_is_retried_and_nothing_fails(
 
 def wait_processing(stack: Stack, ids: list[str]) -> None:
     jobs = RedisJobStore.from_url(redis_settings(stack).url)
-    deadline = time.monotonic() + 60
-    while not any(jobs.state_of(i) == ImageState.processing for i in ids):
-        assert time.monotonic() < deadline, "no batch started"
-        time.sleep(POLL_INTERVAL_S / 10)
-
-
-def wait_gone(stack: Stack, name: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while stack.table.running_pid(name) is not None:
-        assert time.monotonic() < deadline, f"{name} did not stop"
-        time.sleep(POLL_INTERVAL_S)
+    eventually(
+        lambda: any(jobs.state_of(i) == ImageState.processing for i in ids),
+        60,
+        "a batch starting",
+        interval_s=0.02,
+    )
 
 
 def worker_log(stack: Stack) -> str:
@@ -221,12 +220,17 @@ def test_a_task_that_keeps_failing_ends_failed_with_its_reason(full_stack: Stack
         jobs.set_state(image_id, ImageState.queued)
         CeleryTaskQueue(app).enqueue_index([image_id], job_id="giveup")
         api = httpx.Client(base_url=full_stack.settings.url("ingestapi"), timeout=30)
-        deadline = time.monotonic() + 120
-        while (status := api.get(f"/api/v1/images/{image_id}").json())["state"] != "failed":
-            assert time.monotonic() < deadline, f"never gave up: {status}"
-            time.sleep(POLL_INTERVAL_S)
+        status = eventually(
+            lambda: _failed(api.get(f"/api/v1/images/{image_id}").json()),
+            120,
+            "the task giving up",
+        )
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     assert status["reason"] == "gave up after 1 retries: object storage unreachable"
     assert "index_retry" in log_path.read_text()
+
+
+def _failed(status: dict[str, object]) -> dict[str, object] | None:
+    return status if status["state"] == "failed" else None

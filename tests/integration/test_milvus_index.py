@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
+from imagesearch_dev.localstack import Stack
 from shared.errors import ConfigMismatch
-from shared.localstack import Stack
 from shared.vectors import ImageRecord, MilvusVectorIndex, collection_name
-from tests.integration.servers import milvus_settings
+from tests.support.stack import milvus_settings
 
 
 def record(image_id: str, vector: list[float], name: str = "f.png") -> ImageRecord:

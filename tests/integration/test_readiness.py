@@ -5,19 +5,18 @@ import time
 
 import httpx
 
-from shared.localstack import Stack
-from tests.metrics import metric_sum
-from tests.unit.fakes import image_bytes
-
-POLL_INTERVAL_S = 0.25  # between looks at /readyz, until the deadline
+from imagesearch_dev.localstack import Stack
+from tests.support.images import image_bytes
+from tests.support.metrics import metric_sum
+from tests.support.polling import eventually, finished_job
 
 
 def wait_status(url: str, status: int, timeout_s: float = 60) -> httpx.Response:
-    deadline = time.monotonic() + timeout_s
-    while (response := httpx.get(url, timeout=10)).status_code != status:
-        assert time.monotonic() < deadline, response.text
-        time.sleep(POLL_INTERVAL_S)
-    return response
+    def answered() -> httpx.Response | None:
+        response = httpx.get(url, timeout=10)
+        return response if response.status_code == status else None
+
+    return eventually(answered, timeout_s, f"{url} answering {status}")
 
 
 def test_every_api_is_ready_with_the_stack_up(full_stack: Stack) -> None:
@@ -47,10 +46,8 @@ def test_metrics_count_an_upload_a_search_and_the_worker_batches(full_stack: Sta
     response = httpx.post(f"{ingest}/api/v1/images", files=[("files", ("m.png", data))])
     assert response.status_code == 202
     job = response.json()["job_id"]
-    deadline = time.monotonic() + 60
-    while httpx.get(f"{ingest}/api/v1/jobs/{job}").json()["state"] != "indexed":
-        assert time.monotonic() < deadline
-        time.sleep(POLL_INTERVAL_S)
+    with httpx.Client(base_url=ingest, timeout=30) as api:
+        assert finished_job(api, job, timeout_s=60)["state"] == "indexed"
     httpx.get(f"{search}/api/v1/image/search", params={"text": "a red circle"})
 
     assert value(ingest, "imagesearch_upload_bytes_total") >= len(data)

@@ -2,10 +2,10 @@ import uuid
 
 import pytest
 
-from shared.localstack import Stack
-from shared.queue import RedisJobStore
+from imagesearch_dev.localstack import Stack
 from shared.schemas import ImageState
-from tests.integration.servers import redis_settings
+from shared.state import RedisJobStore
+from tests.support.stack import redis_settings
 
 
 @pytest.fixture

@@ -11,19 +11,21 @@ from pathlib import Path
 
 import pytest
 
+from imagesearch_dev.localstack import Stack
 from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reindex import DiscardStates, ReindexService
 from shared.config import EmbeddingSettings
 from shared.embedding import Embedder, load_embedder
 from shared.errors import ConfigMismatch
 from shared.ids import content_id, original_key
-from shared.localstack import Stack
+from shared.preflight import check_live_model, exit_on_failure
 from shared.storage import MinioObjectStore
 from shared.vectors import IndexSwitched, MilvusVectorIndex, milvus_index
 from shared.vectors.catalog import IndexCatalog
-from tests.conftest import ROOT
-from tests.integration.servers import milvus_settings, storage_settings
-from tests.unit.fakes import image_bytes
+from shared.vectors.milvus_client import open_client
+from tests.support.images import image_bytes
+from tests.support.paths import ROOT
+from tests.support.stack import milvus_settings, storage_settings
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,8 @@ def test_reindex_builds_aside_then_switches(
         milvus_settings(infra, prefix), model_b.model_id, model_b.dim
     )
     target.ensure_collection()
-    service = ReindexService(store, target, model_b, batch_size=4)
+    pipeline = IndexPipeline(store, target, model_b, DiscardStates())
+    service = ReindexService(store, target, pipeline, batch_size=4)
     answers: list[int] = []
     building = threading.Thread(target=lambda: answers.append(service.build().indexed))
     building.start()
@@ -120,7 +123,7 @@ def test_the_reindex_command_builds_resumes_and_switches(infra: Stack, model_dir
     }
 
     def reindex(*args: str) -> str:
-        argv = [sys.executable, "-m", "ingestworker.reindex", *args]
+        argv = [sys.executable, "-m", "ingestworker.cli.reindex", *args]
         proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
@@ -140,11 +143,11 @@ def test_an_index_of_an_older_layout_stops_services_until_reindexed(
     current = MilvusVectorIndex.connect(settings, model_a.model_id, model_a.dim)
     current.ensure_collection()
     # as an earlier version left it: the same model live in a collection of the old layout
-    IndexCatalog(milvus_index.open_client(settings), settings.collection_prefix).activate(
+    IndexCatalog(open_client(settings), settings.collection_prefix).activate(
         f"{settings.collection_prefix}__tiny_clip__0ld0ld00", model_a.model_id, model_a.dim
     )
-    with pytest.raises(SystemExit) as stopped:
-        milvus_index.require_live_model(settings, model_a.model_id, "searchapi")
+    with pytest.raises(SystemExit) as stopped, exit_on_failure():
+        check_live_model(settings, model_a.model_id, "searchapi")
     assert stopped.value.code == 3
     assert "built by an older version" in capsys.readouterr().err
     with pytest.raises(ConfigMismatch, match="uv run reindex"):

@@ -1,10 +1,10 @@
 import pytest
 
+from imagesearch_dev.localstack import Stack
 from shared.config import StorageSettings
 from shared.errors import NotFound, Unavailable
-from shared.localstack import Stack
 from shared.storage import MinioObjectStore
-from tests.integration.servers import storage_settings
+from tests.support.stack import storage_settings
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_ensure_bucket_is_idempotent(store: MinioObjectStore) -> None:
 
 
 def test_unreachable_server_is_unavailable(infra: Stack) -> None:
-    from tests.conftest import free_ports
+    from tests.support.ports import free_ports
 
     settings = storage_settings(infra)
     down = StorageSettings(**{**settings.model_dump(), "endpoint": f"127.0.0.1:{free_ports(1)[0]}"})

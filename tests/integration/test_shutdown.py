@@ -6,11 +6,11 @@ import signal
 
 import httpx
 
+from imagesearch_dev.localstack import Stack
 from shared.ids import content_id, original_key
-from shared.localstack import Stack
 from shared.storage import MinioObjectStore
-from tests.integration.servers import storage_settings
-from tests.integration.test_faults import wait_gone
+from tests.support.polling import process_gone
+from tests.support.stack import storage_settings
 
 
 def test_cdnapi_drains_a_download_in_flight_on_sigterm(full_stack: Stack) -> None:
@@ -28,6 +28,6 @@ def test_cdnapi_drains_a_download_in_flight_on_sigterm(full_stack: Stack) -> Non
             received += list(chunks)
         assert response.status_code == 200
         assert b"".join(received) == data
-        wait_gone(full_stack, "cdnapi", timeout_s=30)  # exits once drained
+        process_gone(full_stack, "cdnapi", timeout_s=30)  # exits once drained
     finally:
         full_stack.up(["cdnapi"])

@@ -14,15 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from imagesearch_dev.localstack import Stack
 from shared.ids import thumbnail_key
 from shared.images.formats import CONTENT_TYPES  # also registers the HEIF codec
-from shared.localstack import Stack
 from shared.queue import CeleryTaskQueue, make_celery
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex
-from tests.integration.servers import milvus_settings, redis_settings, storage_settings
-
-POLL_INTERVAL_S = 0.2  # between looks at a job, until its deadline
+from tests.support.polling import finished_job
+from tests.support.stack import milvus_settings, redis_settings, storage_settings
 
 
 def encoded(img: Image.Image, fmt: str, **options: object) -> bytes:
@@ -86,7 +85,7 @@ def test_each_file_gets_its_own_verdict_and_good_ones_are_indexed(
             if status != 202:
                 assert results[name]["status"] == "rejected"
                 assert results[name]["reason"], name
-        job = _wait(api, upload.json()["job_id"])
+        job = finished_job(api, upload.json()["job_id"])
     assert job["counts"]["indexed"] == sum(1 for _, s, _ in files.values() if s == 202)
 
     dim = json.loads((model_dir / "config.json").read_text())["projection_dim"]
@@ -118,7 +117,7 @@ def test_a_zip_with_caption_and_tags_is_taken_member_by_member(full_stack: Stack
         results = {item["filename"]: item for item in upload.json()["items"]}
         assert [r["status"] for r in results.values()] == ["accepted", "accepted", "rejected"]
         assert "unsafe path" in results["trip.zip/../escape.png"]["reason"]
-        _wait(api, upload.json()["job_id"])
+        finished_job(api, upload.json()["job_id"])
         image = api.get(f"/api/v1/images/{results['trip.zip/trip/a.png']['id']}").json()
     meta = image["metadata"]
     assert (meta["caption"], meta["tags"], meta["source"]) == (
@@ -174,12 +173,3 @@ def test_queue_depth_counts_waiting_tasks(infra: Stack) -> None:
 
 def read(store: MinioObjectStore, key: str) -> bytes:
     return store.open(key).read()
-
-
-def _wait(api: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = dict(api.get(f"/api/v1/jobs/{job_id}").json())
-        if job["state"] in ("indexed", "failed") or time.monotonic() > deadline:
-            return job
-        time.sleep(POLL_INTERVAL_S)

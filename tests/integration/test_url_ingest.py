@@ -5,16 +5,14 @@ import http.server
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
-from shared.localstack import Stack
-from tests.conftest import IMAGE_HOST
-from tests.unit.fakes import image_bytes
-
-POLL_INTERVAL_S = 0.25  # between looks at the job, until its deadline
+from imagesearch_dev.localstack import Stack
+from tests.support.images import image_bytes
+from tests.support.polling import finished_job
+from tests.support.stack import IMAGE_HOST
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +81,7 @@ def test_url_ingest_fetches_public_images_and_refuses_private_ones(
     assert "private" in at_once[urls["private"]]["reason"]
     assert "link-local" in at_once[urls["metadata"]]["reason"]
 
-    job = wait_done(api, response.json()["job_id"])
+    job = finished_job(api, response.json()["job_id"])
     items = {i["url"]: i for i in job["items"]}
     assert items[urls["good"]]["state"] == "indexed"
     assert items[urls["redirect_to_good"]]["id"] == items[urls["good"]]["id"]
@@ -102,12 +100,3 @@ def test_url_ingest_fetches_public_images_and_refuses_private_ones(
     assert image["state"] == "indexed"
     assert (image["metadata"]["source"], image["metadata"]["tags"]) == ("url", ["web"])
     assert image["metadata"]["filename"] == "good.jpg"
-
-
-def wait_done(api: httpx.Client, job_id: str, timeout_s: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = dict(api.get(f"/api/v1/jobs/{job_id}").json())
-        if job["state"] in ("indexed", "failed") or time.monotonic() > deadline:
-            return job
-        time.sleep(POLL_INTERVAL_S)

@@ -1,22 +1,21 @@
 """A real Celery worker process (prefork) indexes what the producer queues on Redis."""
 
 import json
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from imagesearch_dev.localstack import Stack
 from shared.ids import content_id, original_key
-from shared.localstack import Stack
-from shared.queue import CeleryTaskQueue, RedisJobStore, make_celery
+from shared.queue import CeleryTaskQueue, make_celery
 from shared.schemas import ImageState
+from shared.state import RedisJobStore
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex
-from tests.integration.servers import milvus_settings, redis_settings, storage_settings
-from tests.unit.fakes import image_bytes
-
-POLL_INTERVAL_S = 0.2  # between looks at a job, until its deadline
+from tests.support.images import image_bytes
+from tests.support.polling import eventually
+from tests.support.stack import milvus_settings, redis_settings, storage_settings
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +27,12 @@ def worker(full_stack: Stack) -> Stack:
 def wait_for_states(
     jobs: RedisJobStore, ids: list[str], timeout_s: float = 120
 ) -> dict[str, ImageState | None]:
-    deadline = time.monotonic() + timeout_s
-    while True:
+    def finished() -> dict[str, ImageState | None] | None:
         states = {i: jobs.state_of(i) for i in ids}
         done = all(s in (ImageState.indexed, ImageState.failed) for s in states.values())
-        if done or time.monotonic() > deadline:
-            return states
-        time.sleep(POLL_INTERVAL_S)
+        return states if done else None
+
+    return eventually(finished, timeout_s, "every image finishing")
 
 
 def test_worker_indexes_good_images_and_fails_a_corrupt_one(worker: Stack, model_dir: Path) -> None:
@@ -57,6 +55,9 @@ def test_worker_indexes_good_images_and_fails_a_corrupt_one(worker: Stack, model
 
     states = wait_for_states(jobs, ids)
     assert states == {ids[0]: "indexed", ids[1]: "indexed", ids[2]: "failed"}
+    # each prefork child built its own model and logs through the parent's set-up
+    log = worker.table.log_path("worker").read_text(errors="replace")
+    assert log.count("model_ready") >= 2 and "batch_indexed" in log
 
     dim = json.loads((model_dir / "config.json").read_text())["projection_dim"]
     index = MilvusVectorIndex.connect(milvus_settings(worker, prefix="images"), str(model_dir), dim)

@@ -1,18 +1,17 @@
 """In-memory stand-ins for the adapters, for unit tests only."""
 
-import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
 from PIL import Image
 
-from shared.embedding.protocol import Vectors
+from shared.embedding import Vectors
 from shared.errors import NotFound
-from shared.queue.jobs import _summarize
 from shared.schemas import ImageState, JobItem, JobStatus
+from shared.state import summarize_job
 from shared.storage import ObjectInfo, StoredObject
-from shared.vectors import ImageRecord, SearchHit
+from shared.vectors import ImageFilter, ImageRecord, SearchHit
 
 
 class InMemoryObjectStore:
@@ -118,7 +117,7 @@ class InMemoryJobStore:
 
     def in_flight_since(self, image_id: str) -> float | None:
         state = self.state_of(image_id)
-        return self.since.get(image_id, 0.0) if state in ("queued", "processing") else None
+        return self.since.get(image_id, 0.0) if state is not None and state.pending else None
 
     def get_job(self, job_id: str) -> JobStatus | None:
         if job_id not in self.jobs:
@@ -132,7 +131,7 @@ class InMemoryJobStore:
             )
             for i, n in self.jobs[job_id]
         ]
-        return _summarize(job_id, items)
+        return summarize_job(job_id, items)
 
 
 class ColourEmbedder:
@@ -178,7 +177,6 @@ class InMemoryVectorIndex:
 
     def __init__(self) -> None:
         self.records: dict[str, ImageRecord] = {}
-        self.expressions: list[str] = []
 
     def ensure_collection(self) -> None:
         pass
@@ -193,14 +191,13 @@ class InMemoryVectorIndex:
         self,
         vector: Sequence[float],
         limit: int,
-        expr: str = "",
+        where: ImageFilter | None = None,
         min_score: float | None = None,
     ) -> list[SearchHit]:
-        """Filters are Milvus' job: the fake records the expression and ignores it."""
-        self.expressions.append(expr)
         scored = [
             SearchHit(r.id, float(np.dot(vector, r.vector)), _fields(r))
             for r in self.records.values()
+            if where is None or _keeps(where, r)
         ]
         kept = [h for h in scored if min_score is None or h.score > min_score]
         return sorted(kept, key=lambda h: -h.score)[:limit]
@@ -216,6 +213,28 @@ class InMemoryVectorIndex:
         return len(self.records)
 
 
+def _keeps(where: ImageFilter, r: ImageRecord) -> bool:
+    """The filter as Milvus applies it (shared.vectors.milvus_filters)."""
+    dated = where.taken_from is not None or where.taken_to is not None
+    tags = set(r.tags)
+    wanted = set(where.tags)
+    return all(
+        [
+            not dated or r.taken_at is not None,
+            where.taken_from is None or (r.taken_at or 0) >= where.taken_from,
+            where.taken_to is None or (r.taken_at or 0) <= where.taken_to,
+            where.created_from is None or r.created_at >= where.created_from,
+            where.created_to is None or r.created_at <= where.created_to,
+            not wanted or (wanted <= tags if where.tags_mode == "all" else bool(wanted & tags)),
+            not where.content_types or r.content_type in where.content_types,
+            where.min_width is None or r.width >= where.min_width,
+            where.min_height is None or r.height >= where.min_height,
+            where.source is None or r.source == where.source,
+            r.id not in where.exclude_ids,
+        ]
+    )
+
+
 def _fields(record: ImageRecord) -> dict[str, object]:
     return {
         "filename": record.filename,
@@ -227,11 +246,3 @@ def _fields(record: ImageRecord) -> dict[str, object]:
         "caption": record.caption,
         "tags": list(record.tags),
     }
-
-
-def image_bytes(
-    colour: str | tuple[int, ...] = "red", fmt: str = "PNG", size: tuple[int, int] = (64, 48)
-) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, colour).save(buf, format=fmt)
-    return buf.getvalue()

@@ -10,11 +10,10 @@ from datetime import datetime
 from shared.embedding import Embedder
 from shared.errors import NotFound, Unprocessable, UnsupportedMediaType
 from shared.ids import details_key, original_key
-from shared.images import DecodedImage, decode_image
-from shared.images.derive import PREVIEW_PX, THUMBNAIL_PX, store_derived
+from shared.images import PREVIEW_PX, THUMBNAIL_PX, DecodedImage, decode_image, store_derived
 from shared.log import get_logger
-from shared.queue import ImageStates
 from shared.schemas import ImageState
+from shared.state import ImageStates
 from shared.storage import ObjectStore
 from shared.vectors import ImageRecord, VectorIndex
 
@@ -65,7 +64,9 @@ class IndexPipeline:
         for image_id in dict.fromkeys(image_ids):
             self._jobs.set_state(image_id, ImageState.processing)
             try:
-                loaded.append(self._load(image_id))
+                item = self._load(image_id)
+                self._derive(item)
+                loaded.append(item)
             except (NotFound, UnsupportedMediaType, Unprocessable) as exc:
                 failed[image_id] = exc.detail
                 self._jobs.set_state(image_id, ImageState.failed, exc.detail)
@@ -100,7 +101,6 @@ class IndexPipeline:
         if not data:
             raise NotFound("original is empty or missing")
         decoded = decode_image(data, long_side=self._preview_px)
-        store_derived(self._store, image_id, decoded.image, self._thumbnail_px, self._preview_px)
         details = self._details(image_id) if obj.metadata.get("details") else {}
         tags = details.get("tags")
         return _Loaded(
@@ -113,6 +113,11 @@ class IndexPipeline:
             caption=str(details.get("caption", "")),
             tags=[str(t) for t in tags] if isinstance(tags, list) else [],
         )
+
+    def _derive(self, item: _Loaded) -> None:
+        """The thumbnail and preview cdnapi serves, from the decode made for the model."""
+        image = item.decoded.image
+        store_derived(self._store, item.image_id, image, self._thumbnail_px, self._preview_px)
 
     def _details(self, image_id: str) -> dict[str, object]:
         try:

@@ -5,15 +5,16 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from ingestworker.service.originals import chunks, stored_ids
+from ingestworker.service.originals import stored_ids
+from shared.batching import LOOKUP_CHUNK, chunked
 from shared.log import get_logger
-from shared.queue import JobStore, TaskQueue
+from shared.queue import TaskQueue
 from shared.schemas import ImageState
+from shared.state import JobStore
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
 
 log = get_logger(__name__)
-LOOKUP_CHUNK = 500
 
 
 @dataclass
@@ -47,7 +48,7 @@ class ReconcileService:
         report, todo, now = ReconcileReport(), [], time.time()
         ids = stored_ids(self._store)
         report.stored = len(ids)
-        for chunk in chunks(ids, LOOKUP_CHUNK):
+        for chunk in chunked(ids, LOOKUP_CHUNK):
             present = self._index.get(chunk)
             report.indexed += len(present)
             for image_id in (i for i in chunk if i not in present):
@@ -61,7 +62,7 @@ class ReconcileService:
             self._jobs.create_job(report.job_id, [(image_id, "") for image_id in todo])
             for image_id in todo:
                 self._jobs.set_state(image_id, ImageState.queued)
-            for batch in chunks(todo, self._batch_size):
+            for batch in chunked(todo, self._batch_size):
                 self._queue.enqueue_index(batch, report.job_id)
         report.requeued = len(todo)
         log.info("reconciled", **vars(report))

@@ -7,14 +7,12 @@ it stopped. The live collection keeps serving search until the single switch at 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ingestworker.service.originals import chunks, stored_ids
+from ingestworker.service.originals import stored_ids
 from ingestworker.service.pipeline import IndexPipeline
-from shared.embedding import Embedder
+from shared.batching import LOOKUP_CHUNK, chunked
 from shared.schemas import ImageState
 from shared.storage import ObjectStore
 from shared.vectors import VectorIndex
-
-LOOKUP_CHUNK = 500
 
 
 class DiscardStates:
@@ -34,18 +32,19 @@ class ReindexReport:
 
 class ReindexService:
     def __init__(
-        self, store: ObjectStore, target: VectorIndex, embedder: Embedder, batch_size: int
+        self, store: ObjectStore, target: VectorIndex, pipeline: IndexPipeline, batch_size: int
     ) -> None:
+        """``pipeline`` writes into ``target`` and keeps no upload state (DiscardStates)."""
         self._store = store
         self._target = target
-        self._pipeline = IndexPipeline(store, target, embedder, DiscardStates())
+        self._pipeline = pipeline
         self._batch_size = batch_size
 
     def pending(self) -> tuple[list[str], int]:
         """Stored ids not yet in the target, and how many are there already."""
         stored = stored_ids(self._store)
         present: set[str] = set()
-        for chunk in chunks(stored, LOOKUP_CHUNK):
+        for chunk in chunked(stored, LOOKUP_CHUNK):
             present.update(self._target.get(chunk))
         return [i for i in stored if i not in present], len(present)
 
@@ -59,7 +58,7 @@ class ReindexService:
                 report.skipped = present
             if not todo:
                 break
-            for batch in chunks(todo, self._batch_size):
+            for batch in chunked(todo, self._batch_size):
                 result = self._pipeline.run(batch)
                 report.indexed += len(result.indexed)
                 report.failed.update(result.failed)

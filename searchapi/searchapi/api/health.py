@@ -1,20 +1,20 @@
-from typing import cast
+from fastapi import Request
 
-from fastapi import APIRouter, Request
-
-from searchapi.container import Container
-from shared.web import readiness_router
+from searchapi.deps import container_of
+from shared.web import Checks, readiness_router
 
 
-def _container(request: Request) -> Container:
-    return cast(Container, request.app.state.container)
+def _checks(request: Request) -> Checks:
+    return {"milvus": container_of(request).vector_index().ping}
+
+
+def _details(request: Request) -> dict[str, object]:
+    container = container_of(request)
+    return {
+        "embedding": container.embedder().info(),
+        "collection": container.vector_index().collection,
+    }
 
 
 # ready to search: Milvus answers; once ready, the model and the collection in use
-router: APIRouter = readiness_router(
-    lambda request: {"milvus": _container(request).vector_index().ping},
-    details=lambda request: {
-        "embedding": _container(request).embedder().info(),
-        "collection": _container(request).vector_index().collection,
-    },
-)
+router = readiness_router(_checks, details=_details)

@@ -1,7 +1,8 @@
-from shared.config.base import ServiceSettings, load_settings
+from shared.config.base import ServiceSettings, describe_error
 from shared.config.sections import (
     DerivedSettings,
     EmbeddingSettings,
+    Limit,
     LogSettings,
     MilvusSettings,
     RedisSettings,
@@ -11,10 +12,11 @@ from shared.config.sections import (
 __all__ = [
     "DerivedSettings",
     "EmbeddingSettings",
+    "Limit",
     "LogSettings",
     "MilvusSettings",
     "RedisSettings",
     "ServiceSettings",
     "StorageSettings",
-    "load_settings",
+    "describe_error",
 ]

@@ -4,9 +4,8 @@ Every key can be overridden as ``<SERVICE>__<SECTION>__<KEY>`` (e.g. ``INGESTAPI
 """
 
 import os
-import sys
 from pathlib import Path
-from typing import ClassVar, NoReturn, TypeVar
+from typing import ClassVar
 
 from pydantic import ValidationError
 from pydantic_settings import (
@@ -48,9 +47,6 @@ class ServiceSettings(BaseSettings):
         return (init_settings, env, yaml_settings)
 
 
-S = TypeVar("S", bound=ServiceSettings)
-
-
 def describe_error(cls: type[ServiceSettings], exc: ValidationError) -> str:
     """One line naming the first bad key both as a config path and as its env variable."""
     err = exc.errors()[0]
@@ -58,16 +54,3 @@ def describe_error(cls: type[ServiceSettings], exc: ValidationError) -> str:
     dotted = ".".join(path) or "<root>"
     env = "__".join([cls.service.upper(), *(p.upper() for p in path)])
     return f"config error in {cls.service}: {dotted} (env {env}): {err['msg']}"
-
-
-def load_settings(cls: type[S]) -> S:
-    """Load settings or stop the process with one line naming the key."""
-    try:
-        return cls()
-    except ValidationError as exc:
-        _exit(describe_error(cls, exc))
-
-
-def _exit(line: str) -> NoReturn:
-    print(line, file=sys.stderr)
-    raise SystemExit(2)

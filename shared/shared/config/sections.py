@@ -1,8 +1,17 @@
 """Configuration sections shared by the services; each service composes the ones it needs."""
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A limit and the config key that sets it, so an error names the caller's own key."""
+
+    value: int
+    key: str  # e.g. "ingest.max_pixels"
 
 
 class LogSettings(BaseModel):

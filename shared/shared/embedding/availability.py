@@ -1,9 +1,6 @@
 """Fail fast, before torch loads, when a configured model cannot be had."""
 
-import sys
 from pathlib import Path
-
-from shared.config import EmbeddingSettings
 
 HUB_TIMEOUT_S = 5.0
 
@@ -36,20 +33,3 @@ def check_model(model: str) -> None:
             f"not a local directory, not in the Hugging Face cache, and the hub did not "
             f"provide it ({type(exc).__name__})"
         ) from exc
-
-
-def require_models(settings: EmbeddingSettings, service: str) -> None:
-    """Stop the process with one line naming the model and the key to point elsewhere."""
-    for key, model in (("model", settings.model), ("text_model", settings.text_model)):
-        if model is None:
-            continue
-        try:
-            check_model(model)
-        except ModelUnavailable as exc:
-            env = f"{service.upper()}__EMBEDDING__{key.upper()}"
-            print(
-                f"embedding model {model!r} cannot be loaded: {exc}; set embedding.{key} "
-                f"(env {env}) to a local model directory",
-                file=sys.stderr,
-            )
-            raise SystemExit(3) from None

@@ -1,4 +1,21 @@
-from shared.images.decode import DecodedImage, decode_image
-from shared.images.validate import ImageInfo, validate_image
+"""Images: what the bytes are, decoding for the model, and the smaller copies the page shows."""
 
-__all__ = ["DecodedImage", "ImageInfo", "decode_image", "validate_image"]
+from shared.images.decode import DecodedImage, decode_image
+from shared.images.derive import DERIVED_TYPE, PREVIEW_PX, THUMBNAIL_PX, derive, store_derived
+from shared.images.formats import CONTENT_TYPES, FORMATS
+from shared.images.validate import SUPPORTED, ImageInfo, validate_image
+
+__all__ = [
+    "CONTENT_TYPES",
+    "DERIVED_TYPE",
+    "FORMATS",
+    "PREVIEW_PX",
+    "SUPPORTED",
+    "THUMBNAIL_PX",
+    "DecodedImage",
+    "ImageInfo",
+    "decode_image",
+    "derive",
+    "store_derived",
+    "validate_image",
+]

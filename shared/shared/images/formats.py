@@ -4,16 +4,19 @@ from PIL import Image
 # HEIC/HEIF (what phones shoot) through Pillow's plugin interface
 pillow_heif.register_heif_opener()
 
-CONTENT_TYPES = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "GIF": "image/gif",
-    "BMP": "image/bmp",
-    "TIFF": "image/tiff",
-    "AVIF": "image/avif",
-    "HEIF": "image/heic",
+# the one table of what we take in: Pillow's format name -> content type, and the file
+# suffixes the bulk client looks for (the server itself never trusts a name: it sniffs bytes)
+FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "JPEG": ("image/jpeg", (".jpg", ".jpeg", ".jpe")),
+    "PNG": ("image/png", (".png",)),
+    "WEBP": ("image/webp", (".webp",)),
+    "GIF": ("image/gif", (".gif",)),
+    "BMP": ("image/bmp", (".bmp",)),
+    "TIFF": ("image/tiff", (".tif", ".tiff")),
+    "AVIF": ("image/avif", (".avif",)),
+    "HEIF": ("image/heic", (".heic", ".heif")),
 }
+CONTENT_TYPES = {name: content_type for name, (content_type, _) in FORMATS.items()}
 ORIENTATION_TAG = 0x0112
 ROTATED_90 = {5, 6, 7, 8}
 # Twice CLIP's 224 px input: the model's own antialiased resize then sees enough pixels. At

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from shared.config import Limit
 from shared.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from shared.images.formats import CONTENT_TYPES, DECODE_MIN_SIDE, upright_size
 
@@ -44,7 +45,7 @@ def signature(data: bytes) -> str | None:
     return next((fmt for magic, fmt in _SIGNATURES if data.startswith(magic)), None)
 
 
-def validate_image(data: bytes, max_pixels: int) -> ImageInfo:
+def validate_image(data: bytes, max_pixels: Limit) -> ImageInfo:
     """Accept only a supported image that decodes in full and is not too many pixels.
 
     Raises UnsupportedMediaType (415), PayloadTooLarge (413) or Unprocessable (422).
@@ -53,7 +54,7 @@ def validate_image(data: bytes, max_pixels: int) -> ImageInfo:
     try:
         img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise PayloadTooLarge(f"too many pixels (ingest.max_pixels is {max_pixels})") from exc
+        raise PayloadTooLarge(f"too many pixels ({max_pixels.key} is {max_pixels.value})") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if announced:
             raise Unprocessable(f"corrupt {announced} file: its header does not parse") from exc
@@ -62,10 +63,10 @@ def validate_image(data: bytes, max_pixels: int) -> ImageInfo:
         if img.format not in CONTENT_TYPES:
             raise UnsupportedMediaType(f"unsupported image format {img.format}: send {SUPPORTED}")
         width, height = img.size
-        if width * height > max_pixels:
+        if width * height > max_pixels.value:
             raise PayloadTooLarge(
-                f"{width}x{height} is {width * height} pixels, over the limit of {max_pixels} "
-                "(ingest.max_pixels)"
+                f"{width}x{height} is {width * height} pixels, over the limit of "
+                f"{max_pixels.value} ({max_pixels.key})"
             )
         try:
             if img.format == "JPEG":

@@ -1,3 +1,3 @@
-from shared.intake.intake import Intake
+from shared.intake.intake import Intake, rejected
 
-__all__ = ["Intake"]
+__all__ = ["Intake", "rejected"]

@@ -4,16 +4,14 @@ durably and mark it queued. Shared by uploads (ingestapi) and URL fetches (inges
 import json
 from datetime import UTC, datetime
 
+from shared.config import Limit
 from shared.errors import AppError, BadRequest, PayloadTooLarge
 from shared.ids import content_id, details_key, original_key
 from shared.images import validate_image
-from shared.queue import JobStore
 from shared.schemas import ImageState, UploadDetails, UploadResult, UploadStatus
+from shared.state import JobStore
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
-
-# an image already on its way or done needs no new task
-IN_HAND = {ImageState.queued, ImageState.processing, ImageState.indexed}
 
 
 class Intake:
@@ -22,8 +20,8 @@ class Intake:
         store: ObjectStore,
         jobs: JobStore,
         index: IndexLookup,
-        max_bytes: int,
-        max_pixels: int,
+        max_bytes: Limit,
+        max_pixels: Limit,
     ) -> None:
         self._store = store
         self._jobs = jobs
@@ -53,15 +51,17 @@ class Intake:
     def _validate(self, data: bytes) -> tuple[str, str]:
         if not data:
             raise BadRequest("empty file")
-        if len(data) > self._max_bytes:
-            raise PayloadTooLarge(f"file is larger than {self._max_bytes} bytes (ingest.max_bytes)")
+        if len(data) > self._max_bytes.value:
+            limit = self._max_bytes
+            raise PayloadTooLarge(f"file is larger than {limit.value} bytes ({limit.key})")
         info = validate_image(data, self._max_pixels)
         return content_id(data), info.content_type
 
     def _already_here(self, image_id: str) -> bool:
         if not self._store.exists(original_key(image_id)):
             return False
-        return self._jobs.state_of(image_id) in IN_HAND or bool(self._index.get([image_id]))
+        state = self._jobs.state_of(image_id)
+        return (state is not None and state.in_hand) or bool(self._index.get([image_id]))
 
     def _store_original(
         self,

@@ -1,16 +1,14 @@
-from shared.queue.celery_queue import CeleryTaskQueue, TaskQueue, make_celery
-from shared.queue.jobs import ImageStates, JobStore, RedisJobStore, job_store_resource
+"""Celery: the app both sides share, the producer adapter and the task names."""
+
+from shared.queue.celery_queue import VISIBILITY_TIMEOUT_S, CeleryTaskQueue, TaskQueue, make_celery
 from shared.queue.tasks import FETCH_URLS, INDEX_IMAGES, RECONCILE
 
 __all__ = [
     "FETCH_URLS",
     "INDEX_IMAGES",
     "RECONCILE",
+    "VISIBILITY_TIMEOUT_S",
     "CeleryTaskQueue",
-    "ImageStates",
-    "JobStore",
-    "RedisJobStore",
     "TaskQueue",
-    "job_store_resource",
     "make_celery",
 ]

@@ -1,15 +1,18 @@
-from shared.vectors.filters import ImageFilter
+"""The vector index: the port (protocol) and its Milvus adapters."""
+
+from shared.vectors.catalog import ActiveIndex
 from shared.vectors.live import LiveIndexReader, live_index_resource
 from shared.vectors.milvus_index import (
     IndexSwitched,
     MilvusVectorIndex,
     collection_name,
-    require_live_model,
+    live_model_problem,
     vector_index_resource,
 )
-from shared.vectors.protocol import ImageRecord, IndexLookup, SearchHit, VectorIndex
+from shared.vectors.protocol import ImageFilter, ImageRecord, IndexLookup, SearchHit, VectorIndex
 
 __all__ = [
+    "ActiveIndex",
     "ImageFilter",
     "ImageRecord",
     "IndexLookup",
@@ -20,6 +23,6 @@ __all__ = [
     "VectorIndex",
     "collection_name",
     "live_index_resource",
-    "require_live_model",
+    "live_model_problem",
     "vector_index_resource",
 ]

@@ -6,7 +6,7 @@ from pymilvus import MilvusClient
 
 from shared.config import MilvusSettings
 from shared.vectors.catalog import IndexCatalog
-from shared.vectors.milvus_index import _unavailable_on_error, fetch_rows, open_client
+from shared.vectors.milvus_client import fetch_rows, open_client, unavailable_on_error
 
 
 class LiveIndexReader:
@@ -16,7 +16,7 @@ class LiveIndexReader:
 
     @classmethod
     def connect(cls, settings: MilvusSettings) -> "LiveIndexReader":
-        with _unavailable_on_error():
+        with unavailable_on_error():
             client = open_client(settings)
         return cls(client, settings.collection_prefix)
 
@@ -24,12 +24,12 @@ class LiveIndexReader:
         self._client.close()
 
     def ping(self) -> None:
-        with _unavailable_on_error():
+        with unavailable_on_error():
             self._client.has_collection(self._catalog.name)
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         """Display fields of the ids in the live collection (none when nothing is live)."""
-        with _unavailable_on_error():
+        with unavailable_on_error():
             if not self._client.has_collection(self._catalog.name):
                 return {}
             active = self._catalog.active()

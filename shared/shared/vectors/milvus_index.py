@@ -4,39 +4,29 @@ import dataclasses
 import hashlib
 import json
 import re
-import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from functools import partial
-from typing import NoReturn
 
-from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus import DataType, MilvusClient
 
+from shared.batching import chunked
 from shared.config import MilvusSettings
 from shared.errors import ConfigMismatch, Unavailable
 from shared.schemas import MAX_CAPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from shared.vectors.catalog import ActiveIndex, IndexCatalog
-from shared.vectors.protocol import ImageRecord, SearchHit
+from shared.vectors.milvus_client import (
+    DISPLAY_FIELDS,
+    UNKNOWN_TIME,
+    display_fields,
+    fetch_rows,
+    open_client,
+    unavailable_on_error,
+)
+from shared.vectors.milvus_filters import filter_expression, ids_expression
+from shared.vectors.protocol import ImageFilter, ImageRecord, SearchHit
 
-DISPLAY_FIELDS = [
-    "filename",
-    "content_type",
-    "width",
-    "height",
-    "bytes",
-    "created_at",
-    "taken_at",
-    "camera",
-    "caption",
-    "tags",
-    "source",
-]
 # bumped when the collection's fields change: a new version is a new collection (`reindex`)
 SCHEMA_VERSION = 2
-# milvus-lite has no nullable fields: "no EXIF date" is this value, below any real date
-UNKNOWN_TIME = -(2**53)
-
 # Milvus caps a request at ~64 MB and milvus-lite slows sharply past ~8 MB: keep batches small
 MAX_UPSERT_ROWS = 1000
 
@@ -72,7 +62,7 @@ class MilvusVectorIndex:
 
     @classmethod
     def connect(cls, settings: MilvusSettings, model: str, dim: int) -> "MilvusVectorIndex":
-        with _unavailable_on_error():
+        with unavailable_on_error():
             client = open_client(settings)
         return cls(client, settings, model, dim)
 
@@ -84,12 +74,12 @@ class MilvusVectorIndex:
         self._client.close()
 
     def ping(self) -> None:
-        with _unavailable_on_error():
+        with unavailable_on_error():
             self._client.has_collection(self._catalog.name)
 
     def ensure_collection(self) -> None:
         """Create (or check and load) this model's collection; the live pointer is untouched."""
-        with _unavailable_on_error():
+        with unavailable_on_error():
             if self._client.has_collection(self._collection):
                 self._check_model()
             else:
@@ -104,7 +94,7 @@ class MilvusVectorIndex:
         differs from the live collection's refuses to start: vectors of two models never mix.
         """
         self.ensure_collection()
-        with _unavailable_on_error():
+        with unavailable_on_error():
             active = self._catalog.active()
             if active is None:
                 self._catalog.activate(self._collection, self._model, self._dim)
@@ -119,11 +109,11 @@ class MilvusVectorIndex:
 
     def activate(self) -> None:
         """Make this collection the live one (the last step of a reindex)."""
-        with _unavailable_on_error():
+        with unavailable_on_error():
             self._catalog.activate(self._collection, self._model, self._dim)
 
     def active(self) -> ActiveIndex | None:
-        with _unavailable_on_error():
+        with unavailable_on_error():
             return self._catalog.active()
 
     def _still_live(self) -> None:
@@ -188,42 +178,44 @@ class MilvusVectorIndex:
     def upsert(self, records: Sequence[ImageRecord]) -> None:
         self._still_live()
         rows = [_row(r) for r in records]
-        with _unavailable_on_error():
-            for start in range(0, len(rows), MAX_UPSERT_ROWS):
-                self._client.upsert(self._collection, rows[start : start + MAX_UPSERT_ROWS])
+        with unavailable_on_error():
+            for batch in chunked(rows, MAX_UPSERT_ROWS):
+                self._client.upsert(self._collection, batch)
 
     def search(
         self,
         vector: Sequence[float],
         limit: int,
-        expr: str = "",
+        where: ImageFilter | None = None,
         min_score: float | None = None,
     ) -> list[SearchHit]:
-        """Nearest by cosine, best first; ``expr`` filters inside Milvus (see filters.py);
-        ``min_score`` is a range search (only scores above it)."""
+        """Nearest by cosine, best first; ``where`` filters inside Milvus; ``min_score`` is a
+        range search (only scores above it)."""
         self._still_live()
         params: dict[str, object] = dict(self._settings.search_params)
         if min_score is not None:
             params.update(radius=min_score, range_filter=1.0)
-        with _unavailable_on_error():
+        with unavailable_on_error():
             result = self._client.search(
                 self._collection,
                 data=[list(vector)],
                 anns_field="vector",
                 limit=limit,
-                filter=expr,
+                filter=filter_expression(where),
                 output_fields=DISPLAY_FIELDS,
                 search_params={"metric_type": "COSINE", "params": params},
             )
         return [
             SearchHit(
-                id=str(hit["id"]), score=float(hit["distance"]), fields=_display(hit["entity"])
+                id=str(hit["id"]),
+                score=float(hit["distance"]),
+                fields=display_fields(hit["entity"]),
             )
             for hit in result[0]
         ]
 
     def vector_of(self, image_id: str) -> list[float] | None:
-        with _unavailable_on_error():
+        with unavailable_on_error():
             rows = self._client.get(self._collection, ids=[image_id], output_fields=["vector"])
         return [float(x) for x in rows[0]["vector"]] if rows else None
 
@@ -233,8 +225,8 @@ class MilvusVectorIndex:
     def count(self, image_ids: Sequence[str] | None = None) -> int:
         """Rows in the collection, or rows with one of these ids (each id is one row at most:
         the primary key; counting them checks exactly that)."""
-        expr = "" if image_ids is None else f"id in {json.dumps(list(image_ids))}"
-        with _unavailable_on_error():
+        expr = "" if image_ids is None else ids_expression(image_ids)
+        with unavailable_on_error():
             rows = self._client.query(self._collection, filter=expr, output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
@@ -247,54 +239,6 @@ def vector_index_resource(
     index.attach()
     yield index
     index.close()
-
-
-# pymilvus pings every 10 s even when idle; gRPC servers by default allow one ping per 5 min
-# without data and then drop the connection ("too many pings"), failing the next call
-_GRPC_OPTIONS = {
-    "grpc.keepalive_time_ms": 300_000,
-    "grpc.keepalive_timeout_ms": 20_000,
-    "grpc.keepalive_permit_without_calls": 0,
-    "grpc.http2.bdp_probe": 0,
-}
-CONNECT_ATTEMPTS = 4
-
-
-def open_client(settings: MilvusSettings) -> MilvusClient:
-    """Connect, retrying briefly: a channel the server just closed reports that once."""
-    connect = partial(
-        MilvusClient,
-        uri=settings.uri,
-        token=settings.token.get_secret_value() if settings.token else "",
-        timeout=settings.timeout_s,
-        grpc_options=_GRPC_OPTIONS,
-    )
-    for attempt in range(CONNECT_ATTEMPTS - 1):
-        try:
-            return connect()
-        except MilvusException:
-            time.sleep(0.5 * 2**attempt)
-    return connect()
-
-
-def fetch_rows(
-    client: MilvusClient, collection: str, image_ids: Sequence[str]
-) -> dict[str, dict[str, object]]:
-    """Display fields of the ids present in a collection."""
-    if not image_ids:
-        return {}
-    with _unavailable_on_error():
-        rows = client.get(collection, ids=list(image_ids), output_fields=DISPLAY_FIELDS)
-    return {str(row["id"]): _display(row) for row in rows}
-
-
-def _display(row: dict[str, object]) -> dict[str, object]:
-    fields = {k: row[k] for k in DISPLAY_FIELDS if k in row}
-    if fields.get("taken_at") == UNKNOWN_TIME:
-        fields["taken_at"] = None
-    if "tags" in fields:
-        fields["tags"] = list(fields["tags"])  # type: ignore[call-overload]
-    return fields
 
 
 def _old_schema(active: ActiveIndex) -> str:
@@ -321,35 +265,20 @@ def _row(record: ImageRecord) -> dict[str, object]:
     return {**extra, **row}
 
 
-@contextmanager
-def _unavailable_on_error() -> Iterator[None]:
-    try:
-        yield
-    except MilvusException as exc:
-        raise Unavailable(f"vector index error: {exc.message}") from exc
-
-
-def require_live_model(settings: MilvusSettings, model: str, service: str) -> None:
-    """At start, before loading any model: stop with one line if the live index is another
-    model's (or Milvus does not answer)."""
-    try:
-        with _unavailable_on_error():
-            client = open_client(settings)
-            try:
-                catalog = IndexCatalog(client, settings.collection_prefix)
-                active = catalog.active() if client.has_collection(catalog.name) else None
-            finally:
-                client.close()
-    except Unavailable as exc:
-        _exit(f"{service}: Milvus at {settings.uri} (milvus.uri) does not answer: {exc.detail}")
+def live_model_problem(settings: MilvusSettings, model: str) -> str | None:
+    """Why a service embedding with ``model`` must not start against this Milvus: the live
+    index is another model's, or an older layout; None when it may. Raises Unavailable."""
+    with unavailable_on_error():
+        client = open_client(settings)
+        try:
+            catalog = IndexCatalog(client, settings.collection_prefix)
+            active = catalog.active() if client.has_collection(catalog.name) else None
+        finally:
+            client.close()
     if active is not None and active.model != model:
-        _exit(f"{service}: {_mismatch(settings.collection_prefix, active, model)}")
+        return _mismatch(settings.collection_prefix, active, model)
     if active is not None and active.collection != collection_name(
         settings.collection_prefix, model
     ):
-        _exit(f"{service}: {_old_schema(active)}")
-
-
-def _exit(line: str) -> NoReturn:
-    print(line, file=sys.stderr)
-    raise SystemExit(3)
+        return _old_schema(active)
+    return None

@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,23 @@ class SearchHit:
     fields: dict[str, object]
 
 
+@dataclass(frozen=True)
+class ImageFilter:
+    """What a search keeps, as values; each adapter turns it into its own query language."""
+
+    taken_from: int | None = None  # epoch seconds, inclusive; images without a date taken fail
+    taken_to: int | None = None
+    created_from: int | None = None
+    created_to: int | None = None
+    tags: tuple[str, ...] = ()
+    tags_mode: Literal["any", "all"] = "any"
+    content_types: tuple[str, ...] = ()
+    min_width: int | None = None
+    min_height: int | None = None
+    source: str | None = None
+    exclude_ids: tuple[str, ...] = ()
+
+
 class IndexLookup(Protocol):
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         """Stored display fields by id; ids not in the index are absent."""
@@ -50,9 +67,12 @@ class VectorIndex(Protocol):
         self,
         vector: Sequence[float],
         limit: int,
-        expr: str = "",
+        where: ImageFilter | None = None,
         min_score: float | None = None,
-    ) -> list[SearchHit]: ...
+    ) -> list[SearchHit]:
+        """Nearest by cosine, best first, among the images ``where`` keeps; with ``min_score``
+        only scores above it."""
+        ...
 
     def vector_of(self, image_id: str) -> list[float] | None: ...
 

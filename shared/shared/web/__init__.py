@@ -1,23 +1,20 @@
-"""FastAPI pieces every API shares: error rendering, request logging, health."""
+"""FastAPI pieces every API shares: app set-up, errors, auth, rate limits, health."""
 
-from fastapi import APIRouter, FastAPI
+from shared.web.app import build_app
+from shared.web.auth import AuthSettings, require_key
+from shared.web.errors import ErrorBody, error_responses
+from shared.web.ratelimit import RateLimiter, RateLimitSettings, rate_limit
+from shared.web.readiness import Checks, readiness_router
 
-from shared.web.errors import install_error_handlers
-from shared.web.middleware import request_context
-from shared.web.readiness import readiness_router
-
-health_router = APIRouter()
-
-
-@health_router.get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-def install_common(app: FastAPI) -> None:
-    install_error_handlers(app)
-    app.middleware("http")(request_context)
-    app.include_router(health_router)
-
-
-__all__ = ["install_common", "readiness_router"]
+__all__ = [
+    "AuthSettings",
+    "Checks",
+    "ErrorBody",
+    "RateLimitSettings",
+    "RateLimiter",
+    "build_app",
+    "error_responses",
+    "rate_limit",
+    "readiness_router",
+    "require_key",
+]

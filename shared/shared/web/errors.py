@@ -1,11 +1,14 @@
 """One place that turns errors into `{error, detail}` bodies; never a stack trace."""
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import AppError, TooManyRequests, Unauthorized, Unavailable
+from shared.errors import AppError, InvalidRequest, TooManyRequests, Unauthorized, Unavailable
 from shared.log import get_logger
 
 log = get_logger("errors")
@@ -30,7 +33,7 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     detail = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
-    return JSONResponse(error_body("invalid_request", detail), 422)
+    return JSONResponse(error_body(InvalidRequest.code, detail), InvalidRequest.status_code)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -52,3 +55,26 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="a stable code, e.g. not_found")
+    detail: str | list[dict[str, object]] = Field(description="what went wrong, for people")
+
+
+def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route, from the errors it can raise: the status, the body
+    shape and each error's own description (a bad parameter, 422, goes without saying)."""
+    by_status: dict[int, list[type[AppError]]] = {}
+    documented: tuple[type[AppError], ...] = (InvalidRequest, *errors)
+    for error in documented:
+        by_status.setdefault(error.status_code, []).append(error)
+    return {
+        status: {
+            "model": ErrorBody,
+            "description": "; ".join(
+                f"{e.code}: {(e.__doc__ or e.code).strip().splitlines()[0]}" for e in found
+            ),
+        }
+        for status, found in sorted(by_status.items())
+    }

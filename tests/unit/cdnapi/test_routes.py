@@ -11,7 +11,8 @@ from cdnapi.settings import CdnApiSettings
 from shared.config import StorageSettings
 from shared.errors import Unavailable
 from shared.ids import content_id, original_key, preview_key, thumbnail_key
-from tests.unit.fakes import InMemoryObjectStore, image_bytes
+from tests.support.images import image_bytes
+from tests.unit.fakes import InMemoryObjectStore
 
 
 class DownStore(InMemoryObjectStore):

@@ -9,12 +9,12 @@ from ingestapi.container import Container
 from ingestapi.main import create_app
 from ingestapi.settings import IngestApiSettings
 from shared.config import StorageSettings
+from tests.support.images import image_bytes
 from tests.unit.fakes import (
     InMemoryJobStore,
     InMemoryObjectStore,
     InMemoryVectorIndex,
     RecordingQueue,
-    image_bytes,
 )
 
 KEY = "k-9f2c1e7a4b"

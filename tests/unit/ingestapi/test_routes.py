@@ -13,13 +13,13 @@ from ingestapi.settings import IngestApiSettings
 from shared.config import StorageSettings
 from shared.errors import Unavailable
 from shared.schemas import ImageState
-from tests.metrics import metric_sum
+from tests.support.images import image_bytes
+from tests.support.metrics import metric_sum
 from tests.unit.fakes import (
     InMemoryJobStore,
     InMemoryObjectStore,
     InMemoryVectorIndex,
     RecordingQueue,
-    image_bytes,
 )
 
 

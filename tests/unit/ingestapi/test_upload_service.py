@@ -12,17 +12,18 @@ from ingestapi.service import (
     UploadService,
 )
 from ingestapi.settings import IngestSettings
+from shared.config import Limit
 from shared.errors import BadRequest, NotFound, QueueFull
 from shared.ids import content_id, details_key, original_key
 from shared.intake import Intake
 from shared.schemas import ImageState, UploadDetails, UploadStatus
 from shared.vectors import ImageRecord
+from tests.support.images import image_bytes
 from tests.unit.fakes import (
     InMemoryJobStore,
     InMemoryObjectStore,
     InMemoryVectorIndex,
     RecordingQueue,
-    image_bytes,
 )
 
 Parts = tuple[InMemoryObjectStore, RecordingQueue, InMemoryJobStore]
@@ -36,7 +37,9 @@ def parts() -> Parts:
 def service(parts: Parts, **kw: int) -> UploadService:
     store, queue, jobs = parts
     settings = IngestSettings(**kw)
-    intake = Intake(store, jobs, InMemoryVectorIndex(), settings.max_bytes, settings.max_pixels)
+    max_bytes = Limit(settings.max_bytes, "ingest.max_bytes")
+    max_pixels = Limit(settings.max_pixels, "ingest.max_pixels")
+    intake = Intake(store, jobs, InMemoryVectorIndex(), max_bytes, max_pixels)
     return UploadService(intake, queue, jobs, settings)
 
 
@@ -205,7 +208,7 @@ def test_a_zip_bomb_member_is_refused_by_what_it_expands_to(parts: Parts) -> Non
 
 def test_a_file_cut_off_while_streaming_is_rejected_alone(parts: Parts) -> None:
     files = [
-        IncomingFile("big.jpg", io.BytesIO, too_large=True),
+        IncomingFile("big.zip", io.BytesIO, over_limit=Limit(100, "ingest.max_archive_bytes")),
         IncomingFile.of("ok.png", image_bytes()),
     ]
     result = service(parts).upload(files)
@@ -213,6 +216,8 @@ def test_a_file_cut_off_while_streaming_is_rejected_alone(parts: Parts) -> None:
         (UploadStatus.rejected, 413),
         (UploadStatus.accepted, 202),
     ]
+    # the limit the reader cut it off at, named by its key
+    assert result.items[0].reason == "larger than 100 bytes (ingest.max_archive_bytes)"
 
 
 def test_caption_tags_and_source_are_stored_with_the_original(parts: Parts) -> None:

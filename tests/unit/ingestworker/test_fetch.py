@@ -3,17 +3,18 @@ import ipaddress
 import httpx
 import pytest
 
-from ingestworker.service.fetch import FetchFailed, UrlFetcher
-from ingestworker.service.url_ingest import UrlIngestService
+from ingestworker.adapters.url_fetcher import FetchFailed, UrlFetcher
+from ingestworker.service.url_download import UrlDownloadService
+from shared.config import Limit
 from shared.intake import Intake
 from shared.netguard import FetchSettings, url_refusal
 from shared.schemas import ImageState, UploadDetails
+from tests.support.images import image_bytes
 from tests.unit.fakes import (
     InMemoryJobStore,
     InMemoryObjectStore,
     InMemoryVectorIndex,
     RecordingQueue,
-    image_bytes,
 )
 
 ALLOWED = FetchSettings(allow_networks=[ipaddress.ip_network("127.0.0.2/32")], max_bytes=5000)
@@ -98,8 +99,9 @@ def test_url_ingest_stores_good_downloads_and_records_why_others_failed() -> Non
         "/page.html": httpx.Response(200, content=b"<html></html>"),
     }
     fetcher = UrlFetcher(ALLOWED, site(routes, []))
-    intake = Intake(store, jobs, InMemoryVectorIndex(), 10_000, 1_000_000)
-    service = UrlIngestService(fetcher, intake, jobs, queue, batch_size=16)
+    limits = Limit(10_000, "fetch.max_bytes"), Limit(1_000_000, "fetch.max_pixels")
+    intake = Intake(store, jobs, InMemoryVectorIndex(), *limits)
+    service = UrlDownloadService(fetcher, intake, jobs, queue, batch_size=16)
     items = [
         ("s0", "http://127.0.0.2/good.png"),
         ("s1", "http://127.0.0.2/page.html"),

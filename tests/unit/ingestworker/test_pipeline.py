@@ -7,12 +7,12 @@ from PIL import ExifTags, Image
 from ingestworker.service.pipeline import IndexPipeline
 from shared.ids import content_id, details_key, original_key, preview_key, thumbnail_key
 from shared.schemas import ImageState
+from tests.support.images import image_bytes
 from tests.unit.fakes import (
     ColourEmbedder,
     InMemoryJobStore,
     InMemoryObjectStore,
     InMemoryVectorIndex,
-    image_bytes,
 )
 
 

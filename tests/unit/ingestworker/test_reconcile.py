@@ -4,12 +4,12 @@ from ingestworker.service.reconcile import ReconcileService
 from shared.ids import content_id, original_key
 from shared.schemas import ImageState
 from shared.vectors import ImageRecord
+from tests.support.images import image_bytes
 from tests.unit.fakes import (
     InMemoryJobStore,
     InMemoryObjectStore,
     InMemoryVectorIndex,
     RecordingQueue,
-    image_bytes,
 )
 
 Parts = tuple[InMemoryObjectStore, InMemoryVectorIndex, InMemoryJobStore, RecordingQueue, list[str]]

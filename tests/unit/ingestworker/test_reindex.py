@@ -1,6 +1,15 @@
-from ingestworker.service.reindex import ReindexService
+from ingestworker.service.pipeline import IndexPipeline
+from ingestworker.service.reindex import DiscardStates, ReindexService
 from shared.ids import content_id, original_key
-from tests.unit.fakes import ColourEmbedder, InMemoryObjectStore, InMemoryVectorIndex, image_bytes
+from tests.support.images import image_bytes
+from tests.unit.fakes import ColourEmbedder, InMemoryObjectStore, InMemoryVectorIndex
+
+
+def reindex_service(
+    store: InMemoryObjectStore, target: InMemoryVectorIndex, embedder: ColourEmbedder, batch: int
+) -> ReindexService:
+    pipeline = IndexPipeline(store, target, embedder, DiscardStates())
+    return ReindexService(store, target, pipeline, batch_size=batch)
 
 
 def stored(store: InMemoryObjectStore, count: int) -> list[str]:
@@ -16,7 +25,7 @@ def test_build_fills_the_target_in_batches_then_switch_makes_it_live() -> None:
     store, target, embedder = InMemoryObjectStore(), InMemoryVectorIndex(), ColourEmbedder()
     ids = stored(store, 5)
     store.put("thumbs/x/256", b"not an original", "image/webp")
-    service = ReindexService(store, target, embedder, batch_size=2)
+    service = reindex_service(store, target, embedder, 2)
     progress: list[int] = []
     report = service.build(lambda done, total: progress.append(done))
     assert set(target.records) == set(ids)
@@ -30,9 +39,9 @@ def test_build_fills_the_target_in_batches_then_switch_makes_it_live() -> None:
 def test_a_second_run_resumes_and_skips_what_is_there() -> None:
     store, target, embedder = InMemoryObjectStore(), InMemoryVectorIndex(), ColourEmbedder()
     ids = stored(store, 4)
-    ReindexService(store, target, embedder, batch_size=8).build()
+    reindex_service(store, target, embedder, 8).build()
     more = stored(store, 6)[4:]
-    report = ReindexService(store, target, embedder, batch_size=8).build()
+    report = reindex_service(store, target, embedder, 8).build()
     assert (report.indexed, report.skipped) == (2, 4)
     assert set(target.records) == set(ids + more)
 
@@ -42,6 +51,6 @@ def test_a_corrupt_original_is_reported_and_the_rest_indexed() -> None:
     ids = stored(store, 3)
     bad = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
     store.put(original_key(content_id(bad)), bad, "image/png")
-    report = ReindexService(store, target, embedder, batch_size=8).build()
+    report = reindex_service(store, target, embedder, 8).build()
     assert set(target.records) == set(ids)
     assert list(report.failed) == [content_id(bad)]

@@ -52,3 +52,16 @@ def test_blank_text_is_400(client: TestClient) -> None:
     response = client.get("/api/v1/image/search", params={"text": "   "})
     assert response.status_code == 400
     assert response.json() == {"error": "bad_request", "detail": "text must not be blank"}
+
+
+def test_openapi_documents_each_error_body_the_route_can_send(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    similar = spec["paths"]["/api/v1/images/{image_id}/similar"]["get"]["responses"]
+    assert {"401", "404", "422", "429", "503"} <= set(similar)
+    assert similar["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert similar["404"]["description"].startswith("not_found: No such image")
+    # a validation error is documented with the body it really has, not FastAPI's default
+    assert "invalid_request" in similar["422"]["description"]
+    body = client.get("/api/v1/image/search", params={"text": "red", "limit": 0}).json()
+    assert set(body) == set(spec["components"]["schemas"]["ErrorBody"]["properties"])
+    assert client.get(f"/api/v1/images/{'f' * 64}/similar").json()["error"] == "not_found"

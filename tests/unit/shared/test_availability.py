@@ -1,8 +1,9 @@
 import pytest
 
 from shared.config import EmbeddingSettings
-from shared.embedding.availability import ModelUnavailable, check_model, require_models
-from tests.conftest import ROOT
+from shared.embedding.availability import ModelUnavailable, check_model
+from shared.preflight import check_models, exit_on_failure
+from tests.support.paths import ROOT
 
 
 def test_a_local_directory_is_available() -> None:
@@ -21,12 +22,12 @@ def test_offline_hub_id_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
         check_model("example-org/never-published-clip")
 
 
-def test_require_models_exits_with_one_line_naming_the_key(
+def test_a_missing_model_stops_the_entry_point_with_one_line_naming_the_key(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = EmbeddingSettings(model="./missing-model")
-    with pytest.raises(SystemExit) as exc:
-        require_models(settings, "searchapi")
+    with pytest.raises(SystemExit) as exc, exit_on_failure():
+        check_models(settings, "searchapi")
     assert exc.value.code == 3
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1

@@ -4,8 +4,9 @@ from typing import ClassVar
 import pytest
 from pydantic import BaseModel
 
-from shared.config import RedisSettings, ServiceSettings, StorageSettings, load_settings
+from shared.config import RedisSettings, ServiceSettings, StorageSettings
 from shared.config.base import CONF_DIR_ENV
+from shared.preflight import PreflightFailed, exit_on_failure, load_config
 
 
 class Section(BaseModel):
@@ -34,7 +35,7 @@ def conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_yaml_values_are_read(conf: Path) -> None:
     (conf / "demosvc.yaml").write_text("redis:\n  host: redis.internal\n  port: 6400\n")
-    settings = load_settings(DemoSettings)
+    settings = load_config(DemoSettings)
     assert settings.redis.host == "redis.internal"
     assert settings.redis.port == 6400
     assert settings.section.size == 1
@@ -44,7 +45,7 @@ def test_env_overrides_yaml_per_key(conf: Path, monkeypatch: pytest.MonkeyPatch)
     (conf / "demosvc.yaml").write_text("redis:\n  host: redis.internal\n  port: 6400\n")
     monkeypatch.setenv("DEMOSVC__REDIS__HOST", "10.0.0.7")
     monkeypatch.setenv("DEMOSVC__SECTION__NAME", "from-env")
-    settings = load_settings(DemoSettings)
+    settings = load_config(DemoSettings)
     assert settings.redis.host == "10.0.0.7"
     assert settings.redis.port == 6400  # the rest of the section still comes from YAML
     assert settings.section.name == "from-env"
@@ -54,8 +55,8 @@ def test_invalid_value_stops_with_one_line_naming_the_key(
     conf: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DEMOSVC__REDIS__PORT", "not-a-port")
-    with pytest.raises(SystemExit) as exc:
-        load_settings(DemoSettings)
+    with pytest.raises(SystemExit) as exc, exit_on_failure():
+        load_config(DemoSettings)
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
@@ -67,23 +68,21 @@ def test_missing_secret_names_its_env_variable(
     conf: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (conf / "secretsvc.yaml").write_text("storage:\n  endpoint: s3:9000\n")
-    with pytest.raises(SystemExit):
-        load_settings(WithSecret)
-    err = capsys.readouterr().err
-    assert "SECRETSVC__STORAGE__ACCESS_KEY" in err
+    with pytest.raises(PreflightFailed) as failed:
+        load_config(WithSecret)
+    assert "SECRETSVC__STORAGE__ACCESS_KEY" in failed.value.line
 
 
 def test_unknown_yaml_key_is_refused(conf: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (conf / "demosvc.yaml").write_text("redsi:\n  host: typo\n")
-    with pytest.raises(SystemExit):
-        load_settings(DemoSettings)
-    assert "redsi" in capsys.readouterr().err
+    with pytest.raises(PreflightFailed, match="redsi"):
+        load_config(DemoSettings)
 
 
 def test_secret_is_not_shown_in_repr(conf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRETSVC__STORAGE__ACCESS_KEY", "AKIA-visible")
     monkeypatch.setenv("SECRETSVC__STORAGE__SECRET_KEY", "top-secret-value")
-    settings = load_settings(WithSecret)
+    settings = load_config(WithSecret)
     assert "top-secret-value" not in repr(settings)
     assert settings.storage.secret_key.get_secret_value() == "top-secret-value"
 
@@ -101,4 +100,4 @@ def test_repository_conf_files_load(monkeypatch: pytest.MonkeyPatch) -> None:
         prefix = cls.service.upper()
         monkeypatch.setenv(f"{prefix}__STORAGE__ACCESS_KEY", "k")
         monkeypatch.setenv(f"{prefix}__STORAGE__SECRET_KEY", "s")
-        assert load_settings(cls).model_dump()["log"]["level"] == "INFO"
+        assert load_config(cls).model_dump()["log"]["level"] == "INFO"

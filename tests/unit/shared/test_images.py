@@ -3,9 +3,10 @@ import io
 import pytest
 from PIL import Image
 
+from shared.config import Limit
 from shared.errors import Unprocessable, UnsupportedMediaType
 from shared.images import decode_image, validate_image
-from tests.unit.fakes import image_bytes
+from tests.support.images import image_bytes
 
 
 @pytest.mark.parametrize(
@@ -15,13 +16,16 @@ from tests.unit.fakes import image_bytes
      ("HEIF", "image/heic")],
 )  # fmt: skip
 def test_type_is_sniffed_from_bytes(fmt: str, content_type: str) -> None:
-    info = validate_image(image_bytes(fmt=fmt), max_pixels=10_000)
+    info = validate_image(image_bytes(fmt=fmt), max_pixels=Limit(10_000, "ingest.max_pixels"))
     assert (info.content_type, info.width, info.height) == (content_type, 64, 48)
 
 
 def test_text_is_not_an_image() -> None:
     with pytest.raises(UnsupportedMediaType):
-        validate_image(b"hello, I am a text file pretending to be a .jpg", max_pixels=10_000)
+        validate_image(
+            b"hello, I am a text file pretending to be a .jpg",
+            max_pixels=Limit(10_000, "ingest.max_pixels"),
+        )
 
 
 def test_exif_orientation_is_applied() -> None:
@@ -51,5 +55,5 @@ def test_truncated_image_is_unprocessable() -> None:
 def test_a_truncated_heif_family_file_is_corrupt_not_unknown(fmt: str) -> None:
     data = image_bytes(fmt=fmt, size=(128, 96))
     with pytest.raises((Unprocessable, UnsupportedMediaType)) as exc:
-        validate_image(data[: len(data) // 2], max_pixels=100_000)
+        validate_image(data[: len(data) // 2], max_pixels=Limit(100_000, "ingest.max_pixels"))
     assert exc.value.status_code == 422

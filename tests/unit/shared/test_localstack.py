@@ -1,8 +1,8 @@
 import pytest
 
-from shared.localstack.processes import StackError
-from shared.localstack.settings import StackSettings
-from shared.localstack.stack import Stack, render
+from imagesearch_dev.localstack.processes import StackError
+from imagesearch_dev.localstack.settings import StackSettings
+from imagesearch_dev.localstack.stack import Stack, render
 
 
 def test_render_fills_placeholders_and_keeps_nginx_variables() -> None:

@@ -10,11 +10,24 @@ from ingestapi.deps import (
     IngestSettingsDep,
     KnownImagesServiceDep,
     UploadServiceDep,
-    UrlIngestServiceDep,
+    UrlSubmissionServiceDep,
 )
 from ingestapi.metrics import UPLOAD_BYTES, UPLOAD_FILES
 from ingestapi.multipart import read_multipart
+from ingestapi.schemas import FormatsResponse, ImageFormat
 from ingestapi.service import IncomingFile
+from shared.config import Limit
+from shared.errors import (
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    QueueFull,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+)
+from shared.images import FORMATS
 from shared.schemas import (
     ImageStatus,
     KnownImagesRequest,
@@ -25,8 +38,7 @@ from shared.schemas import (
     UrlIngestRequest,
     UrlIngestResponse,
 )
-from shared.web.auth import require_key
-from shared.web.ratelimit import rate_limit
+from shared.web import error_responses, rate_limit, require_key
 
 router = APIRouter(tags=["ingest"])
 
@@ -61,6 +73,15 @@ _UPLOAD_BODY = {
     dependencies=[require_key("write"), rate_limit("upload")],
     status_code=202,
     response_model=UploadResponse,
+    responses=error_responses(
+        BadRequest,
+        Unauthorized,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        TooManyRequests,
+        QueueFull,
+        Unavailable,
+    ),
     summary="Upload one or many images, or zip archives of them (multipart field 'files')",
     description=(
         "Each file (each member of a zip) gets its own result with the status it alone would "
@@ -79,13 +100,13 @@ async def upload_images(
     form = await read_multipart(
         request.headers.get("content-type"),
         request.stream(),
-        max_bytes=limits.max_bytes,
-        max_archive_bytes=limits.max_archive_bytes,
+        max_bytes=Limit(limits.max_bytes, "ingest.max_bytes"),
+        max_archive_bytes=Limit(limits.max_archive_bytes, "ingest.max_archive_bytes"),
         max_files=limits.max_files,
     )
     try:
         details = _details(form.fields)
-        incoming = [IncomingFile(f.filename, f.open, f.too_large, f.limit) for f in form.files]
+        incoming = [IncomingFile(f.filename, f.open, f.over_limit) for f in form.files]
         result = await run_in_threadpool(service.upload, incoming, details)
     finally:
         form.close()
@@ -101,6 +122,7 @@ async def upload_images(
     dependencies=[require_key("write"), rate_limit("upload")],
     status_code=202,
     response_model=UrlIngestResponse,
+    responses=error_responses(Unauthorized, TooManyRequests, QueueFull, Unavailable),
     summary="Ingest images from http(s) URLs, downloaded by the worker",
     description=(
         "Each URL gets a result: queued (follow it at /api/v1/jobs/{job_id}) or rejected with "
@@ -110,7 +132,7 @@ async def upload_images(
     ),
 )
 async def ingest_urls(
-    body: Annotated[UrlIngestRequest, Body()], service: UrlIngestServiceDep, response: Response
+    body: Annotated[UrlIngestRequest, Body()], service: UrlSubmissionServiceDep, response: Response
 ) -> UrlIngestResponse:
     result = await run_in_threadpool(service.submit, body)
     response.status_code = 202 if result.job_id else 422
@@ -121,6 +143,7 @@ async def ingest_urls(
     "/images/check",
     dependencies=[require_key("write")],
     response_model=KnownImagesResponse,
+    responses=error_responses(Unauthorized, Unavailable),
     summary="Which of these sha256 content ids are already here (indexed or on their way)",
 )
 async def check_images(
@@ -130,9 +153,28 @@ async def check_images(
 
 
 @router.get(
+    "/images/formats",
+    dependencies=[require_key("read")],
+    response_model=FormatsResponse,
+    responses=error_responses(Unauthorized),
+    summary="The image formats uploads accept, with their usual file suffixes",
+    description="Uploads are recognised by their bytes, never their names; the suffixes are "
+    "for clients that pick files from a folder (the bulk `ingest` command).",
+)
+async def image_formats() -> FormatsResponse:
+    return FormatsResponse(
+        formats=[
+            ImageFormat(content_type=content_type, suffixes=list(suffixes))
+            for content_type, suffixes in FORMATS.values()
+        ]
+    )
+
+
+@router.get(
     "/images/{image_id}",
     dependencies=[require_key("read")],
     response_model=ImageStatus,
+    responses=error_responses(Unauthorized, NotFound, Unavailable),
     summary="Where one image is: stored, queued, processing, indexed (with metadata) or failed",
 )
 async def get_image_status(image_id: str, service: ImageStatusServiceDep) -> ImageStatus:

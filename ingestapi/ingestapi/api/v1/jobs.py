@@ -7,13 +7,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ingestapi.deps import JobServiceDep
-from shared.schemas import ImageState, JobStatus
-from shared.web.auth import require_key
+from shared.errors import NotFound, Unauthorized, Unavailable
+from shared.schemas import JobStatus
+from shared.web import error_responses, require_key
 
-router = APIRouter(tags=["ingest"], dependencies=[require_key("read")])
+router = APIRouter(
+    tags=["ingest"],
+    dependencies=[require_key("read")],
+    responses=error_responses(Unauthorized, NotFound, Unavailable),
+)
 # how often a job's event stream looks at Redis for changes
 EVENTS_POLL_S = 0.5
-_PENDING = {ImageState.queued, ImageState.processing}
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, summary="Progress of one upload")
@@ -39,7 +43,7 @@ async def job_events(
         if status != sent:
             yield ServerSentEvent(event="progress", data=status)
             sent = status
-        if status.state not in _PENDING:
+        if not status.state.pending:
             yield ServerSentEvent(event="done", data=status)
             return
         await asyncio.sleep(EVENTS_POLL_S)

@@ -1,0 +1,134 @@
+"""GET and HEAD of an image or its smaller copies: streamed, cached forever (content-addressed),
+304 for a matching If-None-Match, 206 for a single byte range, 416 past the end."""
+
+import re
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from cdnapi.deps import ImageServiceDep
+from cdnapi.service import ImageService, Size
+from shared.errors import NotFound, Unauthorized, Unavailable, Unprocessable
+from shared.storage import StoredObject
+from shared.web import error_responses, require_key
+
+router = APIRouter(
+    tags=["images"],
+    dependencies=[require_key("read")],
+    responses=error_responses(Unauthorized, NotFound, Unprocessable, Unavailable),
+)
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+SMALL_BYTES = 512 * 1024
+CACHING = {
+    "Cache-Control": "public, max-age=31536000, immutable",
+    "X-Content-Type-Options": "nosniff",
+    "Accept-Ranges": "bytes",
+}
+
+
+@router.api_route(
+    "/images/{image_id}",
+    methods=["GET", "HEAD"],
+    summary="The original image bytes",
+    response_class=StreamingResponse,
+)
+async def get_image(image_id: str, request: Request, service: ImageServiceDep) -> Response:
+    return await _deliver(request, service, image_id, "original")
+
+
+@router.api_route(
+    "/images/{image_id}/{size}",
+    methods=["GET", "HEAD"],
+    summary="A smaller copy: thumbnail (256 px) or preview (1280 px), JPEG",
+    response_class=StreamingResponse,
+)
+async def get_derived(
+    image_id: str,
+    size: Literal["thumbnail", "preview"],
+    request: Request,
+    service: ImageServiceDep,
+) -> Response:
+    return await _deliver(request, service, image_id, size)
+
+
+async def _deliver(request: Request, service: ImageService, image_id: str, size: Size) -> Response:
+    service.check_id(image_id)
+    etag = f'"{image_id}"' if size == "original" else f'"{image_id}-{size}"'
+    headers = {"ETag": etag, **CACHING}
+    if _matches(request.headers.get("if-none-match"), etag):
+        # the bytes behind an id never change: no need to ask storage
+        return Response(status_code=304, headers=headers)
+    wanted = request.headers.get("range")
+    if request.method == "HEAD" or wanted:
+        info = await run_in_threadpool(service.stat, image_id, size)
+        headers["Content-Type"] = info.content_type
+        if request.method == "HEAD":
+            return Response(headers={**headers, "Content-Length": str(info.size)})
+        span = _span(wanted or "", info.size)
+        if span is None:
+            headers["Content-Range"] = f"bytes */{info.size}"
+            return Response(status_code=416, headers=headers)
+        if span != (0, info.size - 1):
+            start, end = span
+            headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
+            opened = await run_in_threadpool(
+                _opened, service, image_id, size, start, end - start + 1
+            )
+            return _respond(*opened, headers, status=206)
+    opened = await run_in_threadpool(_opened, service, image_id, size)
+    return _respond(*opened, headers)
+
+
+def _opened(
+    service: ImageService, image_id: str, size: Size, offset: int = 0, length: int | None = None
+) -> tuple[StoredObject, bytes | None]:
+    """Small objects (thumbnails, most photos' first chunk) are read in the same worker-thread
+    hop as the open: streaming them chunk by chunk would cost more hops than bytes."""
+    obj = service.open(image_id, size, offset, length)
+    if obj.size > SMALL_BYTES:
+        return obj, None
+    return obj, obj.read()
+
+
+def _respond(
+    obj: StoredObject, body: bytes | None, headers: dict[str, str], status: int = 200
+) -> Response:
+    if body is not None:
+        return Response(
+            body, status, {**headers, "Content-Length": str(len(body))}, obj.content_type
+        )
+    return StreamingResponse(
+        obj.chunks,  # a sync iterator: starlette reads it in a thread pool
+        status_code=status,
+        media_type=obj.content_type,
+        headers={**headers, "Content-Length": str(obj.size)},
+        background=BackgroundTask(obj.close),
+    )
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def _span(header: str, size: int) -> tuple[int, int] | None:
+    """The single range asked for, clipped to the object; the whole object when the header is
+    not one range we understand (RFC 9110 lets a server ignore it); None when unsatisfiable."""
+    match = _RANGE.fullmatch(header.strip())
+    if not match or not any(match.groups()):
+        return (0, size - 1)
+    first, last = match.groups()
+    if not first:  # the last N bytes
+        length = int(last)
+        return (max(0, size - length), size - 1) if length and size else None
+    start = int(first)
+    if last and int(last) < start:  # not a valid range: ignored
+        return (0, size - 1)
+    if start >= size:
+        return None
+    return start, min(int(last), size - 1) if last else size - 1

@@ -1,0 +1,38 @@
+"""`uv run reconcile`: queue again every stored image the live index lacks.
+
+Run it after losing Redis (or on a schedule: the worker's beat task does the same every
+reconcile.interval_s). Uses ingestworker's configuration; loads no model.
+"""
+
+import argparse
+import sys
+
+from ingestworker.container import Container
+from shared.errors import AppError
+from shared.log import configure_logging
+from shared.preflight import exit_on_failure
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reconcile", description=__doc__)
+    parser.parse_args(argv)
+    container = Container()
+    with exit_on_failure():
+        settings = container.settings()
+    configure_logging(settings.log.model_copy(update={"level": "WARNING"}), "reconcile")
+    try:
+        report = container.reconcile_service().run()
+    except AppError as exc:
+        print(f"reconcile failed: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        container.shutdown_resources()
+    print(
+        f"stored {report.stored}, indexed {report.indexed}, on their way {report.in_flight}, "
+        f"queued again {report.requeued}" + (f" (job {report.job_id})" if report.job_id else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""`uv run reindex [--model M]`: rebuild the index with another model, then switch to it.
+
+Uses ingestworker's configuration (conf/ingestworker.yaml + INGESTWORKER__* overrides) for
+storage and Milvus; --model defaults to embedding.model. Afterwards restart ingestworker and
+searchapi with embedding.model set to the new model.
+"""
+
+import argparse
+import sys
+
+from dependency_injector import providers
+from tqdm import tqdm
+
+from ingestworker.container import Container
+from shared.embedding import load_embedder
+from shared.errors import AppError
+from shared.log import configure_logging
+from shared.preflight import check_models, exit_on_failure
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reindex", description=__doc__)
+    parser.add_argument("--model", help="hub id or directory (default: embedding.model)")
+    parser.add_argument(
+        "--batch-size", type=int, help="images per batch (default: embedding.batch_size)"
+    )
+    parser.add_argument("--no-switch", action="store_true", help="build only; do not go live")
+    args = parser.parse_args(argv)
+
+    container = Container()
+    with exit_on_failure():
+        settings = container.settings()
+        embedding = settings.embedding.model_copy(
+            update={"model": args.model} if args.model else {}
+        )
+        check_models(embedding, "ingestworker")
+    configure_logging(settings.log.model_copy(update={"level": "WARNING"}), "reindex")
+    container.embedder.override(providers.Singleton(load_embedder, embedding))
+    try:
+        embedder = container.embedder()
+        target = container.reindex_target()
+        live = target.active()
+        print(f"live: {live.collection if live else 'none'} ({live.model if live else '-'})")
+        print(f"target: {target.collection} ({embedder.model_id}, {embedder.dim}-d)")
+        batch_size = args.batch_size or embedding.batch_size
+        service = container.reindex_service(batch_size=batch_size)
+        with tqdm(unit="img", desc="reindex") as bar:
+
+            def advance(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done)
+
+            report = service.build(advance)
+        if not args.no_switch:
+            service.switch(report)
+    except AppError as exc:
+        print(f"reindex failed: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        container.shutdown_resources()
+    print(
+        f"indexed {report.indexed}, already there {report.skipped}, failed {len(report.failed)}"
+        + ("; switched: search now uses " + target.collection if report.switched else "")
+    )
+    for image_id, reason in report.failed.items():
+        print(f"  failed {image_id}: {reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

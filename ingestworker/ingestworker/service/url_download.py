@@ -1,0 +1,74 @@
+"""URL ingest, the worker's half: download each URL (SSRF-safe), take it in like an
+upload, queue it for indexing. A URL that fails says why in its job item; an outage of our
+own storage or Redis raises (Unavailable) so the task is retried, and finished URLs come back
+as duplicates."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ingestworker.adapters.url_fetcher import FetchFailed, UrlFetcher
+from shared.batching import chunked
+from shared.intake import Intake
+from shared.log import get_logger
+from shared.queue import TaskQueue
+from shared.schemas import ImageState, UploadDetails, UploadStatus
+from shared.state import JobStore
+
+log = get_logger(__name__)
+
+
+@dataclass
+class UrlDownloadReport:
+    accepted: list[str] = field(default_factory=list)
+    duplicate: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class UrlDownloadService:
+    def __init__(
+        self,
+        fetcher: UrlFetcher,
+        intake: Intake,
+        jobs: JobStore,
+        queue: TaskQueue,
+        batch_size: int,
+    ) -> None:
+        self._fetcher = fetcher
+        self._intake = intake
+        self._jobs = jobs
+        self._queue = queue
+        self._batch_size = batch_size
+
+    def run(
+        self, job_id: str, items: Sequence[tuple[str, str]], details: UploadDetails
+    ) -> UrlDownloadReport:
+        report = UrlDownloadReport()
+        for slot, url in items:
+            self._jobs.set_fetch(slot, ImageState.fetching)
+            try:
+                fetched = self._fetcher.fetch(url)
+            except FetchFailed as exc:
+                report.failed[url] = exc.reason
+                self._jobs.set_fetch(slot, ImageState.failed, exc.reason)
+                continue
+            result = self._intake.accept(fetched.filename, fetched.data, details)
+            if result.id is None:
+                reason = f"{result.http_status}: {result.reason}"
+                report.failed[url] = reason
+                self._jobs.set_fetch(slot, ImageState.failed, reason)
+                continue
+            self._jobs.set_fetch(slot, ImageState.queued, image_id=result.id)
+            if result.status == UploadStatus.accepted:
+                report.accepted.append(result.id)
+            else:
+                report.duplicate += 1
+        for batch in chunked(report.accepted, self._batch_size):
+            self._queue.enqueue_index(batch, job_id)
+        log.info(
+            "urls_fetched",
+            job_id=job_id,
+            accepted=len(report.accepted),
+            duplicate=report.duplicate,
+            failed=len(report.failed),
+        )
+        return report

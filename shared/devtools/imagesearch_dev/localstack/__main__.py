@@ -1,0 +1,5 @@
+import sys
+
+from imagesearch_dev.localstack.cli import main
+
+sys.exit(main())

@@ -1,0 +1,216 @@
+"""The local stack: which processes, in which order, with which settings."""
+
+import importlib.util
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from imagesearch_dev.localstack import probes
+from imagesearch_dev.localstack.processes import ProcessSpec, ProcessTable, StackError
+from imagesearch_dev.localstack.settings import StackSettings
+
+ROOT = Path(__file__).resolve().parents[4]
+# started a stage at a time; a stage's processes start together and load their models in parallel
+STAGES = [
+    ["redis", "s3", "milvus"],
+    ["worker", "beat", "ingestapi", "searchapi", "cdnapi"],
+    ["nginx"],
+]
+ORDER = [name for stage in STAGES for name in stage]
+NGINX_MIME_TYPES = Path("/etc/nginx/mime.types")
+
+
+class Stack:
+    def __init__(self, settings: StackSettings, extra_env: dict[str, str] | None = None) -> None:
+        self.settings = settings
+        self.run_dir = (ROOT / settings.run_dir).resolve()
+        self.table = ProcessTable(self.run_dir)
+        self._extra_env = extra_env or {}
+
+    def up(
+        self, names: list[str] | None = None, on_ready: Callable[[str, int], None] | None = None
+    ) -> None:
+        wanted = names or ORDER
+        for unknown in set(wanted) - set(ORDER):
+            raise StackError(f"unknown component {unknown!r}; choose from {', '.join(ORDER)}")
+        for stage in STAGES:
+            specs = [self._spec(name) for name in stage if name in wanted]
+            pids = [self.table.running_pid(s.name) or self.table.start(s, ROOT) for s in specs]
+            for spec, pid in zip(specs, pids, strict=True):
+                self.table.wait_ready(spec, pid)
+                if on_ready:
+                    on_ready(spec.name, pid)
+
+    def down(self) -> list[str]:
+        return [name for name in reversed(ORDER) if self.table.stop(name)]
+
+    def status(self) -> dict[str, int | None]:
+        return {name: self.table.running_pid(name) for name in ORDER}
+
+    def service_env(self) -> dict[str, str]:
+        """Environment overrides that point every service at this stack's servers."""
+        s, host = self.settings, self.settings.host
+        redis = {"HOST": host, "PORT": str(s.ports.redis)}
+        storage = {
+            "ENDPOINT": f"{host}:{s.ports.s3}",
+            "ACCESS_KEY": s.s3_access_key,
+            "SECRET_KEY": s.s3_secret_key,
+        }
+        milvus = {"URI": f"http://{host}:{s.ports.milvus}"}
+        sections = {
+            "INGESTAPI": {"REDIS": redis, "STORAGE": storage, "MILVUS": milvus},
+            "INGESTWORKER": {"REDIS": redis, "STORAGE": storage, "MILVUS": milvus},
+            "SEARCHAPI": {"MILVUS": milvus},
+            "CDNAPI": {"STORAGE": storage},
+        }
+        env = {
+            f"{service}__{section}__{key}": value
+            for service, by_section in sections.items()
+            for section, values in by_section.items()
+            for key, value in values.items()
+        }
+        env["IMAGESEARCH_CONF_DIR"] = str(ROOT / "conf")
+        return {**env, **self._extra_env}
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.settings.host}:{self.settings.ports.redis}/0"
+
+    def _spec(self, name: str) -> ProcessSpec:
+        builders = {
+            "redis": self._redis,
+            "s3": self._s3,
+            "milvus": self._milvus,
+            "worker": self._worker,
+            "beat": self._beat,
+            "ingestapi": lambda: self._api("ingestapi"),
+            "searchapi": lambda: self._api("searchapi"),
+            "cdnapi": lambda: self._api("cdnapi"),
+            "nginx": self._nginx,
+        }
+        return builders[name]()
+
+    def _data(self, name: str) -> Path:
+        path = self.run_dir / "data" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _redis(self) -> ProcessSpec:
+        host, port = self.settings.host, self.settings.ports.redis
+        argv = [
+            _require("redis-server", "apt-get install redis-server (make setup)"),
+            "--bind", host, "--port", str(port), "--dir", str(self._data("redis")),
+            "--appendonly", "yes", "--save", "", "--daemonize", "no",
+        ]  # fmt: skip
+        return ProcessSpec("redis", argv, lambda: probes.redis_ping(host, port))
+
+    def _s3(self) -> ProcessSpec:
+        binary = ROOT / ".tools" / "node_modules" / ".bin" / "s3rver"
+        if not binary.exists():
+            raise StackError("s3rver is not installed: run make setup")
+        host, port = self.settings.host, self.settings.ports.s3
+        argv = [str(binary), "-d", str(self._data("s3")), "-a", host, "-p", str(port), "--silent"]
+        return ProcessSpec("s3", argv, lambda: probes.tcp_open(host, port))
+
+    def _milvus(self) -> ProcessSpec:
+        # the C++ milvus-lite server in TCP mode: one process that every client shares
+        spec = importlib.util.find_spec("milvus_lite")
+        if spec is None or not spec.submodule_search_locations:
+            raise StackError("milvus-lite is not installed: run make setup")
+        lib = Path(spec.submodule_search_locations[0]) / "lib"
+        host, port = self.settings.host, self.settings.ports.milvus
+        db = self._data("milvus") / "milvus.db"
+        argv = [str(lib / "milvus"), str(db), f"{host}:{port}", "ERROR"]
+        uri = f"http://{host}:{port}"
+        return ProcessSpec(
+            "milvus", argv, lambda: probes.milvus_ready(uri), env={"LD_LIBRARY_PATH": str(lib)}
+        )
+
+    def _worker(self) -> ProcessSpec:
+        argv = [
+            sys.executable, "-m", "celery", "-A", "ingestworker.celery_app", "worker",
+            "--pool", "prefork", "--concurrency", str(self.settings.worker_concurrency),
+            "--loglevel", "INFO", "--hostname", f"ingestworker-{self.settings.ports.redis}@%h",
+        ]  # fmt: skip
+        # one BLAS/OpenMP thread per child: more only fight over the same cores
+        env = {**self.service_env(), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        url = self.redis_url
+        return ProcessSpec("worker", argv, lambda: probes.celery_worker_ready(url), env=env)
+
+    def _beat(self) -> ProcessSpec:
+        schedule = self._data("beat") / "schedule"
+        argv = [
+            sys.executable, "-m", "celery", "-A", "ingestworker.celery_app", "beat",
+            "--schedule", str(schedule), "--loglevel", "INFO",
+        ]  # fmt: skip
+        log = self.table.log_path("beat")
+        return ProcessSpec(
+            "beat", argv, lambda: "beat: Starting" in log.read_text(errors="replace"),
+            env=self.service_env(),
+        )  # fmt: skip
+
+    def _api(self, name: str) -> ProcessSpec:
+        host, port = self.settings.host, getattr(self.settings.ports, name)
+        argv = [
+            sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory",
+            "--host", host, "--port", str(port), "--no-access-log",
+            "--timeout-graceful-shutdown", "20",
+        ]  # fmt: skip
+        if name == "cdnapi" and self.settings.cdnapi_workers > 1:
+            argv += ["--workers", str(self.settings.cdnapi_workers)]
+        url = f"http://{host}:{port}/healthz"
+        return ProcessSpec(name, argv, lambda: probes.http_ok(url), env=self.service_env())
+
+    def _nginx(self) -> ProcessSpec:
+        conf = self._render_nginx()
+        argv = [
+            _require("nginx", "apt-get install nginx (make setup)"),
+            "-c", str(conf), "-e", str(self.table.log_path("nginx-error")),
+        ]  # fmt: skip
+        url = f"http://{self.settings.host}:{self.settings.ports.nginx}/"
+        return ProcessSpec("nginx", argv, lambda: probes.http_ok(url))
+
+    def _render_nginx(self) -> Path:
+        s, host = self.settings, self.settings.host
+        out = self.run_dir / "nginx"
+        for sub in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"]:
+            (out / sub).mkdir(parents=True, exist_ok=True)
+        self.table.logs.mkdir(parents=True, exist_ok=True)
+        values = {
+            "RUN_DIR": str(self.run_dir),
+            "NGINX_LISTEN": f"{host}:{s.ports.nginx}",
+            "NGINX_MIME_TYPES": str(NGINX_MIME_TYPES),
+            "NGINX_CONF_DIR": str(ROOT / "conf" / "nginx"),
+            "NGINX_MAX_BODY": "512m",
+            "INGESTAPI_UPSTREAM": f"{host}:{s.ports.ingestapi}",
+            "SEARCHAPI_UPSTREAM": f"{host}:{s.ports.searchapi}",
+            "CDNAPI_UPSTREAM": f"{host}:{s.ports.cdnapi}",
+            "FRONTEND_ROOT": str(ROOT / "frontend"),
+        }
+        templates = ROOT / "conf" / "nginx"
+        (out / "locations.conf").write_text(
+            render((templates / "locations.conf.template").read_text(), values)
+        )
+        conf = out / "nginx.conf"
+        conf.write_text(render((templates / "local.conf.template").read_text(), values))
+        return conf
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """Fill ``${NAME}`` like envsubst, leaving nginx's own ``$variables`` alone."""
+
+    def fill(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise StackError(f"nginx template needs a value for ${{{match.group(1)}}}")
+        return values[match.group(1)]
+
+    return re.sub(r"\$\{([A-Z_]+)\}", fill, template)
+
+
+def _require(binary: str, hint: str) -> str:
+    path = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/usr/bin:/sbin")
+    if path is None:
+        raise StackError(f"{binary} not found: {hint}")
+    return path

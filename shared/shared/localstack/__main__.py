@@ -1,5 +1,0 @@
-import sys
-
-from shared.localstack.cli import main
-
-sys.exit(main())

@@ -1,0 +1,164 @@
+"""Job and image state in Redis: short-lived, never the only copy of anything."""
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+
+import redis
+from redis.exceptions import LockError
+
+from shared.errors import Unavailable
+from shared.schemas import ImageState, JobItem, JobStatus
+from shared.state.summary import summarize_job
+
+JOB_TTL_S = 7 * 24 * 3600
+# a claim outlives a crashed holder by this much; storing one original takes far less
+CLAIM_TIMEOUT_S = 120
+CLAIM_WAIT_S = 60
+
+
+class RedisJobStore:
+    def __init__(self, client: "redis.Redis[bytes]", ttl_s: int = JOB_TTL_S) -> None:
+        self._redis = client
+        self._ttl = ttl_s
+
+    @classmethod
+    def from_url(cls, url: str) -> "RedisJobStore":
+        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3))
+
+    def close(self) -> None:
+        self._redis.close()
+
+    def ping(self) -> None:
+        with _unavailable_on_error():
+            self._redis.ping()
+
+    def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None:
+        key = f"job:{job_id}"
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            pipe.rpush(key, *(json.dumps([image_id, name]) for image_id, name in items))
+            pipe.expire(key, self._ttl)
+            pipe.execute()
+
+    def add_fetches(self, job_id: str, urls: Sequence[str]) -> list[str]:
+        key = f"job:{job_id}"
+        slots = [f"fetch:{job_id}:{n}" for n in range(len(urls))]
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            entries = [json.dumps([None, url, slot]) for url, slot in zip(urls, slots, strict=True)]
+            pipe.rpush(key, *entries)
+            pipe.expire(key, self._ttl)
+            for slot in slots:
+                self._put_state(pipe, slot, {"state": ImageState.queued.value})
+            pipe.execute()
+        return slots
+
+    def set_fetch(
+        self,
+        slot: str,
+        state: ImageState,
+        reason: str | None = None,
+        image_id: str | None = None,
+    ) -> None:
+        fields = {"state": state.value, "reason": reason or "", "id": image_id or ""}
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            self._put_state(pipe, slot, fields)
+            pipe.execute()
+
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
+        fields = {"state": state.value, "reason": reason or ""}
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            self._put_state(pipe, f"image:{image_id}", fields)
+            pipe.execute()
+
+    def _put_state(
+        self, pipe: "redis.client.Pipeline[bytes]", key: str, fields: dict[str, str]
+    ) -> None:
+        mapping: dict[str | bytes, str | float] = {"at": time.time()}
+        mapping.update(fields)
+        pipe.hset(key, mapping=mapping)
+        pipe.expire(key, self._ttl)
+
+    def state_of(self, image_id: str) -> ImageState | None:
+        return self.state_and_reason(image_id)[0]
+
+    def states_of(self, image_ids: Sequence[str]) -> dict[str, ImageState]:
+        with _unavailable_on_error(), self._redis.pipeline(transaction=False) as pipe:
+            for image_id in image_ids:
+                pipe.hget(f"image:{image_id}", "state")
+            states = pipe.execute()
+        return {i: ImageState(s.decode()) for i, s in zip(image_ids, states, strict=True) if s}
+
+    @contextmanager
+    def claim(self, image_id: str) -> Iterator[None]:
+        lock = self._redis.lock(
+            f"claim:{image_id}", timeout=CLAIM_TIMEOUT_S, blocking_timeout=CLAIM_WAIT_S
+        )
+        with _unavailable_on_error():
+            if not lock.acquire():
+                raise Unavailable("the same image is being stored by another upload; retry")
+        try:
+            yield
+        finally:
+            with suppress(LockError, redis.RedisError):
+                lock.release()
+
+    def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]:
+        with _unavailable_on_error():
+            state, reason = self._redis.hmget(f"image:{image_id}", ["state", "reason"])
+        if state is None:
+            return None, None
+        return ImageState(state.decode()), (reason.decode() if reason else None) or None
+
+    def in_flight_since(self, image_id: str) -> float | None:
+        with _unavailable_on_error():
+            state, at = self._redis.hmget(f"image:{image_id}", ["state", "at"])
+        if state is None or not ImageState(state.decode()).pending:
+            return None
+        return float(at) if at else 0.0
+
+    def get_job(self, job_id: str) -> JobStatus | None:
+        with _unavailable_on_error():
+            raw_items = self._redis.lrange(f"job:{job_id}", 0, -1)
+            if not raw_items:
+                return None
+            entries = [json.loads(raw) for raw in raw_items]
+            states = self._hashes([f"image:{e[0]}" if e[0] else e[2] for e in entries])
+            # a downloaded URL follows its image from there on
+            linked = {n: s[b"id"].decode() for n, s in enumerate(states) if s.get(b"id")}
+            image_states = self._hashes([f"image:{i}" for i in linked.values()])
+            for n, image_state in zip(linked, image_states, strict=True):
+                if image_state:
+                    states[n] = image_state
+        items = [
+            JobItem(
+                id=entry[0] or linked.get(n),
+                url=None if entry[0] else entry[1],
+                filename=entry[1],
+                state=ImageState(state.get(b"state", b"queued").decode()),
+                reason=state.get(b"reason", b"").decode() or None,
+            )
+            for n, (entry, state) in enumerate(zip(entries, states, strict=True))
+        ]
+        return summarize_job(job_id, items)
+
+    def _hashes(self, keys: Sequence[str]) -> list[dict[bytes, bytes]]:
+        with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hgetall(key)
+            return list(pipe.execute())
+
+
+def job_store_resource(url: str) -> Iterator[RedisJobStore]:
+    """For a dependency-injector Resource: opened once, closed on shutdown."""
+    store = RedisJobStore.from_url(url)
+    yield store
+    store.close()
+
+
+@contextmanager
+def _unavailable_on_error() -> Iterator[None]:
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise Unavailable("job state store (redis) unreachable") from exc

@@ -1,0 +1,42 @@
+"""The set-up every API shares: errors, request logging, metrics, health, auth and limits."""
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import APIRouter, FastAPI
+
+from shared.web.auth import AuthSettings
+from shared.web.errors import install_error_handlers
+from shared.web.metrics import install_metrics
+from shared.web.middleware import request_context
+from shared.web.ratelimit import RateLimiter, RateLimitSettings
+
+health_router = APIRouter()
+
+
+@health_router.get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def build_app(
+    service: str,
+    title: str,
+    container: object,
+    routers: Sequence[tuple[APIRouter, str]],
+    auth: AuthSettings,
+    rate_limit: RateLimitSettings | None = None,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    """Routes reach the container, the API keys and the rate limiter through app.state."""
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    app.state.container = container
+    app.state.auth = auth
+    app.state.rate_limiter = RateLimiter(rate_limit or RateLimitSettings(enabled=False))
+    install_error_handlers(app)
+    app.middleware("http")(request_context)
+    install_metrics(app, service)
+    app.include_router(health_router)
+    for router, prefix in routers:
+        app.include_router(router, prefix=prefix)
+    return app

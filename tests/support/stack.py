@@ -1,0 +1,63 @@
+"""The test stack (its own ports, data and logs under .run/test-stack) and settings that
+point adapters at its servers, isolated per test by name."""
+
+import shutil
+import uuid
+
+from imagesearch_dev.localstack import Stack, StackSettings
+from shared.config import MilvusSettings, RedisSettings, StorageSettings
+from tests.support.paths import MODEL_DIR, ROOT
+from tests.support.ports import free_ports
+
+INFRA = ["redis", "s3", "milvus"]
+# a whole worker killed in a fault test: its tasks come back after this long
+VISIBILITY_TIMEOUT_S = 15
+# URL ingest tests serve images from this loopback address; all others stay refused
+IMAGE_HOST = "127.0.0.2"
+
+
+def build_test_stack() -> Stack:
+    """A stack of its own on free ports, with a fresh run folder; nothing started yet."""
+    run_dir = ROOT / ".run" / "test-stack"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
+    worker_metrics = free_ports(1)[0]
+    settings = StackSettings(run_dir=run_dir, ports=ports)  # type: ignore[arg-type]
+    model = str(MODEL_DIR)
+    return Stack(
+        settings,
+        extra_env={
+            "INGESTWORKER__EMBEDDING__MODEL": model,
+            "SEARCHAPI__EMBEDDING__MODEL": model,
+            "INGESTWORKER__REDIS__VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+            "INGESTWORKER__METRICS__PORT": str(worker_metrics),
+            "INGESTAPI__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
+            "INGESTWORKER__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
+            # every test request comes from one address: the suite is not a client to limit
+            "INGESTAPI__RATE_LIMIT__ENABLED": "false",
+            "SEARCHAPI__RATE_LIMIT__ENABLED": "false",
+        },
+    )
+
+
+def storage_settings(stack: Stack, bucket: str | None = None) -> StorageSettings:
+    s = stack.settings
+    return StorageSettings(
+        endpoint=f"{s.host}:{s.ports.s3}",
+        access_key=s.s3_access_key,  # type: ignore[arg-type]
+        secret_key=s.s3_secret_key,  # type: ignore[arg-type]
+        bucket=bucket or f"it-{uuid.uuid4().hex[:12]}",
+    )
+
+
+def milvus_settings(stack: Stack, prefix: str | None = None) -> MilvusSettings:
+    s = stack.settings
+    return MilvusSettings(
+        uri=f"http://{s.host}:{s.ports.milvus}",
+        collection_prefix=prefix or f"it_{uuid.uuid4().hex[:12]}",
+    )
+
+
+def redis_settings(stack: Stack) -> RedisSettings:
+    return RedisSettings(host=stack.settings.host, port=stack.settings.ports.redis)
