@@ -36,7 +36,7 @@ def load_config(cls: type[S]) -> S:
 
 def check_models(settings: EmbeddingSettings, service: str) -> None:
     """Every configured model can be had (before torch loads)."""
-    from shared.embedding.availability import ModelUnavailable, check_model
+    from shared.embedding import ModelUnavailable, check_model
 
     for key, model in (("model", settings.model), ("text_model", settings.text_model)):
         if model is None:

@@ -141,6 +141,24 @@ class JobStatus(BaseModel):
     counts: dict[ImageState, int]
     items: list[JobItem]
 
+    @classmethod
+    def of(cls, job_id: str, items: list[JobItem]) -> "JobStatus":
+        """A job's state from its items': queued until one starts, processing while any is
+        pending, then failed if any failed, else indexed."""
+        counts = {state: 0 for state in ImageState}
+        for item in items:
+            counts[item.state] += 1
+        pending = sum(n for state, n in counts.items() if state.pending)
+        if pending and counts[ImageState.queued] == len(items):
+            overall = ImageState.queued
+        elif pending:
+            overall = ImageState.processing
+        elif counts[ImageState.failed]:
+            overall = ImageState.failed
+        else:
+            overall = ImageState.indexed
+        return cls(job_id=job_id, state=overall, counts=counts, items=items)
+
 
 class ImageStatus(BaseModel):
     id: str

@@ -22,8 +22,13 @@ import numpy as np
 
 from imagesearch_dev.localstack import Stack, StackSettings
 from shared.config import MilvusSettings
-from shared.vectors import ImageFilter, ImageRecord, MilvusVectorIndex, milvus_index
-from shared.vectors.milvus_filters import filter_expression
+from shared.vectors import (
+    ImageFilter,
+    ImageRecord,
+    MilvusVectorIndex,
+    filter_expression,
+    milvus_index,
+)
 from tests.support.paths import ROOT
 from tests.support.ports import free_ports
 

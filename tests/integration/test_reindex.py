@@ -20,9 +20,7 @@ from shared.errors import ConfigMismatch
 from shared.ids import content_id, original_key
 from shared.preflight import check_live_model, exit_on_failure
 from shared.storage import MinioObjectStore
-from shared.vectors import IndexSwitched, MilvusVectorIndex, milvus_index
-from shared.vectors.catalog import IndexCatalog
-from shared.vectors.milvus_client import open_client
+from shared.vectors import IndexCatalog, IndexSwitched, MilvusVectorIndex, milvus_index, open_client
 from tests.support.images import image_bytes
 from tests.support.paths import ROOT
 from tests.support.stack import milvus_settings, storage_settings

@@ -16,7 +16,7 @@ from PIL import Image
 
 from imagesearch_dev.localstack import Stack
 from shared.ids import thumbnail_key
-from shared.images.formats import CONTENT_TYPES  # also registers the HEIF codec
+from shared.images import CONTENT_TYPES  # also registers the HEIF codec
 from shared.queue import CeleryTaskQueue, make_celery
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex

@@ -9,7 +9,6 @@ from PIL import Image
 from shared.embedding import Vectors
 from shared.errors import NotFound
 from shared.schemas import ImageState, JobItem, JobStatus
-from shared.state import summarize_job
 from shared.storage import ObjectInfo, StoredObject
 from shared.vectors import ImageFilter, ImageRecord, SearchHit
 
@@ -131,7 +130,7 @@ class InMemoryJobStore:
             )
             for i, n in self.jobs[job_id]
         ]
-        return summarize_job(job_id, items)
+        return JobStatus.of(job_id, items)
 
 
 class ColourEmbedder:

@@ -7,19 +7,14 @@ reconcile.interval_s). Uses ingestworker's configuration; loads no model.
 import argparse
 import sys
 
-from ingestworker.container import Container
+from ingestworker.cli.setup import command_container
 from shared.errors import AppError
-from shared.log import configure_logging
-from shared.preflight import exit_on_failure
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reconcile", description=__doc__)
     parser.parse_args(argv)
-    container = Container()
-    with exit_on_failure():
-        settings = container.settings()
-    configure_logging(settings.log.model_copy(update={"level": "WARNING"}), "reconcile")
+    container = command_container("reconcile")
     try:
         report = container.reconcile_service().run()
     except AppError as exc:

@@ -11,10 +11,9 @@ import sys
 from dependency_injector import providers
 from tqdm import tqdm
 
-from ingestworker.container import Container
+from ingestworker.cli.setup import command_container
 from shared.embedding import load_embedder
 from shared.errors import AppError
-from shared.log import configure_logging
 from shared.preflight import check_models, exit_on_failure
 
 
@@ -27,14 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-switch", action="store_true", help="build only; do not go live")
     args = parser.parse_args(argv)
 
-    container = Container()
+    container = command_container("reindex")
+    embedding = container.settings().embedding
+    embedding = embedding.model_copy(update={"model": args.model} if args.model else {})
     with exit_on_failure():
-        settings = container.settings()
-        embedding = settings.embedding.model_copy(
-            update={"model": args.model} if args.model else {}
-        )
         check_models(embedding, "ingestworker")
-    configure_logging(settings.log.model_copy(update={"level": "WARNING"}), "reindex")
     container.embedder.override(providers.Singleton(load_embedder, embedding))
     try:
         embedder = container.embedder()

@@ -1,4 +1,4 @@
-from shared.config.base import ServiceSettings, describe_error
+from shared.config.base import CONF_DIR_ENV, ServiceSettings, describe_error
 from shared.config.sections import (
     DerivedSettings,
     EmbeddingSettings,
@@ -10,6 +10,7 @@ from shared.config.sections import (
 )
 
 __all__ = [
+    "CONF_DIR_ENV",
     "DerivedSettings",
     "EmbeddingSettings",
     "Limit",

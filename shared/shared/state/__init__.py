@@ -2,7 +2,6 @@
 
 from shared.state.protocol import ImageStates, JobStore
 from shared.state.redis_store import JOB_TTL_S, RedisJobStore, job_store_resource
-from shared.state.summary import summarize_job
 
 __all__ = [
     "JOB_TTL_S",
@@ -10,5 +9,4 @@ __all__ = [
     "JobStore",
     "RedisJobStore",
     "job_store_resource",
-    "summarize_job",
 ]

@@ -10,7 +10,6 @@ from redis.exceptions import LockError
 
 from shared.errors import Unavailable
 from shared.schemas import ImageState, JobItem, JobStatus
-from shared.state.summary import summarize_job
 
 JOB_TTL_S = 7 * 24 * 3600
 # a claim outlives a crashed holder by this much; storing one original takes far less
@@ -140,7 +139,7 @@ class RedisJobStore:
             )
             for n, (entry, state) in enumerate(zip(entries, states, strict=True))
         ]
-        return summarize_job(job_id, items)
+        return JobStatus.of(job_id, items)
 
     def _hashes(self, keys: Sequence[str]) -> list[dict[bytes, bytes]]:
         with self._redis.pipeline(transaction=False) as pipe:

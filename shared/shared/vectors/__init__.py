@@ -1,7 +1,9 @@
 """The vector index: the port (protocol) and its Milvus adapters."""
 
-from shared.vectors.catalog import ActiveIndex
+from shared.vectors.catalog import ActiveIndex, IndexCatalog
 from shared.vectors.live import LiveIndexReader, live_index_resource
+from shared.vectors.milvus_client import open_client
+from shared.vectors.milvus_filters import filter_expression
 from shared.vectors.milvus_index import (
     IndexSwitched,
     MilvusVectorIndex,
@@ -15,6 +17,7 @@ __all__ = [
     "ActiveIndex",
     "ImageFilter",
     "ImageRecord",
+    "IndexCatalog",
     "IndexLookup",
     "IndexSwitched",
     "LiveIndexReader",
@@ -22,7 +25,9 @@ __all__ = [
     "SearchHit",
     "VectorIndex",
     "collection_name",
+    "filter_expression",
     "live_index_resource",
     "live_model_problem",
+    "open_client",
     "vector_index_resource",
 ]

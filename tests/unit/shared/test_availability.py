@@ -1,7 +1,7 @@
 import pytest
 
 from shared.config import EmbeddingSettings
-from shared.embedding.availability import ModelUnavailable, check_model
+from shared.embedding import ModelUnavailable, check_model
 from shared.preflight import check_models, exit_on_failure
 from tests.support.paths import ROOT
 

@@ -4,8 +4,7 @@ from typing import ClassVar
 import pytest
 from pydantic import BaseModel
 
-from shared.config import RedisSettings, ServiceSettings, StorageSettings
-from shared.config.base import CONF_DIR_ENV
+from shared.config import CONF_DIR_ENV, RedisSettings, ServiceSettings, StorageSettings
 from shared.preflight import PreflightFailed, exit_on_failure, load_config
 
 

@@ -2,8 +2,7 @@
 
 import json
 
-from shared.vectors import ImageFilter
-from shared.vectors.milvus_filters import filter_expression
+from shared.vectors import ImageFilter, filter_expression
 
 
 def test_every_condition_becomes_one_clause_of_one_expression() -> None:

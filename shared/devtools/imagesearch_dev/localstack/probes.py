@@ -26,7 +26,7 @@ def redis_ping(host: str, port: int) -> bool:
 
 def milvus_ready(uri: str) -> bool:
     from shared.config import MilvusSettings
-    from shared.vectors.milvus_client import open_client
+    from shared.vectors import open_client
 
     host, port = uri.removeprefix("http://").split(":")
     tcp_open(host, int(port))
