@@ -11,7 +11,7 @@ from shared.images import CONTENT_TYPES
 from shared.schemas import Tags
 from shared.vectors import ImageFilter
 
-_TYPES = sorted(CONTENT_TYPES.values())
+_TYPES = sorted(set(CONTENT_TYPES.values()))
 # results per page, at most
 MAX_LIMIT = 200
 

@@ -21,7 +21,7 @@ from shared.config import Limit
 from shared.embedding import Embedder, Vectors
 from shared.errors import NotFound
 from shared.ids import is_content_id
-from shared.images import decode_image, validate_image
+from shared.images import decode_image
 from shared.vectors import SearchHit, VectorIndex
 
 T = TypeVar("T")
@@ -91,8 +91,7 @@ class SearchService:
         return vector
 
     def _embed_image(self, data: bytes) -> Vectors:
-        validate_image(data, self._max_pixels)
-        image = decode_image(data).image
+        image = decode_image(data, self._max_pixels).image
         vector: Vectors = self._embedder.embed_images([image])[0]
         return vector
 

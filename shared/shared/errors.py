@@ -1,5 +1,7 @@
 """Domain errors: each carries the HTTP status and a stable error code the APIs render."""
 
+MAX_REASON_CHARS = 300
+
 
 class AppError(Exception):
     status_code = 500
@@ -89,3 +91,11 @@ class ConfigMismatch(AppError):
     """The index was built for another model than the one configured."""
 
     code = "config_mismatch"
+
+
+def reason_of(exc: BaseException) -> str:
+    """Why something failed, for a person: an AppError's detail, else the exception's type and
+    message; short, and never a traceback."""
+    if isinstance(exc, AppError):
+        return exc.detail[:MAX_REASON_CHARS]
+    return f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]

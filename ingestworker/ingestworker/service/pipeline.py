@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.embedding import Embedder
-from shared.errors import NotFound, Unprocessable, UnsupportedMediaType
+from shared.errors import NotFound, Unavailable, reason_of
 from shared.ids import details_key, original_key
 from shared.images import PREVIEW_PX, THUMBNAIL_PX, DecodedImage, decode_image, store_derived
 from shared.log import get_logger
 from shared.schemas import ImageState
 from shared.state import ImageStates
 from shared.storage import ObjectStore
-from shared.vectors import ImageRecord, VectorIndex
+from shared.vectors import ImageRecord, IndexSwitched, VectorIndex
 
 log = get_logger(__name__)
 
@@ -30,6 +30,9 @@ class _Loaded:
     source: str
     caption: str
     tags: list[str]
+
+
+_Embedded = tuple[_Loaded, Sequence[float]]
 
 
 @dataclass(frozen=True)
@@ -57,32 +60,22 @@ class IndexPipeline:
         self._preview_px = preview_px
 
     def run(self, image_ids: Sequence[str]) -> IndexReport:
-        """Index a batch. Bad images fail alone; a backing-service outage raises for a retry."""
+        """Index a batch. Whatever goes wrong with one image fails that image alone, with the
+        reason; an outage of storage, Redis or Milvus raises Unavailable for a retry."""
         started = time.perf_counter()
-        loaded: list[_Loaded] = []
         failed: dict[str, str] = {}
-        for image_id in dict.fromkeys(image_ids):
-            self._jobs.set_state(image_id, ImageState.processing)
-            try:
-                item = self._load(image_id)
-                self._derive(item)
-                loaded.append(item)
-            except (NotFound, UnsupportedMediaType, Unprocessable) as exc:
-                failed[image_id] = exc.detail
-                self._jobs.set_state(image_id, ImageState.failed, exc.detail)
-        loaded_at = embedded_at = time.perf_counter()
-        if loaded:
-            vectors = self._embedder.embed_images([item.decoded.image for item in loaded])
-            embedded_at = time.perf_counter()
-            self._index.upsert(
-                [_record(item, vector) for item, vector in zip(loaded, vectors, strict=True)]
-            )
-            for item in loaded:
-                self._jobs.set_state(item.image_id, ImageState.indexed)
+        prepared = [self._prepare(image_id, failed) for image_id in dict.fromkeys(image_ids)]
+        loaded = [item for item in prepared if item is not None]
+        loaded_at = time.perf_counter()
+        embedded = self._embed(loaded, failed)
+        embedded_at = time.perf_counter()
+        indexed = self._write(embedded, failed)
+        for item in indexed:
+            self._jobs.set_state(item.image_id, ImageState.indexed)
         done_at = time.perf_counter()
         log.info(
             "batch_indexed",
-            indexed=len(loaded),
+            indexed=len(indexed),
             failed=len(failed),
             load_ms=_ms(loaded_at - started),
             embed_ms=_ms(embedded_at - loaded_at),
@@ -90,10 +83,73 @@ class IndexPipeline:
             took_ms=_ms(done_at - started),
         )
         return IndexReport(
-            indexed=[item.image_id for item in loaded],
+            indexed=[item.image_id for item in indexed],
             failed=failed,
             embed_s=embedded_at - loaded_at,
         )
+
+    def _prepare(self, image_id: str, failed: dict[str, str]) -> _Loaded | None:
+        """Fetch, decode, read EXIF and details, write the smaller copies."""
+        self._jobs.set_state(image_id, ImageState.processing)
+        try:
+            item = self._load(image_id)
+            self._derive(item)
+        except Unavailable:
+            raise
+        except Exception as exc:  # anything about this one image: it fails, the batch goes on
+            self._fail(image_id, exc, failed)
+            return None
+        return item
+
+    def _embed(self, items: list[_Loaded], failed: dict[str, str]) -> list[_Embedded]:
+        """One forward pass for the batch; a batch the model rejects is halved until each image
+        it rejects is alone (and fails)."""
+        if not items:
+            return []
+        try:
+            vectors = self._embedder.embed_images([item.decoded.image for item in items])
+            rows: list[Sequence[float]] = vectors.tolist()
+            return list(zip(items, rows, strict=True))
+        except Unavailable:
+            raise
+        except Exception as exc:
+            if len(items) == 1:
+                self._fail(items[0].image_id, exc, failed)
+                return []
+            half = len(items) // 2
+            return self._embed(items[:half], failed) + self._embed(items[half:], failed)
+
+    def _write(self, rows: list[_Embedded], failed: dict[str, str]) -> list[_Loaded]:
+        """One index write for the batch; a write refused while the index answers is a data
+        problem: halved until each refused row is alone (and fails)."""
+        if not rows:
+            return []
+        try:
+            self._index.upsert([_record(item, vector) for item, vector in rows])
+            return [item for item, _ in rows]
+        except IndexSwitched:
+            raise
+        except Exception as exc:
+            if isinstance(exc, Unavailable) and not self._index_answers():
+                raise
+            if len(rows) == 1:
+                self._fail(rows[0][0].image_id, exc, failed)
+                return []
+            half = len(rows) // 2
+            return self._write(rows[:half], failed) + self._write(rows[half:], failed)
+
+    def _index_answers(self) -> bool:
+        try:
+            self._index.ping()
+        except Unavailable:
+            return False
+        return True
+
+    def _fail(self, image_id: str, exc: BaseException, failed: dict[str, str]) -> None:
+        reason = reason_of(exc)
+        failed[image_id] = reason
+        self._jobs.set_state(image_id, ImageState.failed, reason)
+        log.warning("image_failed", image_id=image_id, reason=reason)
 
     def _load(self, image_id: str) -> _Loaded:
         obj = self._store.open(original_key(image_id))

@@ -2,8 +2,7 @@
 
 from shared.images.decode import DecodedImage, decode_image
 from shared.images.derive import DERIVED_TYPE, PREVIEW_PX, THUMBNAIL_PX, derive, store_derived
-from shared.images.formats import CONTENT_TYPES, FORMATS
-from shared.images.validate import SUPPORTED, ImageInfo, validate_image
+from shared.images.formats import CONTENT_TYPES, FORMATS, SUPPORTED, signature
 
 __all__ = [
     "CONTENT_TYPES",
@@ -13,9 +12,8 @@ __all__ = [
     "SUPPORTED",
     "THUMBNAIL_PX",
     "DecodedImage",
-    "ImageInfo",
     "decode_image",
     "derive",
+    "signature",
     "store_derived",
-    "validate_image",
 ]

@@ -1,60 +1,124 @@
-"""Decoding for the model: EXIF orientation applied, reduced-size JPEG decode, RGB."""
+"""The one decode every door uses (upload validation, the worker, search by image, on-demand
+thumbnails): what the bytes are (never the file name), whether they decode in full, and an
+upright RGB image for the model, at reduced size for JPEG.
+
+Anything a decoder raises for one file becomes a 4xx for that file: not a supported image 415,
+too many pixels 413, a supported format that does not decode 422. So what the API accepts, the
+worker can index.
+"""
 
 import io
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from shared.errors import Unprocessable, UnsupportedMediaType
-from shared.images.exif import camera, taken_at
-from shared.images.formats import CONTENT_TYPES, DECODE_MIN_SIDE, upright_size
+from shared.config import Limit
+from shared.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType, reason_of
+from shared.images.exif import camera, rotated_90, taken_at
+from shared.images.formats import CONTENT_TYPES, DECODE_MIN_SIDE, SUPPORTED, signature
 
-_SIXTEEN_BIT = {"I;16", "I;16B", "I;16L", "I"}
+_SIXTEEN_BIT_RAW = {"I;16": "I;16", "I;16L": "I;16", "I;16B": "I;16B", "I;16N": "I;16N"}
+_ALPHA_MODES = {"LA", "La", "PA", "RGBA", "RGBa"}
+_JPEG_FAMILY = {"JPEG", "MPO"}
 
 
 @dataclass(frozen=True)
 class DecodedImage:
-    image: Image.Image
-    width: int
+    image: Image.Image  # RGB, upright
+    width: int  # of the original, upright
     height: int
     content_type: str
     taken_at: int | None = None  # EXIF DateTimeOriginal, epoch seconds
     camera: str = ""
 
 
-def decode_image(data: bytes, target: int = DECODE_MIN_SIDE, long_side: int = 0) -> DecodedImage:
+def decode_image(
+    data: bytes,
+    max_pixels: Limit | None = None,
+    target: int = DECODE_MIN_SIDE,
+    long_side: int = 0,
+) -> DecodedImage:
     """Decode to RGB at no less than ``target`` px on the short side and ``long_side`` px on
-    the long side (unless the original is smaller), upright per EXIF.
-
-    width/height are those of the original, upright.
-    """
-    try:
-        img = Image.open(io.BytesIO(data))
+    the long side (unless the original is smaller), upright per EXIF; the first frame of an
+    animation or a multi-page file. Raises UnsupportedMediaType, PayloadTooLarge or
+    Unprocessable, and nothing else."""
+    img = _open(data, max_pixels)
+    with img:
         fmt = img.format or ""
         if fmt not in CONTENT_TYPES:
-            raise UnsupportedMediaType(f"unsupported image format {fmt or 'unknown'}")
-        width, height = upright_size(img, *img.size)
-        shot_at, shot_with = taken_at(img), camera(img)
-        if fmt == "JPEG":
-            # draft decode (JPEG DCT scaling): a fraction of the work of a full decode
-            img.draft("RGB", _draft_box(img.size, target, long_side))
-        upright = _to_rgb(ImageOps.exif_transpose(img))
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise UnsupportedMediaType("not an image in a supported format") from exc
-    except OSError as exc:
-        raise Unprocessable(f"corrupt or truncated image: {exc}") from exc
-    return DecodedImage(upright, width, height, CONTENT_TYPES[fmt], shot_at, shot_with)
+            raise UnsupportedMediaType(f"unsupported image format {fmt or 'unknown'}: {SUPPORTED}")
+        width, height = img.size
+        if max_pixels is not None and width * height > max_pixels.value:
+            raise PayloadTooLarge(
+                f"{width}x{height} is {width * height} pixels, over the limit of "
+                f"{max_pixels.value} ({max_pixels.key})"
+            )
+        try:
+            if fmt in _JPEG_FAMILY:
+                # draft decode (JPEG DCT scaling): a fraction of the work of a full decode
+                img.draft("RGB", _draft_box(img.size, target, long_side))
+            rgb = _to_rgb(_upright(img))
+        except Image.DecompressionBombError as exc:
+            raise PayloadTooLarge(f"too many pixels: {exc}") from exc
+        except Exception as exc:  # a decoder's failure on this file, whatever its type
+            raise Unprocessable(f"corrupt or truncated {fmt} image ({reason_of(exc)})") from exc
+        if rotated_90(img):
+            width, height = height, width
+        return DecodedImage(rgb, width, height, CONTENT_TYPES[fmt], taken_at(img), camera(img))
+
+
+def _open(data: bytes, max_pixels: Limit | None) -> Image.Image:
+    announced = signature(data)
+    try:
+        return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        key = f" ({max_pixels.key} is {max_pixels.value})" if max_pixels else ""
+        raise PayloadTooLarge(f"too many pixels{key}") from exc
+    except UnidentifiedImageError as exc:
+        if announced:
+            raise Unprocessable(f"corrupt {announced} file: its header does not parse") from exc
+        raise UnsupportedMediaType(f"not an image: {SUPPORTED}") from exc
+    except Exception as exc:  # a plugin failing on a header it half recognised
+        if announced:
+            raise Unprocessable(f"corrupt {announced} file ({reason_of(exc)})") from exc
+        raise UnsupportedMediaType(f"not an image: {SUPPORTED}") from exc
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    """EXIF orientation applied; an orientation tag that cannot be applied is ignored."""
+    try:
+        return ImageOps.exif_transpose(img)
+    except (Image.DecompressionBombError, OSError):
+        raise
+    except Exception:  # broken EXIF must not cost the picture
+        img.load()
+        return img
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode in _SIXTEEN_BIT_RAW:
+        # 16-bit greyscale, either byte order: keep the top 8 bits (a plain convert clips)
+        wide = Image.frombytes("I", img.size, img.tobytes(), "raw", _SIXTEEN_BIT_RAW[mode])
+        return wide.point(lambda v: v / 256).convert("L").convert("RGB")
+    if mode in ("I", "F"):
+        # 32-bit integers or floats have no fixed range: stretch what is there to 0..255
+        low, high = cast(tuple[float, float], img.getextrema())
+        scale = 255 / (high - low) if high > low else 0.0
+        return img.point(lambda v: (v - low) * scale).convert("L").convert("RGB")
+    if mode in _ALPHA_MODES or (mode == "P" and "transparency" in img.info):
+        # transparent pixels show the page's white, not whatever colour they happen to hold
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return img.convert("RGB")
 
 
 def _draft_box(size: tuple[int, int], short_side: int, long_side: int) -> tuple[int, int]:
     width, height = size
     scale = max(short_side / min(width, height), long_side / max(width, height))
     return math.ceil(width * scale), math.ceil(height * scale)
-
-
-def _to_rgb(img: Image.Image) -> Image.Image:
-    if img.mode in _SIXTEEN_BIT:
-        # 16-bit greyscale: keep the top 8 bits (a plain convert would clip to white)
-        return img.point(lambda v: v / 256).convert("L").convert("RGB")
-    return img.convert("RGB")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from shared.config import Limit
 from shared.errors import AppError, BadRequest, PayloadTooLarge
 from shared.ids import content_id, details_key, original_key
-from shared.images import validate_image
+from shared.images import decode_image
 from shared.schemas import ImageState, UploadDetails, UploadResult, UploadStatus
 from shared.state import JobStore
 from shared.storage import ObjectStore
@@ -54,8 +54,8 @@ class Intake:
         if len(data) > self._max_bytes.value:
             limit = self._max_bytes
             raise PayloadTooLarge(f"file is larger than {limit.value} bytes ({limit.key})")
-        info = validate_image(data, self._max_pixels)
-        return content_id(data), info.content_type
+        decoded = decode_image(data, self._max_pixels)
+        return content_id(data), decoded.content_type
 
     def _already_here(self, image_id: str) -> bool:
         if not self._store.exists(original_key(image_id)):

@@ -55,6 +55,10 @@ class VectorIndex(Protocol):
     @property
     def collection(self) -> str: ...
 
+    def ping(self) -> None:
+        """Raises Unavailable when the index does not answer."""
+        ...
+
     def ensure_collection(self) -> None: ...
 
     def activate(self) -> None:

@@ -1,13 +1,20 @@
 import io
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from PIL import ExifTags, Image
 
 from ingestworker.service.pipeline import IndexPipeline
+from shared.embedding import Vectors
+from shared.errors import Unavailable
 from shared.ids import content_id, details_key, original_key, preview_key, thumbnail_key
 from shared.schemas import ImageState
+from shared.storage import StoredObject
+from shared.vectors import ImageRecord
 from tests.support.images import image_bytes
+from tests.support.oddities import ODDITIES
 from tests.unit.fakes import (
     ColourEmbedder,
     InMemoryJobStore,
@@ -108,3 +115,103 @@ def test_an_image_without_exif_has_no_taken_at() -> None:
     image_id = stored(store, image_bytes(), "a.png")
     pipeline.run([image_id])
     assert (index.records[image_id].taken_at, index.records[image_id].camera) == (None, "")
+
+
+class PickyEmbedder(ColourEmbedder):
+    """Rejects any batch holding a pure green image, as a model rejects an input it cannot
+    take: the whole forward pass fails."""
+
+    def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
+        if any(img.getpixel((0, 0)) == (0, 128, 0) for img in images):
+            self.calls.append(-len(images))
+            raise ValueError("the model cannot take this input")
+        return super().embed_images(images)
+
+
+class PickyIndex(InMemoryVectorIndex):
+    """Refuses a batch holding a row named 'refused.png' (a data problem) while it answers."""
+
+    def upsert(self, records: Sequence[ImageRecord]) -> None:
+        if any(r.filename == "refused.png" for r in records):
+            raise Unavailable("vector index error: value too long for field filename")
+        super().upsert(records)
+
+
+class DownIndex(InMemoryVectorIndex):
+    def upsert(self, records: Sequence[ImageRecord]) -> None:
+        raise Unavailable("vector index error: connection refused")
+
+    def ping(self) -> None:
+        raise Unavailable("vector index error: connection refused")
+
+
+class OneKeyBrokenStore(InMemoryObjectStore):
+    def __init__(self, broken: str) -> None:
+        super().__init__()
+        self.broken = broken
+
+    def open(self, key: str, offset: int = 0, length: int | None = None) -> StoredObject:
+        if key == self.broken:
+            raise RuntimeError("checksum mismatch in the stored object")
+        return super().open(key, offset, length)
+
+
+def colours(store: InMemoryObjectStore, count: int) -> list[str]:
+    return [stored(store, image_bytes((10 * n, 0, 200)), f"{n}.png") for n in range(count)]
+
+
+def test_a_batch_the_model_rejects_is_split_until_only_the_culprit_fails() -> None:
+    store, index, jobs, embedder = (
+        InMemoryObjectStore(),
+        InMemoryVectorIndex(),
+        InMemoryJobStore(),
+        PickyEmbedder(),
+    )
+    ids = colours(store, 7)
+    poison = stored(store, image_bytes((0, 128, 0)), "poison.png")
+    report = IndexPipeline(store, index, embedder, jobs).run([*ids[:3], poison, *ids[3:]])
+    assert sorted(report.indexed) == sorted(ids)
+    assert report.failed == {poison: "ValueError: the model cannot take this input"}
+    assert set(index.records) == set(ids)
+    assert embedder.calls[0] == -8  # the whole batch first, then halves
+    assert sum(n for n in embedder.calls if n > 0) == 7  # every good image embedded once
+
+
+def test_a_row_the_index_refuses_while_it_answers_fails_alone() -> None:
+    store, index, jobs = InMemoryObjectStore(), PickyIndex(), InMemoryJobStore()
+    ids = colours(store, 5)
+    refused = stored(store, image_bytes("white"), "refused.png")
+    report = IndexPipeline(store, index, ColourEmbedder(), jobs).run([refused, *ids])
+    assert sorted(report.indexed) == sorted(ids)
+    assert list(report.failed) == [refused]
+    assert "value too long" in report.failed[refused]
+    assert jobs.state_of(refused) == ImageState.failed
+
+
+def test_an_index_that_does_not_answer_is_an_outage_for_the_whole_batch() -> None:
+    store, jobs = InMemoryObjectStore(), InMemoryJobStore()
+    ids = colours(store, 3)
+    with pytest.raises(Unavailable):
+        IndexPipeline(store, DownIndex(), ColourEmbedder(), jobs).run(ids)
+    assert not any(state == ImageState.failed for state, _ in jobs.states.values())
+
+
+def test_an_unexpected_error_on_one_image_fails_it_with_its_type_and_message() -> None:
+    store = OneKeyBrokenStore("")
+    ids = colours(store, 3)
+    store.broken = original_key(ids[1])
+    index, jobs = InMemoryVectorIndex(), InMemoryJobStore()
+    report = IndexPipeline(store, index, ColourEmbedder(), jobs).run(ids)
+    assert report.indexed == [ids[0], ids[2]]
+    assert report.failed == {ids[1]: "RuntimeError: checksum mismatch in the stored object"}
+    assert {state for state, _ in jobs.states.values()} == {ImageState.indexed, ImageState.failed}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_every_odd_file_is_indexed() -> None:
+    pipeline, store, index, jobs, _ = setup()
+    ids = [stored(store, make(), name) for name, make in ODDITIES.items()]
+    report = pipeline.run(ids)
+    assert report.failed == {}
+    assert set(index.records) == set(ids)
+    assert all(jobs.state_of(i) == ImageState.indexed for i in ids)

@@ -4,9 +4,10 @@ import pytest
 from PIL import Image
 
 from shared.config import Limit
-from shared.errors import Unprocessable, UnsupportedMediaType
-from shared.images import decode_image, validate_image
+from shared.errors import AppError, Unprocessable, UnsupportedMediaType
+from shared.images import decode_image
 from tests.support.images import image_bytes
+from tests.support.oddities import ODDITIES
 
 
 @pytest.mark.parametrize(
@@ -16,13 +17,14 @@ from tests.support.images import image_bytes
      ("HEIF", "image/heic")],
 )  # fmt: skip
 def test_type_is_sniffed_from_bytes(fmt: str, content_type: str) -> None:
-    info = validate_image(image_bytes(fmt=fmt), max_pixels=Limit(10_000, "ingest.max_pixels"))
+    info = decode_image(image_bytes(fmt=fmt), max_pixels=Limit(10_000, "ingest.max_pixels"))
     assert (info.content_type, info.width, info.height) == (content_type, 64, 48)
+    assert info.image.mode == "RGB"
 
 
 def test_text_is_not_an_image() -> None:
     with pytest.raises(UnsupportedMediaType):
-        validate_image(
+        decode_image(
             b"hello, I am a text file pretending to be a .jpg",
             max_pixels=Limit(10_000, "ingest.max_pixels"),
         )
@@ -55,5 +57,50 @@ def test_truncated_image_is_unprocessable() -> None:
 def test_a_truncated_heif_family_file_is_corrupt_not_unknown(fmt: str) -> None:
     data = image_bytes(fmt=fmt, size=(128, 96))
     with pytest.raises((Unprocessable, UnsupportedMediaType)) as exc:
-        validate_image(data[: len(data) // 2], max_pixels=Limit(100_000, "ingest.max_pixels"))
+        decode_image(data[: len(data) // 2], max_pixels=Limit(100_000, "ingest.max_pixels"))
     assert exc.value.status_code == 422
+
+
+@pytest.mark.parametrize("name", sorted(ODDITIES))
+def test_an_odd_but_real_file_decodes_upright_to_rgb(name: str) -> None:
+    decoded = decode_image(ODDITIES[name](), max_pixels=Limit(10**8, "ingest.max_pixels"))
+    assert decoded.image.mode == "RGB"
+    assert decoded.width * decoded.height >= 1
+    assert decoded.taken_at is None or decoded.taken_at > 0
+    assert decoded.camera.isprintable()
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in ODDITIES if n.startswith(("grey16", "grey32", "float"))]
+)
+def test_wide_greyscale_keeps_its_range_in_8_bits(name: str) -> None:
+    """A ramp from black to white stays a ramp: not clipped to white, not crushed to black."""
+    image = decode_image(ODDITIES[name]()).image
+    left, right = image.getpixel((0, 0)), image.getpixel((image.width - 1, 0))
+    assert left == (0, 0, 0)
+    assert isinstance(right, tuple) and right[0] >= 250
+
+
+def test_transparent_pixels_show_white() -> None:
+    image = decode_image(ODDITIES["grey-alpha-LA.png"]()).image
+    corner = image.getpixel((0, 0))
+    assert isinstance(corner, tuple) and min(corner) >= 250  # alpha 0 at the top of the ramp
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"", 415),
+        (b"\x89PNG\r\n\x1a\n", 422),  # a PNG signature and nothing else
+        (b"GIF89a" + b"\x00" * 20, 422),
+        (b"BM" + b"\xff" * 60, 422),
+        (b"II*\x00" + b"\x00" * 100, 422),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", 422),
+        (b"DDS |\x00\x00\x00" + b"\x00" * 120, 415),  # a format we do not take
+    ],
+)
+def test_any_decoder_failure_is_a_4xx_naming_why(data: bytes, status: int) -> None:
+    with pytest.raises(AppError) as failed:
+        decode_image(data)
+    assert failed.value.status_code == status
+    assert failed.value.detail
