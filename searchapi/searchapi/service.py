@@ -25,6 +25,8 @@ from shared.images import decode_image
 from shared.vectors import SearchHit, VectorIndex
 
 T = TypeVar("T")
+# scores are compared at this precision: equal vectors can differ in the last float bits
+SCORE_DIGITS = 6
 
 
 @dataclass(frozen=True)
@@ -115,32 +117,36 @@ class SearchService:
         """One page of a stable order: score, then id; auto cutoff and date order work on the
         whole candidate window (search.max_depth), so every page agrees on them."""
         whole_window = options.cutoff == "auto" or options.sort == "date"
-        window = self._max_depth if whole_window else options.offset + options.limit + 1
+        end = options.offset + options.limit
+        window = self._max_depth if whole_window else min(end + 1, self._max_depth)
         with SEARCH_SECONDS.labels("vector_search").time():
-            hits = self._index.search(
-                vector.tolist(),
-                min(window, self._max_depth),
-                where=options.filter,
-                min_score=options.min_score,
-            )
-        excluded = set(options.filter.exclude_ids)
-        hits = sorted(
-            (h for h in hits if h.id not in excluded), key=lambda h: (-round(h.score, 6), h.id)
-        )
+            hits = self._ranked(vector, window, options)
+            # Milvus returns any `window` of a group of equal scores at the window's edge: while
+            # the page reaches into such a group, widen the window until the group is whole,
+            # so that every page of the (score, id) order is exact
+            while len(hits) >= window and window < self._max_depth and _tied(hits, end):
+                window = min(window * 2, self._max_depth)
+                hits = self._ranked(vector, window, options)
         if options.cutoff == "auto":
             hits = autocut(hits)
         if options.sort == "date":
             hits.sort(key=lambda h: (-_when(h), h.id))
-        end = options.offset + options.limit
         more = len(hits) > end and end < self._max_depth
         return Page(hits[options.offset : end], end if more else None)
+
+    def _ranked(self, vector: Vectors, window: int, options: SearchOptions) -> list[SearchHit]:
+        hits = self._index.search(
+            vector.tolist(), window, where=options.filter, min_score=options.min_score
+        )
+        excluded = set(options.filter.exclude_ids)
+        return sorted((h for h in hits if h.id not in excluded), key=_rank)
 
     def _item(self, hit: SearchHit) -> SearchItem:
         fields = hit.fields
         tags = fields.get("tags")
         return SearchItem(
             id=hit.id,
-            score=round(hit.score, 6),
+            score=round(hit.score, SCORE_DIGITS),
             url=f"{self._url_prefix}/{hit.id}",
             thumbnail_url=f"{self._url_prefix}/{hit.id}/thumbnail",
             filename=_opt_str(fields.get("filename")),
@@ -163,6 +169,16 @@ def autocut(hits: list[SearchHit]) -> list[SearchHit]:
     mean_other = (sum(gaps) - gaps[largest]) / max(len(gaps) - 1, 1)
     # a gap no larger than the usual spacing is no cliff: keep everything
     return hits[: largest + 1] if gaps[largest] > 2 * mean_other else hits
+
+
+def _rank(hit: SearchHit) -> tuple[float, str]:
+    return (-round(hit.score, SCORE_DIGITS), hit.id)
+
+
+def _tied(hits: list[SearchHit], end: int) -> bool:
+    """Whether the page (up to ``end``) holds a score equal to the window's last one."""
+    last_on_page = hits[min(end, len(hits)) - 1]
+    return _rank(last_on_page)[0] == _rank(hits[-1])[0]
 
 
 def _when(hit: SearchHit) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, PngImagePlugin
 
 from imagesearch_dev.localstack import Stack
 from imagesearch_dev.training.scenes import Scene, render
@@ -195,3 +195,46 @@ def test_bad_parameters_are_422_with_a_reason(page: httpx.Client, params: dict[s
     response = page.get("/api/v1/image/search", params=params)
     assert response.status_code == 422
     assert response.json()["detail"]
+
+
+def test_a_2000_character_query_is_read_up_to_the_models_context(
+    page: httpx.Client, corpus: Corpus
+) -> None:
+    caption = SCENES[0].caption
+    rambling = (caption + " and then some more words about it, ") * 40
+    assert len(rambling) >= 2000
+    body = search(page, text=rambling, tags=corpus.run_tag)
+    assert ids_of(body)[0] == corpus.ids[caption]  # the first 77 tokens name the scene
+    longer = search(page, text=rambling + " with a blue square", tags=corpus.run_tag)
+    # past the context, nothing more is read: the same vector, the same scores
+    assert [i["score"] for i in longer["items"]] == [i["score"] for i in body["items"]]
+
+
+def test_paging_through_60_identical_images_returns_each_once(page: httpx.Client) -> None:
+    """60 files with the same pixels (so the same vector and score) but different bytes."""
+    tag = f"twins-{uuid.uuid4().hex[:8]}"
+    pixels = render(SCENES[1], 120, random.Random(1))
+    files = []
+    for n in range(60):
+        buf = io.BytesIO()
+        pixels.save(buf, format="PNG", pnginfo=_text_chunk(f"copy {n} of {tag}"))
+        files.append(("files", (f"twin-{n}.png", buf.getvalue(), "image/png")))
+    upload = page.post("/api/v1/images", files=files, data={"tags": tag}).json()
+    assert finished_job(page, upload["job_id"])["state"] == "indexed"
+    seen: list[str] = []
+    scores: set[float] = set()
+    url: str | None = f"/api/v1/image/search?text=a+small+blue+square&tags={tag}&limit=7"
+    while url:
+        body = page.get(url).json()
+        seen += ids_of(body)
+        scores.update(item["score"] for item in body["items"])
+        url = body["next"]
+    assert len(scores) == 1  # one tie, across every page
+    assert sorted(seen) == sorted(item["id"] for item in upload["items"])
+    assert len(set(seen)) == 60
+
+
+def _text_chunk(text: str) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", text)
+    return info

@@ -191,7 +191,7 @@ def _record(item: _Loaded, vector: Sequence[float]) -> ImageRecord:
     return ImageRecord(
         id=item.image_id,
         vector=vector,
-        filename=item.filename[:1024],
+        filename=item.filename,
         content_type=item.decoded.content_type,
         width=item.decoded.width,
         height=item.decoded.height,

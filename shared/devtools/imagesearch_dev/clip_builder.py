@@ -67,8 +67,16 @@ def vit_b32_config() -> CLIPConfig:
     )
 
 
+CONTEXT_TOKENS = 77
+
+
 def processor_for(tokenizer_dir: Path) -> CLIPProcessor:
-    tokenizer = CLIPTokenizer(str(tokenizer_dir / "vocab.json"), str(tokenizer_dir / "merges.txt"))
+    # CLIP's text tower has 77 positions: longer texts are cut there, as the real CLIP's are
+    tokenizer = CLIPTokenizer(
+        str(tokenizer_dir / "vocab.json"),
+        str(tokenizer_dir / "merges.txt"),
+        model_max_length=CONTEXT_TOKENS,
+    )
     image_processor = CLIPImageProcessor(
         size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224}
     )

@@ -103,4 +103,17 @@ class SentenceTransformerEmbedder:
 def _load(model_id: str, device: str, dtype: str) -> SentenceTransformer:
     model = SentenceTransformer(model_id, device=device, model_kwargs={"dtype": _DTYPES[dtype]})
     model.eval()
+    _truncate_to_context(model)
     return model
+
+
+def _truncate_to_context(model: SentenceTransformer) -> None:
+    """Cut long texts at the text tower's positions (77 for CLIP), as CLIP itself does: a
+    tokenizer saved without model_max_length would otherwise pass a long query through whole,
+    and the model would refuse it."""
+    first = model[0]
+    config = getattr(getattr(first, "auto_model", None), "config", None)
+    positions = getattr(getattr(config, "text_config", config), "max_position_embeddings", None)
+    current = getattr(first, "max_seq_length", None)
+    if isinstance(positions, int) and isinstance(current, int) and current > positions:
+        setattr(first, "max_seq_length", positions)  # noqa: B010 - typed as a Module attribute

@@ -13,6 +13,7 @@ from shared.batching import chunked
 from shared.config import MilvusSettings
 from shared.errors import ConfigMismatch, Unavailable
 from shared.schemas import MAX_CAPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
+from shared.text import cut_utf8
 from shared.vectors.catalog import ActiveIndex, IndexCatalog
 from shared.vectors.milvus_client import (
     DISPLAY_FIELDS,
@@ -27,6 +28,17 @@ from shared.vectors.protocol import ImageFilter, ImageRecord, SearchHit
 
 # bumped when the collection's fields change: a new version is a new collection (`reindex`)
 SCHEMA_VERSION = 2
+# Milvus counts VARCHAR lengths in UTF-8 bytes; every string is cut to these at a character
+# boundary before it is written (a 4-byte character per char of our own caption/tag limits)
+VARCHAR_BYTES = {
+    "id": 64,
+    "filename": 1024,
+    "content_type": 64,
+    "camera": 256,
+    "caption": MAX_CAPTION_CHARS * 4,
+    "source": 1024,
+}
+TAG_BYTES = MAX_TAG_CHARS * 4
 # Milvus caps a request at ~64 MB and milvus-lite slows sharply past ~8 MB: keep batches small
 MAX_UPSERT_ROWS = 1000
 
@@ -134,25 +146,22 @@ class MilvusVectorIndex:
             enable_dynamic_field=True,
             description=json.dumps({"model": self._model, "dim": self._dim}),
         )
-        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_BYTES["id"])
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self._dim)
-        schema.add_field("filename", DataType.VARCHAR, max_length=1024)
-        schema.add_field("content_type", DataType.VARCHAR, max_length=64)
         schema.add_field("width", DataType.INT32)
         schema.add_field("height", DataType.INT32)
         schema.add_field("bytes", DataType.INT64)
         schema.add_field("created_at", DataType.INT64)
         schema.add_field("taken_at", DataType.INT64)
-        schema.add_field("camera", DataType.VARCHAR, max_length=256)
-        schema.add_field("caption", DataType.VARCHAR, max_length=MAX_CAPTION_CHARS * 4)
+        for name in ("filename", "content_type", "camera", "caption", "source"):
+            schema.add_field(name, DataType.VARCHAR, max_length=VARCHAR_BYTES[name])
         schema.add_field(
             "tags",
             DataType.ARRAY,
             element_type=DataType.VARCHAR,
             max_capacity=MAX_TAGS,
-            max_length=MAX_TAG_CHARS * 4,
+            max_length=TAG_BYTES,
         )
-        schema.add_field("source", DataType.VARCHAR, max_length=1024)
         index = self._client.prepare_index_params()
         index.add_index(
             "vector",
@@ -260,7 +269,9 @@ def _row(record: ImageRecord) -> dict[str, object]:
     row = dataclasses.asdict(record)
     extra = row.pop("extra")
     row["vector"] = [float(x) for x in record.vector]
-    row["tags"] = list(record.tags)
+    for name, limit in VARCHAR_BYTES.items():
+        row[name] = cut_utf8(str(row[name]), limit)
+    row["tags"] = [cut_utf8(str(tag), TAG_BYTES) for tag in record.tags][:MAX_TAGS]
     row["taken_at"] = UNKNOWN_TIME if record.taken_at is None else record.taken_at
     return {**extra, **row}
 

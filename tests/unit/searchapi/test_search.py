@@ -1,4 +1,5 @@
-from collections.abc import Iterator
+import random
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,7 @@ from searchapi.container import Container
 from searchapi.main import create_app
 from searchapi.service import autocut
 from searchapi.settings import SearchApiSettings
-from shared.vectors import ImageRecord, SearchHit
+from shared.vectors import ImageFilter, ImageRecord, SearchHit
 from tests.support.images import image_bytes
 from tests.support.metrics import metric_sum
 from tests.support.polling import eventually
@@ -251,3 +252,43 @@ def test_a_query_image_over_the_pixel_limit_names_searchapis_own_key(
         response = client.post("/api/v1/image/search", files=files)
     assert response.status_code == 413
     assert response.json()["detail"].endswith("over the limit of 1000 (search.max_pixels)")
+
+
+class ShuffledTiesIndex(InMemoryVectorIndex):
+    """Like Milvus, returns any `limit` of a group of equal scores, in any order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rng = random.Random(7)
+        self.windows: list[int] = []
+
+    def search(
+        self,
+        vector: Sequence[float],
+        limit: int,
+        where: ImageFilter | None = None,
+        min_score: float | None = None,
+    ) -> list[SearchHit]:
+        self.windows.append(limit)
+        everything = super().search(vector, len(self.records), where, min_score)
+        self.rng.shuffle(everything)
+        return sorted(everything, key=lambda h: -round(h.score, 6))[:limit]
+
+
+def test_paging_through_equal_scores_returns_every_image_exactly_once() -> None:
+    index = ShuffledTiesIndex()
+    index.upsert([record(n, [1.0, 0.0, 0.0]) for n in range(60)])  # 60 identical vectors
+    index.upsert([record(100 + n, [0.0, 1.0, 0.0]) for n in range(5)])
+    container = Container(settings=SearchApiSettings())
+    container.embedder.override(providers.Object(ColourEmbedder()))
+    container.vector_index.override(providers.Object(index))
+    seen: list[str] = []
+    with TestClient(create_app(container)) as client:
+        url: str | None = "/api/v1/image/search?text=red&limit=7"
+        while url:
+            body = client.get(url).json()
+            seen += [item["id"] for item in body["items"]]
+            url = body["next"]
+    assert len(seen) == 65 and len(set(seen)) == 65
+    assert seen[:60] == sorted(seen[:60])  # equal scores: in id order
+    assert max(index.windows) > 8  # the tie made the window grow past one page

@@ -21,7 +21,17 @@ _ALWAYS = (Unauthorized, Unprocessable, TooManyRequests, Unavailable)
 
 
 Params = Annotated[SearchParams, Query()]
-Text = Annotated[str, Query(min_length=1, max_length=1000, description="what to look for")]
+# the model reads the first 77 tokens (a few hundred characters); a pasted paragraph is cut
+# there, the way CLIP cuts it, rather than refused
+MAX_TEXT_CHARS = 4000
+Text = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        description="what to look for; past the model's 77 tokens the rest is not read",
+    ),
+]
 
 
 @router.get(
@@ -59,7 +69,7 @@ async def search_by_image(
     settings: SearchSettingsDep,
     params: Params,
     file: Annotated[UploadFile, File(description="the query image")],
-    text: Annotated[str | None, Form(max_length=1000)] = None,
+    text: Annotated[str | None, Form(max_length=MAX_TEXT_CHARS)] = None,
     weight: Annotated[float, Form(ge=0, le=1)] = 0.5,
 ) -> SearchResponse:
     data = await file.read(settings.max_upload_bytes + 1)
