@@ -86,6 +86,7 @@ async function sendBatch(batch, tags) {
       if (!row) continue;
       if (entry.state === "indexed") mark(row, "indexed", "indexed");
       else if (entry.state === "failed") mark(row, "failed", `failed: ${entry.reason}`);
+      else if (entry.state === "waiting") mark(row, "accepted", entry.reason || "waiting…");
       else mark(row, "accepted", `${entry.state}…`);
     }
   });

@@ -4,6 +4,7 @@ from ingestapi.service import (
     ImageStatusService,
     JobService,
     KnownImagesService,
+    RetryService,
     UploadService,
     UrlSubmissionService,
 )
@@ -51,6 +52,9 @@ class Container(containers.DeclarativeContainer):
     )
     known_images_service = providers.Factory(KnownImagesService, jobs=job_store, index=live_index)
     job_service = providers.Factory(JobService, jobs=job_store)
+    retry_service = providers.Factory(
+        RetryService, store=object_store, jobs=job_store, index=live_index, queue=task_queue
+    )
     image_status_service = providers.Factory(
         ImageStatusService, store=object_store, jobs=job_store, index=live_index
     )

@@ -9,6 +9,7 @@ from ingestapi.service import (
     ImageStatusService,
     JobService,
     KnownImagesService,
+    RetryService,
     UploadService,
     UrlSubmissionService,
 )
@@ -39,6 +40,10 @@ def _job_service(request: Request) -> JobService:
     return container_of(request).job_service()
 
 
+def _retry_service(request: Request) -> RetryService:
+    return container_of(request).retry_service()
+
+
 def _image_status_service(request: Request) -> ImageStatusService:
     return container_of(request).image_status_service()
 
@@ -48,4 +53,5 @@ UploadServiceDep = Annotated[UploadService, Depends(_upload_service)]
 JobServiceDep = Annotated[JobService, Depends(_job_service)]
 KnownImagesServiceDep = Annotated[KnownImagesService, Depends(_known_images_service)]
 IngestSettingsDep = Annotated[IngestSettings, Depends(_ingest_settings)]
+RetryServiceDep = Annotated[RetryService, Depends(_retry_service)]
 UrlSubmissionServiceDep = Annotated[UrlSubmissionService, Depends(_url_submission_service)]

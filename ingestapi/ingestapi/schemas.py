@@ -9,5 +9,11 @@ class ImageFormat(BaseModel):
     suffixes: list[str] = Field(description="file name suffixes, lowercase, with the dot")
 
 
+class RetryResponse(BaseModel):
+    id: str
+    state: str = Field(description="queued: it is on its way again")
+    job_id: str = Field(description="follow it at /api/v1/jobs/{job_id}")
+
+
 class FormatsResponse(BaseModel):
     formats: list[ImageFormat]

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import IO
 
 from ingestapi.archive import is_zip, members
+from ingestapi.schemas import RetryResponse
 from ingestapi.settings import IngestSettings
 from shared.batching import LOOKUP_CHUNK, chunked
 from shared.config import Limit
-from shared.errors import AppError, BadRequest, NotFound, PayloadTooLarge, QueueFull
+from shared.errors import AppError, BadRequest, Conflict, NotFound, PayloadTooLarge, QueueFull
 from shared.ids import is_content_id, original_key
 from shared.intake import Intake, rejected
 from shared.log import get_logger
@@ -184,6 +185,33 @@ class ImageStatusService:
         if self._store.exists(original_key(image_id)):
             return ImageStatus(id=image_id, state="stored")
         raise NotFound("no such image")
+
+
+class RetryService:
+    """Index again an image that failed (or was never queued), on request."""
+
+    def __init__(
+        self, store: ObjectStore, jobs: JobStore, index: IndexLookup, queue: TaskQueue
+    ) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._index = index
+        self._queue = queue
+
+    def retry(self, image_id: str) -> RetryResponse:
+        if not is_content_id(image_id) or not self._store.exists(original_key(image_id)):
+            raise NotFound("no such image")
+        if self._index.get([image_id]):
+            raise Conflict("already indexed")
+        state = self._jobs.state_of(image_id)
+        if state is not None and state.pending:
+            raise Conflict(f"already on its way ({state.value})")
+        job_id = uuid.uuid4().hex
+        self._jobs.create_job(job_id, [(image_id, "")])
+        self._jobs.set_state(image_id, ImageState.queued)
+        self._queue.enqueue_index([image_id], job_id)
+        log.info("image_retried", image_id=image_id, job_id=job_id, was=state)
+        return RetryResponse(id=image_id, state=ImageState.queued.value, job_id=job_id)
 
 
 class JobService:

@@ -35,7 +35,8 @@ class WorkerMetricsSettings(BaseModel):
 
 
 class TaskSettings(BaseModel):
-    """Retries of a task whose storage, Redis or Milvus did not answer; then its images fail."""
+    """Retries of a task whose storage, Redis or Milvus did not answer: waits double up to
+    max_backoff_s; past max_retries its images show as waiting and it goes on retrying."""
 
     max_retries: int = Field(5, ge=0, le=20)
     max_backoff_s: float = Field(60.0, gt=0, description="waits double from 1 s up to this")

@@ -3,6 +3,7 @@ to 'failed'. Registered by name on whichever app loads this module (shared_task)
 builds nothing."""
 
 from collections.abc import Callable
+from contextlib import suppress
 from functools import partial
 from typing import Any, NoReturn
 
@@ -16,21 +17,22 @@ from shared.queue import FETCH_URLS, INDEX_IMAGES, RECONCILE
 from shared.schemas import ImageState, UploadDetails
 
 log = get_logger(__name__)
-# the ceiling Celery itself enforces; tasks.max_retries (config) decides when to give up
-RETRY_CEILING = 20
+# an outage is never a reason to fail an image: its task retries until the service answers
+# (tasks.max_retries only decides when its images show as waiting)
+RETRY_FOREVER = None
 
 
-@shared_task(name=INDEX_IMAGES, bind=True, max_retries=RETRY_CEILING)
+@shared_task(name=INDEX_IMAGES, bind=True, max_retries=RETRY_FOREVER)
 def index_images(self: Task, image_ids: list[str], job_id: str | None = None) -> dict[str, Any]:
     try:
         report = container().index_pipeline().run(image_ids)
     except Unavailable as exc:
-        _retry_or_give_up(self, exc, "index_retry", job_id, partial(_give_up, image_ids))
+        _retry(self, exc, "index_retry", job_id, partial(_mark_waiting, image_ids))
     record_batch(len(report.indexed), report.embed_s)
     return {"indexed": report.indexed, "failed": report.failed}
 
 
-@shared_task(name=FETCH_URLS, bind=True, max_retries=RETRY_CEILING)
+@shared_task(name=FETCH_URLS, bind=True, max_retries=RETRY_FOREVER)
 def fetch_urls(
     self: Task, items: list[list[str]], job_id: str, details: dict[str, Any]
 ) -> dict[str, Any]:
@@ -39,7 +41,7 @@ def fetch_urls(
         report = service.run(job_id, [(slot, url) for slot, url in items], UploadDetails(**details))
     except Unavailable as exc:
         slots = [slot for slot, _ in items]
-        _retry_or_give_up(self, exc, "fetch_retry", job_id, partial(_give_up_fetches, slots))
+        _retry(self, exc, "fetch_retry", job_id, partial(_mark_fetches_waiting, slots))
     return vars(report)
 
 
@@ -49,28 +51,29 @@ def reconcile() -> dict[str, Any]:
     return vars(container().reconcile_service().run())
 
 
-def _retry_or_give_up(
-    task: Task, exc: Unavailable, event: str, job_id: str | None, give_up: Callable[[str], None]
+def _retry(
+    task: Task, exc: Unavailable, event: str, job_id: str | None, wait: Callable[[str], None]
 ) -> NoReturn:
-    """An outage is retried with doubling waits; past tasks.max_retries, the items fail with
-    the reason (visible in the API) and the task ends."""
+    """An outage is retried with doubling waits up to tasks.max_backoff_s. Past
+    tasks.max_retries its items show as waiting, with the reason, and the task goes on
+    retrying at the longest wait: nothing fails because a service was down."""
     limits = container().settings().tasks
     retries = task.request.retries
-    if retries >= limits.max_retries:
-        give_up(f"gave up after {limits.max_retries} retries: {exc.detail}")
-        raise exc
     log.warning(event, job_id=job_id, detail=exc.detail, retry=retries + 1)
+    if retries >= limits.max_retries:
+        with suppress(Unavailable):  # Redis may be the service that is down
+            wait(f"waiting until it answers again: {exc.detail}")
     countdown = min(limits.max_backoff_s, 2.0**retries)
-    raise task.retry(exc=exc, countdown=countdown, max_retries=limits.max_retries) from exc
+    raise task.retry(exc=exc, countdown=countdown) from exc
 
 
-def _give_up(image_ids: list[str], reason: str) -> None:
+def _mark_waiting(image_ids: list[str], reason: str) -> None:
     jobs = container().job_store()
     for image_id in image_ids:
-        jobs.set_state(image_id, ImageState.failed, reason)
+        jobs.set_state(image_id, ImageState.waiting, reason)
 
 
-def _give_up_fetches(slots: list[str], reason: str) -> None:
+def _mark_fetches_waiting(slots: list[str], reason: str) -> None:
     jobs = container().job_store()
     for slot in slots:
-        jobs.set_fetch(slot, ImageState.failed, reason)
+        jobs.set_fetch(slot, ImageState.waiting, reason)

@@ -51,6 +51,13 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class Conflict(AppError):
+    """The image is not in a state that allows this (already indexed, or on its way)."""
+
+    status_code = 409
+    code = "conflict"
+
+
 class PayloadTooLarge(AppError):
     """Over a size limit: bytes, pixels, files or archive members."""
 

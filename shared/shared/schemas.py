@@ -16,6 +16,8 @@ class ImageState(StrEnum):
     queued = "queued"
     fetching = "fetching"  # URL ingest: the worker is downloading it
     processing = "processing"
+    # a storage, Redis or Milvus outage outlasted the task's retries: retried until it answers
+    waiting = "waiting"
     indexed = "indexed"
     failed = "failed"
 
@@ -30,7 +32,9 @@ class ImageState(StrEnum):
         return self.pending or self is ImageState.indexed
 
 
-_PENDING = frozenset({ImageState.queued, ImageState.fetching, ImageState.processing})
+_PENDING = frozenset(
+    {ImageState.queued, ImageState.fetching, ImageState.processing, ImageState.waiting}
+)
 
 
 def _split_tags(value: object) -> object:
@@ -162,8 +166,11 @@ class JobStatus(BaseModel):
 
 class ImageStatus(BaseModel):
     id: str
-    state: Literal["stored", "queued", "processing", "indexed", "failed"] = Field(
-        description="stored: accepted and durable, not indexed yet (reconcile queues it)"
+    state: Literal["stored", "queued", "processing", "waiting", "indexed", "failed"] = Field(
+        description=(
+            "stored: accepted and durable, not indexed yet (reconcile queues it); waiting: "
+            "an outage outlasted the retries, it is taken again once the service answers"
+        )
     )
     reason: str | None = None
     metadata: dict[str, object] | None = Field(None, description="once indexed")

@@ -193,8 +193,9 @@ def _worker_restarted_if_gone(full_stack: Stack) -> None:
     full_stack.up(["worker"])
 
 
-def test_a_task_that_keeps_failing_ends_failed_with_its_reason(full_stack: Stack) -> None:
-    """A worker of its own whose object storage never answers, on a queue of its own."""
+def test_a_task_whose_storage_never_answers_leaves_its_images_waiting(full_stack: Stack) -> None:
+    """A worker of its own whose object storage never answers, on a queue of its own: past
+    its retries the image shows as waiting, with the reason; it never fails for that."""
     queue_name = f"giveup-{uuid.uuid4().hex[:8]}"
     dead_port = free_ports(1)[0]
     env = {
@@ -221,16 +222,41 @@ def test_a_task_that_keeps_failing_ends_failed_with_its_reason(full_stack: Stack
         CeleryTaskQueue(app).enqueue_index([image_id], job_id="giveup")
         api = httpx.Client(base_url=full_stack.settings.url("ingestapi"), timeout=30)
         status = eventually(
-            lambda: _failed(api.get(f"/api/v1/images/{image_id}").json()),
+            lambda: _waiting(api.get(f"/api/v1/images/{image_id}").json()),
             120,
-            "the task giving up",
+            "the image showing as waiting",
         )
+        # and it goes on retrying: the retry count keeps growing past the budget of 1
+        eventually(lambda: log_path.read_text().count("index_retry") >= 4, 60, "more retries")
+        assert api.get(f"/api/v1/images/{image_id}").json()["state"] != "failed"
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
-    assert status["reason"] == "gave up after 1 retries: object storage unreachable"
-    assert "index_retry" in log_path.read_text()
+    assert status["reason"] == "waiting until it answers again: object storage unreachable"
 
 
-def _failed(status: dict[str, object]) -> dict[str, object] | None:
-    return status if status["state"] == "failed" else None
+def test_a_milvus_outage_longer_than_the_retries_is_waited_out(
+    full_stack: Stack, model_dir: Path
+) -> None:
+    full_stack.table.stop("milvus")
+    jobs = RedisJobStore.from_url(redis_settings(full_stack).url)
+    try:
+        ids = upload(full_stack, unique_jpegs(16, salt=time.time_ns() % 10_000 + 5))
+        eventually(
+            lambda: all(jobs.state_of(i) == ImageState.waiting for i in ids),
+            120,
+            "every image waiting for Milvus",
+            interval_s=0.05,
+        )
+        reasons = {jobs.state_and_reason(i)[1] or "" for i in ids}
+        assert all(r.startswith("waiting until it answers again: vector index") for r in reasons)
+    finally:
+        full_stack.up(["milvus"])
+    index = live_index(full_stack, model_dir)
+    assert wait_indexed(index, ids, timeout_s=180) == len(ids)
+    assert ImageState.failed not in jobs.states_of(ids).values()
+    assert report(full_stack, "Milvus stopped past the retry budget, then started", ids, index) == 0
+
+
+def _waiting(status: dict[str, object]) -> dict[str, object] | None:
+    return status if status["state"] == "waiting" else None

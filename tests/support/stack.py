@@ -31,6 +31,9 @@ def build_test_stack() -> Stack:
             "INGESTWORKER__EMBEDDING__MODEL": model,
             "SEARCHAPI__EMBEDDING__MODEL": model,
             "INGESTWORKER__REDIS__VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+            # outages in the fault tests outlast this retry budget in seconds, not minutes
+            "INGESTWORKER__TASKS__MAX_RETRIES": "1",
+            "INGESTWORKER__TASKS__MAX_BACKOFF_S": "2",
             "INGESTWORKER__METRICS__PORT": str(worker_metrics),
             "INGESTAPI__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
             "INGESTWORKER__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',

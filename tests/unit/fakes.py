@@ -114,9 +114,10 @@ class InMemoryJobStore:
     def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]:
         return self.states.get(image_id, (None, None))
 
-    def in_flight_since(self, image_id: str) -> float | None:
-        state = self.state_of(image_id)
-        return self.since.get(image_id, 0.0) if state is not None and state.pending else None
+    def progress_of(self, image_ids: Sequence[str]) -> dict[str, tuple[ImageState, float]]:
+        return {
+            i: (self.states[i][0], self.since.get(i, 0.0)) for i in image_ids if i in self.states
+        }
 
     def get_job(self, job_id: str) -> JobStatus | None:
         if job_id not in self.jobs:

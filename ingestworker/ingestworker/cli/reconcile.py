@@ -13,10 +13,15 @@ from shared.errors import AppError
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reconcile", description=__doc__)
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also queue again the images that failed (after fixing what made them fail)",
+    )
+    args = parser.parse_args(argv)
     container = command_container("reconcile")
     try:
-        report = container.reconcile_service().run()
+        report = container.reconcile_service().run(retry_failed=args.retry_failed)
     except AppError as exc:
         print(f"reconcile failed: {exc.detail}", file=sys.stderr)
         return 1
@@ -24,8 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         container.shutdown_resources()
     print(
         f"stored {report.stored}, indexed {report.indexed}, on their way {report.in_flight}, "
-        f"queued again {report.requeued}" + (f" (job {report.job_id})" if report.job_id else "")
+        f"failed {report.failed}, queued again {report.requeued}"
+        + (f" (job {report.job_id})" if report.job_id else "")
     )
+    if report.failed:
+        print("failed images are left as they are: --retry-failed queues them again")
     return 0
 
 

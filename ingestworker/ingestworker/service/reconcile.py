@@ -22,6 +22,7 @@ class ReconcileReport:
     stored: int = 0
     indexed: int = 0
     in_flight: int = 0
+    failed: int = 0  # failed for a reason of their own: left alone unless asked
     requeued: int = 0
     job_id: str | None = None
 
@@ -43,17 +44,34 @@ class ReconcileService:
         self._batch_size = batch_size
         self._stale_after_s = stale_after_s
 
-    def run(self) -> ReconcileReport:
-        """Images queued or processing within stale_after_s are on their way: left alone."""
+    def run(self, retry_failed: bool = False) -> ReconcileReport:
+        """Queue again what is stored, not indexed and not on its way: no state at all (Redis
+        lost it), or in flight for longer than stale_after_s with nothing left in the queue.
+        Waiting images have a task that retries; failed ones failed for a reason of their own
+        and are queued again only with ``retry_failed``."""
         report, todo, now = ReconcileReport(), [], time.time()
         ids = stored_ids(self._store)
         report.stored = len(ids)
+        queue_busy = self._queue.depth() > 0
         for chunk in chunked(ids, LOOKUP_CHUNK):
             present = self._index.get(chunk)
             report.indexed += len(present)
-            for image_id in (i for i in chunk if i not in present):
-                since = self._jobs.in_flight_since(image_id)
-                if since is not None and now - since < self._stale_after_s:
+            missing = [i for i in chunk if i not in present]
+            progress = self._jobs.progress_of(missing)
+            for image_id in missing:
+                state, since = progress.get(image_id, (None, 0.0))
+                if state == ImageState.failed and not retry_failed:
+                    report.failed += 1
+                elif (
+                    state is not None
+                    and state.pending
+                    and (
+                        state == ImageState.waiting
+                        or now - since < self._stale_after_s
+                        # a long queue: it may well still hold this image's task
+                        or (state == ImageState.queued and queue_busy)
+                    )
+                ):
                     report.in_flight += 1
                 else:
                     todo.append(image_id)

@@ -38,8 +38,8 @@ class JobStore(ImageStates, Protocol):
 
     def state_and_reason(self, image_id: str) -> tuple[ImageState | None, str | None]: ...
 
-    def in_flight_since(self, image_id: str) -> float | None:
-        """When a queued or processing image last changed state; None when it is not."""
+    def progress_of(self, image_ids: Sequence[str]) -> dict[str, tuple[ImageState, float]]:
+        """The state of each id that has one, and when it last changed (epoch seconds)."""
         ...
 
     def get_job(self, job_id: str) -> JobStatus | None: ...

@@ -109,12 +109,16 @@ class RedisJobStore:
             return None, None
         return ImageState(state.decode()), (reason.decode() if reason else None) or None
 
-    def in_flight_since(self, image_id: str) -> float | None:
-        with _unavailable_on_error():
-            state, at = self._redis.hmget(f"image:{image_id}", ["state", "at"])
-        if state is None or not ImageState(state.decode()).pending:
-            return None
-        return float(at) if at else 0.0
+    def progress_of(self, image_ids: Sequence[str]) -> dict[str, tuple[ImageState, float]]:
+        with _unavailable_on_error(), self._redis.pipeline(transaction=False) as pipe:
+            for image_id in image_ids:
+                pipe.hmget(f"image:{image_id}", ["state", "at"])
+            rows = pipe.execute()
+        return {
+            image_id: (ImageState(state.decode()), float(at) if at else 0.0)
+            for image_id, (state, at) in zip(image_ids, rows, strict=True)
+            if state is not None
+        }
 
     def get_job(self, job_id: str) -> JobStatus | None:
         with _unavailable_on_error():

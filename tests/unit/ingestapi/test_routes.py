@@ -223,3 +223,20 @@ def test_metrics_count_upload_bytes_and_outcomes(client: TestClient) -> None:
     client.post("/api/v1/images", files=[("files", ("a.png", data))])
     assert value("imagesearch_upload_bytes_total") == before[0] + len(data)
     assert value("imagesearch_upload_files_total", status="accepted") == before[1] + 1
+
+
+def test_a_failed_image_is_queued_again_on_request_and_nothing_else_is() -> None:
+    jobs, queue = InMemoryJobStore(), RecordingQueue()
+    with ingest_client(jobs=jobs, queue=queue) as client:
+        uploaded = client.post("/api/v1/images", files=[("files", ("a.png", image_bytes()))])
+        image_id = uploaded.json()["items"][0]["id"]
+        on_its_way = client.post(f"/api/v1/images/{image_id}/retry")
+        assert (on_its_way.status_code, on_its_way.json()["error"]) == (409, "conflict")
+        jobs.set_state(image_id, ImageState.failed, "corrupt or truncated PNG image")
+        retried = client.post(f"/api/v1/images/{image_id}/retry")
+        assert retried.status_code == 202
+        assert retried.json()["state"] == "queued"
+        assert queue.tasks[-1] == ([image_id], retried.json()["job_id"])
+        assert client.get(f"/api/v1/images/{image_id}").json()["state"] == "queued"
+        assert client.post(f"/api/v1/images/{'0' * 64}/retry").status_code == 404
+        assert client.post("/api/v1/images/not-an-id/retry").status_code == 404

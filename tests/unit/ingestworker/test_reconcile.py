@@ -65,3 +65,39 @@ def test_nothing_to_do_queues_nothing() -> None:
     report = service(parts).run()
     assert (report.stored, report.requeued, report.job_id) == (0, 0, None)
     assert queue.tasks == []
+
+
+def test_waiting_failed_and_long_queued_images_are_left_alone() -> None:
+    parts = setup(5)
+    _, _, jobs, queue, ids = parts
+    hour_ago = time.time() - 3600
+    for image_id, state in zip(
+        ids[:4],
+        [ImageState.waiting, ImageState.failed, ImageState.queued, ImageState.processing],
+        strict=True,
+    ):
+        jobs.set_state(image_id, state)
+        jobs.since[image_id] = hour_ago
+    queue.waiting = 5000  # a long queue: the hour-old queued image is still in it
+    report = service(parts).run()
+    assert (report.in_flight, report.failed, report.requeued) == (2, 1, 2)
+    assert {i for batch, _ in queue.tasks for i in batch} == {ids[3], ids[4]}
+
+
+def test_with_an_empty_queue_a_stale_queued_image_was_lost_and_is_queued_again() -> None:
+    parts = setup(1)
+    _, _, jobs, _, ids = parts
+    jobs.set_state(ids[0], ImageState.queued)
+    jobs.since[ids[0]] = time.time() - 3600
+    assert service(parts).run().requeued == 1
+
+
+def test_failed_images_are_queued_again_only_when_asked() -> None:
+    parts = setup(2)
+    _, _, jobs, _, ids = parts
+    jobs.set_state(ids[0], ImageState.failed, "corrupt")
+    assert service(parts).run().requeued == 1
+    jobs.set_state(ids[1], ImageState.failed, "corrupt")
+    report = service(parts).run(retry_failed=True)
+    assert (report.failed, report.requeued) == (0, 2)
+    assert jobs.state_of(ids[0]) == ImageState.queued

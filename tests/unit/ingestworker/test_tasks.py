@@ -92,15 +92,18 @@ class DownStore(InMemoryObjectStore):
         raise Unavailable("object storage unreachable")
 
 
-def test_index_images_past_its_retries_fails_its_images_with_the_outage(fakes: Fakes) -> None:
+def test_index_images_past_its_retries_shows_its_images_waiting_not_failed(
+    fakes: Fakes,
+) -> None:
     ids = fakes.stored("red")
     container().object_store.override(providers.Object(DownStore()))
     container().settings.override(providers.Object(worker_settings(tasks={"max_retries": 0})))
-    with pytest.raises(Unavailable):
+    with pytest.raises(Unavailable):  # outside a worker, the retry re-raises its cause
         tasks.index_images(ids, job_id="job")
     state, reason = fakes.jobs.state_and_reason(ids[0])
-    assert state == ImageState.failed
-    assert reason == "gave up after 0 retries: object storage unreachable"
+    assert state == ImageState.waiting
+    assert reason == "waiting until it answers again: object storage unreachable"
+    assert tasks.index_images.max_retries is None  # the task itself never gives up
 
 
 def test_index_images_within_its_retries_leaves_its_images_for_the_retry(fakes: Fakes) -> None:

@@ -9,16 +9,18 @@ from ingestapi.deps import (
     ImageStatusServiceDep,
     IngestSettingsDep,
     KnownImagesServiceDep,
+    RetryServiceDep,
     UploadServiceDep,
     UrlSubmissionServiceDep,
 )
 from ingestapi.metrics import UPLOAD_BYTES, UPLOAD_FILES
 from ingestapi.multipart import read_multipart
-from ingestapi.schemas import FormatsResponse, ImageFormat
+from ingestapi.schemas import FormatsResponse, ImageFormat, RetryResponse
 from ingestapi.service import IncomingFile
 from shared.config import Limit
 from shared.errors import (
     BadRequest,
+    Conflict,
     NotFound,
     PayloadTooLarge,
     QueueFull,
@@ -179,6 +181,18 @@ async def image_formats() -> FormatsResponse:
 )
 async def get_image_status(image_id: str, service: ImageStatusServiceDep) -> ImageStatus:
     return await run_in_threadpool(service.get, image_id)
+
+
+@router.post(
+    "/images/{image_id}/retry",
+    dependencies=[require_key("write")],
+    status_code=202,
+    response_model=RetryResponse,
+    responses=error_responses(Unauthorized, NotFound, Conflict, Unavailable),
+    summary="Index again an image that failed (after fixing what made it fail)",
+)
+async def retry_image(image_id: str, service: RetryServiceDep) -> RetryResponse:
+    return await run_in_threadpool(service.retry, image_id)
 
 
 def _details(fields: dict[str, list[str]]) -> UploadDetails:
