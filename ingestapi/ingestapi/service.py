@@ -13,7 +13,7 @@ from shared.batching import LOOKUP_CHUNK, chunked
 from shared.config import Limit
 from shared.errors import AppError, BadRequest, Conflict, NotFound, PayloadTooLarge, QueueFull
 from shared.ids import is_content_id, original_key
-from shared.intake import Intake, rejected
+from shared.intake import Intake, queue_for_indexing, rejected
 from shared.log import get_logger
 from shared.netguard import FetchSettings, url_refusal
 from shared.queue import TaskQueue
@@ -66,15 +66,16 @@ class UploadService:
         if (waiting := self._queue.depth()) > self._settings.max_queue:
             raise QueueFull(f"{waiting} indexing tasks are waiting; try again later")
         details = details or UploadDetails()
-        results = [result for f in files for result in self._take(f, details)]
-        in_job = [r for r in results if r.id is not None]
-        job_id = uuid.uuid4().hex if in_job else None
-        if job_id:
-            for r in in_job:
-                r.job_id = job_id
-            self._jobs.create_job(job_id, [(r.id, r.filename) for r in in_job if r.id])
-            accepted = [r.id for r in in_job if r.id and r.status == UploadStatus.accepted]
-            self._enqueue(accepted, job_id)
+        results: list[UploadResult] = []
+        try:
+            for f in files:
+                for result in self._take(f, details):  # one by one: a zip may break midway
+                    results.append(result)
+        except BaseException:
+            # a later file broke the request: what was stored is queued all the same
+            self._queue_taken(results)
+            raise
+        job_id = self._queue_taken(results)
         log.info(
             "upload_received",
             files=len(files),
@@ -111,9 +112,19 @@ class UploadService:
         except AppError as exc:
             yield rejected(file.filename, exc)
 
-    def _enqueue(self, image_ids: list[str], job_id: str) -> None:
-        for batch in chunked(list(dict.fromkeys(image_ids)), self._settings.task_batch_size):
-            self._queue.enqueue_index(batch, job_id)
+    def _queue_taken(self, results: list[UploadResult]) -> str | None:
+        """One job for the files that have an id; a task for each batch of accepted ones."""
+        in_job = [r for r in results if r.id is not None]
+        if not in_job:
+            return None
+        job_id = uuid.uuid4().hex
+        for r in in_job:
+            r.job_id = job_id
+        self._jobs.create_job(job_id, [(r.id, r.filename) for r in in_job if r.id])
+        accepted = [r.id for r in in_job if r.id and r.status == UploadStatus.accepted]
+        size = self._settings.task_batch_size
+        queue_for_indexing(self._jobs, self._queue, accepted, job_id, size)
+        return job_id
 
 
 class UrlSubmissionService:
@@ -208,8 +219,7 @@ class RetryService:
             raise Conflict(f"already on its way ({state.value})")
         job_id = uuid.uuid4().hex
         self._jobs.create_job(job_id, [(image_id, "")])
-        self._jobs.set_state(image_id, ImageState.queued)
-        self._queue.enqueue_index([image_id], job_id)
+        queue_for_indexing(self._jobs, self._queue, [image_id], job_id, batch_size=1)
         log.info("image_retried", image_id=image_id, job_id=job_id, was=state)
         return RetryResponse(id=image_id, state=ImageState.queued.value, job_id=job_id)
 

@@ -8,6 +8,7 @@ from celery import Celery
 from dependency_injector import containers, providers
 
 from ingestworker.adapters.url_fetcher import UrlFetcher
+from ingestworker.service.crash_guard import CrashGuard
 from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reconcile import ReconcileService
 from ingestworker.service.reindex import DiscardStates, ReindexService
@@ -15,6 +16,7 @@ from ingestworker.service.url_download import UrlDownloadService
 from ingestworker.settings import IngestWorkerSettings
 from shared.config import Limit, MilvusSettings
 from shared.embedding import load_embedder
+from shared.images import decode_image
 from shared.intake import Intake
 from shared.netguard import FetchSettings
 from shared.preflight import load_config
@@ -75,6 +77,8 @@ class Container(containers.DeclarativeContainer):
     live_index = providers.Resource(live_index_resource, settings.provided.milvus)
     fetcher = providers.Resource(_fetcher_resource, settings.provided.fetch)
 
+    decoder = providers.Object(decode_image)
+
     index_pipeline = providers.Factory(
         IndexPipeline,
         store=object_store,
@@ -83,6 +87,7 @@ class Container(containers.DeclarativeContainer):
         jobs=job_store,
         thumbnail_px=settings.provided.derived.thumbnail_px,
         preview_px=settings.provided.derived.preview_px,
+        decode=decoder,
     )
     intake = providers.Factory(
         Intake,
@@ -99,6 +104,12 @@ class Container(containers.DeclarativeContainer):
         jobs=job_store,
         queue=task_queue,
         batch_size=settings.provided.url_ingest.task_batch_size,
+    )
+    crash_guard = providers.Factory(
+        CrashGuard,
+        jobs=job_store,
+        queue=task_queue,
+        max_crashes=settings.provided.tasks.max_crashes,
     )
     reconcile_service = providers.Factory(
         ReconcileService,

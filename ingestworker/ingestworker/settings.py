@@ -39,6 +39,9 @@ class TaskSettings(BaseModel):
     max_backoff_s; past max_retries its images show as waiting and it goes on retrying."""
 
     max_retries: int = Field(5, ge=0, le=20)
+    max_crashes: int = Field(
+        2, ge=1, le=10, description="deliveries a batch may kill its worker before it is split"
+    )
     max_backoff_s: float = Field(60.0, gt=0, description="waits double from 1 s up to this")
 
 

@@ -24,10 +24,21 @@ RETRY_FOREVER = None
 
 @shared_task(name=INDEX_IMAGES, bind=True, max_retries=RETRY_FOREVER)
 def index_images(self: Task, image_ids: list[str], job_id: str | None = None) -> dict[str, Any]:
+    waiting = partial(_mark_waiting, image_ids)
+    guard, task_id = container().crash_guard(), self.request.id or f"direct-{id(image_ids)}"
+    try:
+        split = guard.enter(task_id, image_ids, job_id)
+    except Unavailable as exc:
+        _retry(self, exc, "index_retry", job_id, waiting)
+    if split is not None:
+        return {"indexed": [], "failed": split.failed, "split": split.halves}
     try:
         report = container().index_pipeline().run(image_ids)
     except Unavailable as exc:
-        _retry(self, exc, "index_retry", job_id, partial(_mark_waiting, image_ids))
+        _retry(self, exc, "index_retry", job_id, waiting)
+    finally:
+        with suppress(Unavailable):
+            guard.leave(task_id)
     record_batch(len(report.indexed), report.embed_s)
     return {"indexed": report.indexed, "failed": report.failed}
 

@@ -13,6 +13,8 @@ MAX_CAPTION_CHARS = 2000
 
 
 class ImageState(StrEnum):
+    # the original is durable; the request that stored it has not queued its task yet
+    stored = "stored"
     queued = "queued"
     fetching = "fetching"  # URL ingest: the worker is downloading it
     processing = "processing"
@@ -28,13 +30,22 @@ class ImageState(StrEnum):
 
     @property
     def in_hand(self) -> bool:
-        """On its way or done: the same bytes uploaded again need no new task."""
-        return self.pending or self is ImageState.indexed
+        """A task has it, or it is done: the same bytes uploaded again need no new task.
+        (A `stored` image is in hand only while the request that stored it is still queueing
+        it: see shared.state.in_hand.)"""
+        return self in _IN_HAND
 
 
 _PENDING = frozenset(
-    {ImageState.queued, ImageState.fetching, ImageState.processing, ImageState.waiting}
+    {
+        ImageState.stored,
+        ImageState.queued,
+        ImageState.fetching,
+        ImageState.processing,
+        ImageState.waiting,
+    }
 )
+_IN_HAND = (_PENDING - {ImageState.stored}) | {ImageState.indexed}
 
 
 def _split_tags(value: object) -> object:
@@ -153,7 +164,7 @@ class JobStatus(BaseModel):
         for item in items:
             counts[item.state] += 1
         pending = sum(n for state, n in counts.items() if state.pending)
-        if pending and counts[ImageState.queued] == len(items):
+        if pending and counts[ImageState.queued] + counts[ImageState.stored] == len(items):
             overall = ImageState.queued
         elif pending:
             overall = ImageState.processing

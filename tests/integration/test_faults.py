@@ -203,6 +203,7 @@ def test_a_task_whose_storage_never_answers_leaves_its_images_waiting(full_stack
         **full_stack.service_env(),
         "INGESTWORKER__STORAGE__ENDPOINT": f"127.0.0.1:{dead_port}",
         "INGESTWORKER__TASKS__MAX_RETRIES": "1",
+        "INGESTWORKER__METRICS__PORT": "0",
     }
     argv = [
         sys.executable, "-m", "celery", "-A", "ingestworker.celery_app", "worker",

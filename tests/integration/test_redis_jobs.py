@@ -1,3 +1,4 @@
+import time
 import uuid
 
 import pytest
@@ -29,7 +30,15 @@ def test_job_progress_follows_image_states(jobs: RedisJobStore) -> None:
     job = jobs.get_job(job_id)
     assert job is not None
     assert job.state == ImageState.failed
-    assert job.counts == {"queued": 0, "fetching": 0, "processing": 0, "indexed": 1, "failed": 1}
+    assert job.counts == {
+        "stored": 0,
+        "queued": 0,
+        "fetching": 0,
+        "processing": 0,
+        "waiting": 0,
+        "indexed": 1,
+        "failed": 1,
+    }
     assert [(i.filename, i.reason) for i in job.items] == [("a.png", None), ("b.png", "corrupt")]
     assert jobs.state_of(a) == ImageState.indexed
 
@@ -62,3 +71,19 @@ def test_states_of_many_ids_in_one_round_trip(jobs: RedisJobStore) -> None:
     a, b = uuid.uuid4().hex, uuid.uuid4().hex
     jobs.set_state(a, ImageState.processing)
     assert jobs.states_of([a, b]) == {a: ImageState.processing}
+
+
+def test_progress_comes_back_for_many_ids_in_one_look(jobs: RedisJobStore) -> None:
+    ids = [uuid.uuid4().hex for _ in range(3)]
+    before = time.time()
+    jobs.set_states(ids[:2], ImageState.stored)
+    progress = jobs.progress_of(ids)
+    assert set(progress) == set(ids[:2])
+    assert all(state == ImageState.stored and at >= before - 1 for state, at in progress.values())
+
+
+def test_unfinished_deliveries_are_counted_until_one_finishes(jobs: RedisJobStore) -> None:
+    task_id = uuid.uuid4().hex
+    assert [jobs.start_delivery(task_id) for _ in range(3)] == [0, 1, 2]
+    jobs.end_delivery(task_id)
+    assert jobs.start_delivery(task_id) == 0

@@ -1,5 +1,6 @@
 """In-memory stand-ins for the adapters, for unit tests only."""
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -76,6 +77,7 @@ class InMemoryJobStore:
         self.since: dict[str, float] = {}
         self.claims: list[str] = []
         self.fetch_slots: dict[str, tuple[ImageState, str | None, str | None]] = {}
+        self.deliveries: dict[str, int] = {}
 
     def ping(self) -> None:
         pass
@@ -99,6 +101,11 @@ class InMemoryJobStore:
 
     def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
         self.states[image_id] = (state, reason)
+        self.since[image_id] = time.time()
+
+    def set_states(self, image_ids: Sequence[str], state: ImageState) -> None:
+        for image_id in image_ids:
+            self.set_state(image_id, state)
 
     def state_of(self, image_id: str) -> ImageState | None:
         return self.state_and_reason(image_id)[0]
@@ -118,6 +125,13 @@ class InMemoryJobStore:
         return {
             i: (self.states[i][0], self.since.get(i, 0.0)) for i in image_ids if i in self.states
         }
+
+    def start_delivery(self, task_id: str) -> int:
+        self.deliveries[task_id] = self.deliveries.get(task_id, 0) + 1
+        return self.deliveries[task_id] - 1
+
+    def end_delivery(self, task_id: str) -> None:
+        self.deliveries.pop(task_id, None)
 
     def get_job(self, job_id: str) -> JobStatus | None:
         if job_id not in self.jobs:

@@ -3,7 +3,7 @@ Milvus row → state."""
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +33,7 @@ class _Loaded:
 
 
 _Embedded = tuple[_Loaded, Sequence[float]]
+Decoder = Callable[..., DecodedImage]
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,10 @@ class IndexPipeline:
         jobs: ImageStates,
         thumbnail_px: int = THUMBNAIL_PX,
         preview_px: int = PREVIEW_PX,
+        decode: Decoder = decode_image,
     ) -> None:
         self._store = store
+        self._decode = decode
         self._index = index
         self._embedder = embedder
         self._jobs = jobs
@@ -156,16 +159,17 @@ class IndexPipeline:
         data = obj.read()
         if not data:
             raise NotFound("original is empty or missing")
-        decoded = decode_image(data, long_side=self._preview_px)
+        decoded = self._decode(data, long_side=self._preview_px)
         details = self._details(image_id) if obj.metadata.get("details") else {}
         tags = details.get("tags")
         return _Loaded(
             image_id=image_id,
             decoded=decoded,
             size=len(data),
-            filename=obj.metadata.get("filename", ""),
+            # originals stored by earlier versions carry name and source in their metadata
+            filename=str(details.get("filename") or obj.metadata.get("filename", "")),
             created_at=_epoch(obj.metadata.get("uploaded-at")),
-            source=obj.metadata.get("source", ""),
+            source=str(details.get("source") or obj.metadata.get("source", "")),
             caption=str(details.get("caption", "")),
             tags=[str(t) for t in tags] if isinstance(tags, list) else [],
         )

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from ingestworker.service.originals import stored_ids
 from shared.batching import LOOKUP_CHUNK, chunked
+from shared.intake import queue_for_indexing
 from shared.log import get_logger
 from shared.queue import TaskQueue
 from shared.schemas import ImageState
-from shared.state import JobStore
+from shared.state import STORED_GRACE_S, JobStore
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
 
@@ -62,6 +63,12 @@ class ReconcileService:
                 state, since = progress.get(image_id, (None, 0.0))
                 if state == ImageState.failed and not retry_failed:
                     report.failed += 1
+                elif state == ImageState.stored:
+                    # its request is queueing it now, or died before it could
+                    if now - since < STORED_GRACE_S:
+                        report.in_flight += 1
+                    else:
+                        todo.append(image_id)
                 elif (
                     state is not None
                     and state.pending
@@ -78,10 +85,7 @@ class ReconcileService:
         if todo:
             report.job_id = f"reconcile-{uuid.uuid4().hex}"
             self._jobs.create_job(report.job_id, [(image_id, "") for image_id in todo])
-            for image_id in todo:
-                self._jobs.set_state(image_id, ImageState.queued)
-            for batch in chunked(todo, self._batch_size):
-                self._queue.enqueue_index(batch, report.job_id)
+            queue_for_indexing(self._jobs, self._queue, todo, report.job_id, self._batch_size)
         report.requeued = len(todo)
         log.info("reconciled", **vars(report))
         return report

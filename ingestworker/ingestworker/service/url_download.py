@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingestworker.adapters.url_fetcher import FetchFailed, UrlFetcher
-from shared.batching import chunked
-from shared.intake import Intake
+from shared.intake import Intake, queue_for_indexing
 from shared.log import get_logger
 from shared.queue import TaskQueue
 from shared.schemas import ImageState, UploadDetails, UploadStatus
@@ -43,27 +42,14 @@ class UrlDownloadService:
         self, job_id: str, items: Sequence[tuple[str, str]], details: UploadDetails
     ) -> UrlDownloadReport:
         report = UrlDownloadReport()
-        for slot, url in items:
-            self._jobs.set_fetch(slot, ImageState.fetching)
-            try:
-                fetched = self._fetcher.fetch(url)
-            except FetchFailed as exc:
-                report.failed[url] = exc.reason
-                self._jobs.set_fetch(slot, ImageState.failed, exc.reason)
-                continue
-            result = self._intake.accept(fetched.filename, fetched.data, details)
-            if result.id is None:
-                reason = f"{result.http_status}: {result.reason}"
-                report.failed[url] = reason
-                self._jobs.set_fetch(slot, ImageState.failed, reason)
-                continue
-            self._jobs.set_fetch(slot, ImageState.queued, image_id=result.id)
-            if result.status == UploadStatus.accepted:
-                report.accepted.append(result.id)
-            else:
-                report.duplicate += 1
-        for batch in chunked(report.accepted, self._batch_size):
-            self._queue.enqueue_index(batch, job_id)
+        try:
+            for slot, url in items:
+                self._take(slot, url, details, report)
+        except BaseException:
+            # an outage part-way (the task is retried): what was stored is queued all the same
+            self._queue_accepted(report, job_id)
+            raise
+        self._queue_accepted(report, job_id)
         log.info(
             "urls_fetched",
             job_id=job_id,
@@ -72,3 +58,26 @@ class UrlDownloadService:
             failed=len(report.failed),
         )
         return report
+
+    def _take(self, slot: str, url: str, details: UploadDetails, report: UrlDownloadReport) -> None:
+        self._jobs.set_fetch(slot, ImageState.fetching)
+        try:
+            fetched = self._fetcher.fetch(url)
+        except FetchFailed as exc:
+            report.failed[url] = exc.reason
+            self._jobs.set_fetch(slot, ImageState.failed, exc.reason)
+            return
+        result = self._intake.accept(fetched.filename, fetched.data, details)
+        if result.id is None:
+            reason = f"{result.http_status}: {result.reason}"
+            report.failed[url] = reason
+            self._jobs.set_fetch(slot, ImageState.failed, reason)
+            return
+        self._jobs.set_fetch(slot, ImageState.queued, image_id=result.id)
+        if result.status == UploadStatus.accepted:
+            report.accepted.append(result.id)
+        else:
+            report.duplicate += 1
+
+    def _queue_accepted(self, report: UrlDownloadReport, job_id: str) -> None:
+        queue_for_indexing(self._jobs, self._queue, report.accepted, job_id, self._batch_size)

@@ -2,14 +2,15 @@
 durably and mark it queued. Shared by uploads (ingestapi) and URL fetches (ingestworker)."""
 
 import json
+import time
 from datetime import UTC, datetime
 
 from shared.config import Limit
-from shared.errors import AppError, BadRequest, PayloadTooLarge
+from shared.errors import AppError, BadRequest, PayloadTooLarge, Unavailable
 from shared.ids import content_id, details_key, original_key
 from shared.images import decode_image
 from shared.schemas import ImageState, UploadDetails, UploadResult, UploadStatus
-from shared.state import JobStore
+from shared.state import JobStore, in_hand
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
 
@@ -30,7 +31,8 @@ class Intake:
         self._max_pixels = max_pixels
 
     def accept(self, filename: str, data: bytes, details: UploadDetails) -> UploadResult:
-        """Rejections come back as a result; an outage (Unavailable) is raised."""
+        """Rejections come back as a result; an outage (Unavailable) is raised. An accepted
+        image is `stored`: the caller queues its task, then marks it queued."""
         try:
             image_id, content_type = self._validate(data)
         except AppError as exc:
@@ -42,8 +44,13 @@ class Intake:
                 return UploadResult(
                     id=image_id, filename=filename, status=UploadStatus.duplicate, http_status=200
                 )
-            self._store_original(image_id, filename, data, content_type, details)
-            self._jobs.set_state(image_id, ImageState.queued)
+            try:
+                self._store_original(image_id, filename, data, content_type, details)
+            except Unavailable:
+                raise
+            except AppError as exc:  # storage refused this one file: it alone is rejected
+                return rejected(filename, exc)
+            self._jobs.set_state(image_id, ImageState.stored)
         return UploadResult(
             id=image_id, filename=filename, status=UploadStatus.accepted, http_status=202
         )
@@ -60,8 +67,8 @@ class Intake:
     def _already_here(self, image_id: str) -> bool:
         if not self._store.exists(original_key(image_id)):
             return False
-        state = self._jobs.state_of(image_id)
-        return (state is not None and state.in_hand) or bool(self._index.get([image_id]))
+        progress = self._jobs.progress_of([image_id]).get(image_id)
+        return in_hand(progress, time.time()) or bool(self._index.get([image_id]))
 
     def _store_original(
         self,
@@ -71,17 +78,17 @@ class Intake:
         content_type: str,
         details: UploadDetails,
     ) -> None:
-        metadata = {
+        # what the uploader said, file name included, goes in an object of its own, written
+        # before the original (whose presence is what "stored" means): S3 user metadata is
+        # a few ASCII headers of 2 KB in all, which a long or non-ASCII name could break
+        body = {
             "filename": filename,
-            "uploaded-at": datetime.now(UTC).isoformat(),
             "source": details.source,
+            "caption": details.caption,
+            "tags": details.tags,
         }
-        if details.caption or details.tags:
-            # free text can outgrow S3's 2 KB of user metadata: it goes in an object of its own,
-            # written before the original, whose presence is what "stored" means
-            body = json.dumps({"caption": details.caption, "tags": details.tags}).encode()
-            self._store.put(details_key(image_id), body, "application/json")
-            metadata["details"] = "1"
+        self._store.put(details_key(image_id), json.dumps(body).encode(), "application/json")
+        metadata = {"uploaded-at": datetime.now(UTC).isoformat(), "details": "1"}
         self._store.put(original_key(image_id), data, content_type, metadata=metadata)
 
 

@@ -4,6 +4,20 @@ from typing import Protocol
 
 from shared.schemas import ImageState, JobStatus
 
+# how long an image stays `stored` while the request that stored it queues its task; past
+# this nothing queued it (the request died part-way): it is no one's, and reconcile takes it
+STORED_GRACE_S = 60.0
+
+
+def in_hand(progress: tuple[ImageState, float] | None, now: float) -> bool:
+    """Whether an image with this (state, since) needs no new task."""
+    if progress is None:
+        return False
+    state, since = progress
+    if state == ImageState.stored:
+        return now - since < STORED_GRACE_S
+    return state.in_hand
+
 
 class ImageStates(Protocol):
     def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None: ...
@@ -28,6 +42,10 @@ class JobStore(ImageStates, Protocol):
 
     def state_of(self, image_id: str) -> ImageState | None: ...
 
+    def set_states(self, image_ids: Sequence[str], state: ImageState) -> None:
+        """One state for many images, in one round trip."""
+        ...
+
     def states_of(self, image_ids: Sequence[str]) -> dict[str, ImageState]:
         """States of the ids that have one."""
         ...
@@ -43,5 +61,14 @@ class JobStore(ImageStates, Protocol):
         ...
 
     def get_job(self, job_id: str) -> JobStatus | None: ...
+
+    def start_delivery(self, task_id: str) -> int:
+        """Count a delivery of this task; returns how many earlier ones never finished (each
+        one's worker process died under it)."""
+        ...
+
+    def end_delivery(self, task_id: str) -> None:
+        """This delivery finished (ran, failed or asked for a retry): it was no crash."""
+        ...
 
     def ping(self) -> None: ...

@@ -64,6 +64,13 @@ class RedisJobStore:
             self._put_state(pipe, slot, fields)
             pipe.execute()
 
+    def set_states(self, image_ids: Sequence[str], state: ImageState) -> None:
+        fields = {"state": state.value, "reason": ""}
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            for image_id in image_ids:
+                self._put_state(pipe, f"image:{image_id}", fields)
+            pipe.execute()
+
     def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
         fields = {"state": state.value, "reason": reason or ""}
         with _unavailable_on_error(), self._redis.pipeline() as pipe:
@@ -119,6 +126,18 @@ class RedisJobStore:
             for image_id, (state, at) in zip(image_ids, rows, strict=True)
             if state is not None
         }
+
+    def start_delivery(self, task_id: str) -> int:
+        key = f"deliveries:{task_id}"
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.expire(key, self._ttl)
+            started, _ = pipe.execute()
+        return int(started) - 1
+
+    def end_delivery(self, task_id: str) -> None:
+        with _unavailable_on_error():
+            self._redis.delete(f"deliveries:{task_id}")
 
     def get_job(self, job_id: str) -> JobStatus | None:
         with _unavailable_on_error():

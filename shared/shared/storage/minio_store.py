@@ -10,12 +10,24 @@ from minio import Minio
 from minio.error import S3Error
 
 from shared.config import StorageSettings
-from shared.errors import NotFound, Unavailable
+from shared.errors import AppError, NotFound, PayloadTooLarge, Unavailable, Unprocessable
 from shared.storage.protocol import ObjectInfo, StoredObject
 
 CHUNK = 256 * 1024
 _META_PREFIX = "x-amz-meta-"
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound"}
+# a write refused for one of these is about our set-up, not the file: an outage until fixed
+_SETUP_ERRORS = {
+    "AccessDenied",
+    "AccountProblem",
+    "AllAccessDisabled",
+    "InvalidAccessKeyId",
+    "InvalidBucketName",
+    "RequestTimeTooSkewed",
+    "SignatureDoesNotMatch",
+}
+_NOT_THE_FILES = {401, 403, 408, 429}
+_TOO_LARGE = {"EntityTooLarge", "MetadataTooLarge", "KeyTooLongError"}
 
 
 class MinioObjectStore:
@@ -54,7 +66,7 @@ class MinioObjectStore:
     ) -> None:
         # S3 user metadata travels in HTTP headers: percent-encode to keep any filename intact
         encoded = {k: quote(v, safe="") for k, v in (metadata or {}).items()}
-        with _unavailable_on_error():
+        with _unavailable_on_error(refusal_is_the_files=True):
             self._client.put_object(
                 self._bucket,
                 key,
@@ -110,13 +122,24 @@ class MinioObjectStore:
 
 
 @contextmanager
-def _unavailable_on_error() -> Iterator[None]:
-    """Map 'missing' to NotFound and every transport failure to Unavailable."""
+def _unavailable_on_error(refusal_is_the_files: bool = False) -> Iterator[None]:
+    """Map 'missing' to NotFound and every transport failure to Unavailable. On a write, a
+    4xx that is not about credentials or the bucket is that one file's problem (too large,
+    a key or header the server will not take): PayloadTooLarge or Unprocessable."""
     try:
         yield
     except S3Error as exc:
-        if exc.code in _MISSING:
-            raise NotFound("object not found") from exc
-        raise Unavailable(f"object storage error: {exc.code}") from exc
+        raise classify(exc, refusal_is_the_files) from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise Unavailable("object storage unreachable") from exc
+
+
+def classify(exc: S3Error, refusal_is_the_files: bool = False) -> AppError:
+    if exc.code in _MISSING:
+        return NotFound("object not found")
+    status = getattr(exc.response, "status", 500)
+    client_error = 400 <= status < 500 and status not in _NOT_THE_FILES
+    if refusal_is_the_files and client_error and exc.code not in _SETUP_ERRORS:
+        refused = PayloadTooLarge if exc.code in _TOO_LARGE else Unprocessable
+        return refused(f"object storage refused this file: {exc.code}")
+    return Unavailable(f"object storage error: {exc.code}")

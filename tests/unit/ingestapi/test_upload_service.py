@@ -1,6 +1,8 @@
 import io
 import json
+import time
 import zipfile
+from collections.abc import Sequence
 
 import pytest
 
@@ -13,10 +15,11 @@ from ingestapi.service import (
 )
 from ingestapi.settings import IngestSettings
 from shared.config import Limit
-from shared.errors import BadRequest, NotFound, QueueFull
+from shared.errors import BadRequest, NotFound, QueueFull, Unavailable, Unprocessable
 from shared.ids import content_id, details_key, original_key
 from shared.intake import Intake
 from shared.schemas import ImageState, UploadDetails, UploadStatus
+from shared.state import STORED_GRACE_S
 from shared.vectors import ImageRecord
 from tests.support.images import image_bytes
 from tests.unit.fakes import (
@@ -53,7 +56,7 @@ def test_accepted_files_are_stored_then_queued(parts: Parts) -> None:
     assert [i.id for i in result.items] == [content_id(red), content_id(blue)]
     assert store.objects[original_key(content_id(red))][0] == red
     assert store.objects[original_key(content_id(red))][1] == "image/png"
-    assert store.objects[original_key(content_id(red))][2]["filename"] == "red.png"
+    assert json.loads(store.objects[details_key(content_id(red))][0])["filename"] == "red.png"
     assert queue.tasks == [([content_id(red), content_id(blue)], result.job_id)]
     assert jobs.state_of(content_id(red)) == ImageState.queued
 
@@ -74,7 +77,9 @@ def test_bad_file_is_rejected_alone(parts: Parts) -> None:
     assert by_name["notes.jpg"].http_status == 415
     assert by_name["huge.png"].http_status == 413
     assert all(by_name[n].reason for n in ["empty.png", "notes.jpg", "huge.png"])
-    assert len(store.objects) == 1
+    assert [k for k in store.objects if k.startswith("originals/")] == [
+        original_key(by_name["good.png"].id or "")
+    ]
     assert queue.tasks == [([content_id(image_bytes())], result.job_id)]
 
 
@@ -225,12 +230,14 @@ def test_caption_tags_and_source_are_stored_with_the_original(parts: Parts) -> N
     details = UploadDetails(caption="Our dog", tags=["dog, park", "dog"], source="phone")
     result = service(parts).upload([IncomingFile.of("a.png", image_bytes())], details)
     image_id = result.items[0].id or ""
-    meta = store.objects[original_key(image_id)][2]
-    assert meta["source"] == "phone"
     assert json.loads(store.objects[details_key(image_id)][0]) == {
+        "filename": "a.png",
+        "source": "phone",
         "caption": "Our dog",
         "tags": ["dog", "park"],
     }
+    # S3 metadata headers carry nothing a user wrote: a long or non-ASCII name cannot break them
+    assert set(store.objects[original_key(image_id)][2]) == {"uploaded-at", "details"}
     assert jobs.claims == [image_id]  # decided under the content's claim
 
 
@@ -243,3 +250,78 @@ def test_known_ids_are_those_indexed_or_on_their_way(parts: Parts) -> None:
     jobs.set_state(failed, ImageState.failed, "bad")
     known = KnownImagesService(jobs, index).known([unknown, failed, queued, indexed, indexed])
     assert known == [queued, indexed]
+
+
+class BreaksAfter(InMemoryObjectStore):
+    """Stores `good` originals, then storage goes down."""
+
+    def __init__(self, good: int) -> None:
+        super().__init__()
+        self.good = good
+
+    def put(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        if key.startswith("originals/"):
+            if self.good == 0:
+                raise Unavailable("object storage unreachable")
+            self.good -= 1
+        super().put(key, data, content_type, metadata)
+
+
+def test_a_request_broken_part_way_still_queues_what_it_stored() -> None:
+    store, queue, jobs = BreaksAfter(good=2), RecordingQueue(), InMemoryJobStore()
+    files = [IncomingFile.of(f"{c}.png", image_bytes(c)) for c in ("red", "green", "blue")]
+    with pytest.raises(Unavailable):
+        service((store, queue, jobs)).upload(files)
+    stored = [content_id(image_bytes(c)) for c in ("red", "green")]
+    assert [batch for batch, _ in queue.tasks] == [stored]
+    assert [jobs.state_of(i) for i in stored] == [ImageState.queued] * 2
+
+
+class RefusingQueue(RecordingQueue):
+    def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
+        raise Unavailable("task queue unreachable")
+
+
+def test_an_image_stored_but_never_queued_is_not_a_duplicate_past_the_grace() -> None:
+    store, jobs = InMemoryObjectStore(), InMemoryJobStore()
+    data = image_bytes("red")
+    with pytest.raises(Unavailable):
+        service((store, RefusingQueue(), jobs)).upload([IncomingFile.of("a.png", data)])
+    image_id = content_id(data)
+    assert jobs.state_of(image_id) == ImageState.stored  # stored, not queued: nothing has it
+    queue = RecordingQueue()
+    again = service((store, queue, jobs)).upload([IncomingFile.of("a.png", data)])
+    assert again.items[0].status == UploadStatus.duplicate  # within the grace: its request...
+    jobs.since[image_id] = time.time() - STORED_GRACE_S - 1  # ...is gone by now
+    later = service((store, queue, jobs)).upload([IncomingFile.of("a.png", data)])
+    assert later.items[0].status == UploadStatus.accepted
+    assert queue.tasks[-1][0] == [image_id]
+    known = KnownImagesService(jobs, InMemoryVectorIndex())
+    jobs.set_state(image_id, ImageState.stored)
+    jobs.since[image_id] = time.time() - STORED_GRACE_S - 1
+    assert known.known([image_id]) == []
+
+
+class RefusesLongKeys(InMemoryObjectStore):
+    def put(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str] | None = None
+    ) -> None:
+        if key.startswith("originals/") and data.startswith(b"\x89PNG") and len(data) > 200:
+            raise Unprocessable("object storage refused this file: EntityTooLarge")
+        super().put(key, data, content_type, metadata)
+
+
+def test_a_storage_refusal_of_one_file_rejects_that_file_only() -> None:
+    store, queue, jobs = RefusesLongKeys(), RecordingQueue(), InMemoryJobStore()
+    files = [
+        IncomingFile.of("big.png", image_bytes("red", size=(300, 300))),
+        IncomingFile.of("small.jpg", image_bytes("blue", fmt="JPEG")),
+    ]
+    result = service((store, queue, jobs)).upload(files)
+    assert [(i.status, i.http_status) for i in result.items] == [
+        (UploadStatus.rejected, 422),
+        (UploadStatus.accepted, 202),
+    ]
+    assert result.items[0].reason == "object storage refused this file: EntityTooLarge"

@@ -177,3 +177,29 @@ def test_a_missing_original_fails_its_image_with_the_reason(fakes: Fakes) -> Non
     missing = "0" * 64
     result = tasks.index_images([missing])
     assert result["failed"] == {missing: NotFound("object not found").detail}
+
+
+def test_a_batch_that_crashed_the_worker_too_often_is_split_in_two(fakes: Fakes) -> None:
+    ids = fakes.stored("red", "green", "blue", "white")
+    fakes.jobs.deliveries["t1"] = 2  # two deliveries whose worker process died under them
+    result = tasks.index_images.apply(args=[ids, "job"], task_id="t1").get()
+    assert result["split"] == [ids[:2], ids[2:]]
+    assert fakes.queue.tasks == [(ids[:2], "job"), (ids[2:], "job")]
+    assert fakes.index.records == {}  # not run again
+
+
+def test_an_image_alone_that_crashed_the_worker_fails_for_good(fakes: Fakes) -> None:
+    ids = fakes.stored("red")
+    fakes.jobs.deliveries["t2"] = 2
+    result = tasks.index_images.apply(args=[ids, "job"], task_id="t2").get()
+    assert result["failed"] == {ids[0]: "crashed the worker 2 times"}
+    assert fakes.jobs.state_and_reason(ids[0]) == (ImageState.failed, "crashed the worker 2 times")
+    assert fakes.queue.tasks == []
+
+
+def test_a_delivery_that_ends_normally_is_not_counted_as_a_crash(fakes: Fakes) -> None:
+    ids = fakes.stored("red")
+    fakes.jobs.deliveries["t3"] = 1  # one crash, under the limit: run again
+    tasks.index_images.apply(args=[ids, "job"], task_id="t3").get()
+    assert set(fakes.index.records) == set(ids)
+    assert "t3" not in fakes.jobs.deliveries
