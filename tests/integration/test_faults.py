@@ -18,14 +18,16 @@ import redis
 from PIL import Image
 
 from imagesearch_dev.localstack import Stack
+from shared.ids import content_id, original_key
 from shared.queue import CeleryTaskQueue, make_celery
 from shared.schemas import ImageState
 from shared.state import RedisJobStore
+from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex
 from tests.support.paths import ROOT
 from tests.support.polling import eventually, process_gone
 from tests.support.ports import free_ports
-from tests.support.stack import milvus_settings, redis_settings
+from tests.support.stack import milvus_settings, redis_settings, storage_settings
 
 
 def unique_jpegs(count: int, salt: int) -> list[bytes]:
@@ -81,6 +83,30 @@ def test_losing_redis_mid_ingest_then_reconcile_loses_nothing(
     assert report(full_stack, "redis flushed, then reconcile", ids, index) == 0
     rerun = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "queued again 0" in rerun.stdout
+
+
+def test_reconcile_queues_failed_images_again_only_when_asked(
+    full_stack: Stack, model_dir: Path
+) -> None:
+    """An image that failed (here: marked so, as if its original had been unreadable) stays
+    failed through every reconcile, until the operator asks with --retry-failed."""
+    [data] = unique_jpegs(1, salt=time.time_ns() % 10_000 + 6)
+    ids = [content_id(data)]
+    store = MinioObjectStore.from_settings(storage_settings(full_stack, bucket="images"))
+    store.put(original_key(ids[0]), data, "image/jpeg")
+    jobs = RedisJobStore.from_url(redis_settings(full_stack).url)
+    jobs.set_state(ids[0], ImageState.failed, "corrupt or truncated JPEG image")
+    index = live_index(full_stack, model_dir)
+    env = {**os.environ, **full_stack.service_env()}
+    argv = [sys.executable, "-m", "ingestworker.cli.reconcile"]
+    plain = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "--retry-failed queues them again" in plain.stdout
+    assert jobs.state_of(ids[0]) == ImageState.failed
+    asked = subprocess.run(
+        [*argv, "--retry-failed"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert wait_indexed(index, ids) == len(ids)
 
 
 def test_a_worker_child_killed_mid_batch_has_its_task_redelivered(
