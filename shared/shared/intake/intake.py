@@ -14,6 +14,9 @@ from shared.state import JobStore, in_hand
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
 
+# longer values, or any but printable ASCII, go in the details object instead of a header
+MAX_HEADER_CHARS = 200
+
 
 class Intake:
     def __init__(
@@ -78,17 +81,22 @@ class Intake:
         content_type: str,
         details: UploadDetails,
     ) -> None:
-        # what the uploader said, file name included, goes in an object of its own, written
-        # before the original (whose presence is what "stored" means): S3 user metadata is
-        # a few ASCII headers of 2 KB in all, which a long or non-ASCII name could break
-        body = {
-            "filename": filename,
-            "source": details.source,
-            "caption": details.caption,
-            "tags": details.tags,
-        }
-        self._store.put(details_key(image_id), json.dumps(body).encode(), "application/json")
-        metadata = {"uploaded-at": datetime.now(UTC).isoformat(), "details": "1"}
+        metadata = {"uploaded-at": datetime.now(UTC).isoformat()}
+        # S3 user metadata is a few ASCII headers of 2 KB in all: a short, plain name rides
+        # there; anything else the uploader said goes in an object of its own, written before
+        # the original (whose presence is what "stored" means)
+        details_body: dict[str, object] = {}
+        for key, value in (("filename", filename), ("source", details.source)):
+            if _fits_a_header(value):
+                metadata[key] = value
+            else:
+                details_body[key] = value
+        if details.caption or details.tags:
+            details_body.update(caption=details.caption, tags=details.tags)
+        if details_body:
+            body = json.dumps(details_body).encode()
+            self._store.put(details_key(image_id), body, "application/json")
+            metadata["details"] = "1"
         self._store.put(original_key(image_id), data, content_type, metadata=metadata)
 
 
@@ -99,3 +107,7 @@ def rejected(filename: str, exc: AppError) -> UploadResult:
         reason=exc.detail,
         http_status=exc.status_code,
     )
+
+
+def _fits_a_header(value: str) -> bool:
+    return len(value) <= MAX_HEADER_CHARS and value.isascii() and value.isprintable()

@@ -56,7 +56,7 @@ def test_accepted_files_are_stored_then_queued(parts: Parts) -> None:
     assert [i.id for i in result.items] == [content_id(red), content_id(blue)]
     assert store.objects[original_key(content_id(red))][0] == red
     assert store.objects[original_key(content_id(red))][1] == "image/png"
-    assert json.loads(store.objects[details_key(content_id(red))][0])["filename"] == "red.png"
+    assert store.objects[original_key(content_id(red))][2]["filename"] == "red.png"
     assert queue.tasks == [([content_id(red), content_id(blue)], result.job_id)]
     assert jobs.state_of(content_id(red)) == ImageState.queued
 
@@ -230,15 +230,27 @@ def test_caption_tags_and_source_are_stored_with_the_original(parts: Parts) -> N
     details = UploadDetails(caption="Our dog", tags=["dog, park", "dog"], source="phone")
     result = service(parts).upload([IncomingFile.of("a.png", image_bytes())], details)
     image_id = result.items[0].id or ""
+    meta = store.objects[original_key(image_id)][2]
+    assert (meta["filename"], meta["source"]) == ("a.png", "phone")
     assert json.loads(store.objects[details_key(image_id)][0]) == {
-        "filename": "a.png",
-        "source": "phone",
         "caption": "Our dog",
         "tags": ["dog", "park"],
     }
-    # S3 metadata headers carry nothing a user wrote: a long or non-ASCII name cannot break them
-    assert set(store.objects[original_key(image_id)][2]) == {"uploaded-at", "details"}
     assert jobs.claims == [image_id]  # decided under the content's claim
+
+
+def test_a_long_or_non_ascii_name_never_goes_into_an_s3_header(parts: Parts) -> None:
+    store = parts[0]
+    names = ["Été à Paris 🌅.png", "x" * 5000 + ".png", "tab\there.png"]
+    files = [
+        IncomingFile.of(n, image_bytes((n.count("x") % 250, i, 0))) for i, n in enumerate(names)
+    ]
+    result = service(parts).upload(files)
+    for name, item in zip(names, result.items, strict=True):
+        assert item.status == UploadStatus.accepted
+        image_id = item.id or ""
+        assert "filename" not in store.objects[original_key(image_id)][2]
+        assert json.loads(store.objects[details_key(image_id)][0])["filename"] == name
 
 
 def test_known_ids_are_those_indexed_or_on_their_way(parts: Parts) -> None:
