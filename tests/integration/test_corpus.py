@@ -68,6 +68,7 @@ def test_what_the_api_accepts_the_worker_indexes(corpus: dict[str, bytes]) -> No
     assert outcomes["accepted"] > 700  # most of the corpus is real, readable images
 
 
+@pytest.mark.timeout(900)
 def test_the_corpus_in_zip_archives_through_the_stack(
     full_stack: Stack, corpus: dict[str, bytes]
 ) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 
+import pytest
 from PIL import Image, PngImagePlugin
 
 from imagesearch_dev.localstack import Stack
@@ -34,6 +35,8 @@ def poison_png() -> bytes:
     return out.getvalue()
 
 
+# each crash costs a new child that imports torch and loads the model (about 17 s here)
+@pytest.mark.timeout(900)
 def test_a_poison_image_fails_alone_after_crashing_the_worker(full_stack: Stack) -> None:
     queue_name = f"poison-{uuid.uuid4().hex[:8]}"
     env = {
@@ -73,7 +76,7 @@ def test_a_poison_image_fails_alone_after_crashing_the_worker(full_stack: Stack)
         CeleryTaskQueue(app).enqueue_index(ids, job_id="poison")
         states = eventually(
             lambda: _finished({i: jobs.state_and_reason(i) for i in ids}),
-            300,
+            780,
             "every image indexed or failed",
             interval_s=0.5,
         )
