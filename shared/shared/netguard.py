@@ -32,6 +32,12 @@ def refusal(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> str | None
         address = address.ipv4_mapped
     if any(address in network for network in allowed):
         return None
+    if isinstance(address, ipaddress.IPv6Address):
+        # an IPv4 address carried inside IPv6 (6to4, Teredo, NAT64) reaches that IPv4 host:
+        # judged as that host, whatever this Python's tables say of the IPv6 prefix
+        for form, inner in _tunnelled(address):
+            if why := refusal(inner, allowed):
+                return f"{why} in {form} form"
     for label, hit in (
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
@@ -43,6 +49,21 @@ def refusal(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> str | None
         if hit:
             return f"a {label} address"
     return None
+
+
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+def _tunnelled(address: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    found = []
+    if address.sixtofour is not None:
+        found.append(("6to4", address.sixtofour))
+    if address.teredo is not None:
+        server, client = address.teredo
+        found += [("Teredo", server), ("Teredo", client)]
+    if any(address in network for network in _NAT64):
+        found.append(("NAT64", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)))
+    return found
 
 
 def literal_address(host: str) -> IPAddress | None:

@@ -89,10 +89,7 @@ def test_url_ingest_fetches_public_images_and_refuses_private_ones(
     assert refused["state"] == "failed"
     assert f"redirect to http://127.0.0.1:{port}/good.jpg" in refused["reason"]
     assert "loopback" in refused["reason"]
-    assert (
-        "localhost resolves to 127.0.0.1, a loopback address"
-        in (items[urls["name_to_loopback"]]["reason"])
-    )
+    assert "localhost resolves to a loopback address" in (items[urls["name_to_loopback"]]["reason"])
     assert "415" in items[urls["not_an_image"]]["reason"]
     assert "HTTP 404" in items[urls["missing"]]["reason"]
 

@@ -2,7 +2,8 @@
 
 The client is the address nginx puts in X-Real-IP (the APIs sit behind it), else the peer.
 `storage_uri` memory:// limits each process alone; redis://… shares the counts between
-replicas."""
+replicas. When that storage does not answer, requests are served unlimited (logged and counted
+in imagesearch_rate_limit_errors_total): an outage of the limiter must not take search down."""
 
 import math
 import time
@@ -12,11 +13,19 @@ from fastapi import Depends, Request, params
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from prometheus_client import Counter
 from pydantic import BaseModel, Field, field_validator
 
 from shared.errors import TooManyRequests
+from shared.log import get_logger
 
 Bucket = Literal["upload", "search"]
+log = get_logger(__name__)
+LIMITER_ERRORS = Counter(
+    "imagesearch_rate_limit_errors_total",
+    "requests let through unlimited because the rate limit's storage did not answer",
+    ["bucket"],
+)
 
 
 class RateLimitSettings(BaseModel):
@@ -45,7 +54,13 @@ class RateLimiter:
         if not self._enabled:
             return
         item = self._items[bucket]
-        if self._strategy.hit(item, bucket, client):
+        try:
+            allowed = self._strategy.hit(item, bucket, client)
+        except Exception as exc:  # the counts' storage (Redis) is down: serve, don't fail
+            LIMITER_ERRORS.labels(bucket).inc()
+            log.warning("rate_limit_unavailable", bucket=bucket, error=type(exc).__name__)
+            return
+        if allowed:
             return
         reset_at = self._strategy.get_window_stats(item, bucket, client).reset_time
         raise TooManyRequests(

@@ -1,4 +1,6 @@
+import gzip
 import ipaddress
+import zlib
 
 import httpx
 import pytest
@@ -7,9 +9,10 @@ from ingestworker.adapters.url_fetcher import FetchFailed, UrlFetcher
 from ingestworker.service.url_download import UrlDownloadService
 from shared.config import Limit
 from shared.intake import Intake
-from shared.netguard import FetchSettings, url_refusal
+from shared.netguard import FetchSettings, refusal, url_refusal
 from shared.schemas import ImageState, UploadDetails
 from tests.support.images import image_bytes
+from tests.support.sites import site
 from tests.unit.fakes import (
     InMemoryJobStore,
     InMemoryObjectStore,
@@ -18,14 +21,6 @@ from tests.unit.fakes import (
 )
 
 ALLOWED = FetchSettings(allow_networks=[ipaddress.ip_network("127.0.0.2/32")], max_bytes=5000)
-
-
-def site(routes: dict[str, httpx.Response], seen: list[httpx.Request]) -> httpx.MockTransport:
-    def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return routes.get(request.url.path, httpx.Response(404))
-
-    return httpx.MockTransport(handle)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +40,32 @@ def site(routes: dict[str, httpx.Response], seen: list[httpx.Request]) -> httpx.
 )
 def test_forbidden_urls_are_refused_before_any_lookup(url: str, reason: str) -> None:
     assert reason in (url_refusal(url) or "")
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("2002:7f00:1::", "a loopback address in 6to4 form"),  # 127.0.0.1
+        ("2002:a00:1::", "a private address in 6to4 form"),  # 10.0.0.1
+        ("2002:a9fe:a9fe::", "a link-local address in 6to4 form"),  # 169.254.169.254
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "a loopback address in Teredo form"),
+        ("64:ff9b::7f00:1", "a loopback address in NAT64 form"),
+        ("64:ff9b::a9fe:a9fe", "a link-local address in NAT64 form"),
+        ("64:ff9b:1::a00:1", "a private address in NAT64 form"),
+    ],
+)
+def test_ipv4_ranges_tunnelled_in_ipv6_are_refused_as_what_they_reach(
+    address: str, reason: str
+) -> None:
+    assert refusal(ipaddress.ip_address(address)) == reason
+    assert reason in (url_refusal(f"http://[{address}]/a.jpg") or "")
+
+
+def test_a_name_resolving_to_an_internal_address_is_refused_without_naming_it() -> None:
+    with pytest.raises(FetchFailed) as exc:
+        UrlFetcher(FetchSettings()).fetch("http://localhost:9/cat.png")
+    assert exc.value.reason == "localhost resolves to a loopback address"
+    assert "127.0.0.1" not in exc.value.reason
 
 
 def test_a_public_literal_address_passes_the_first_check() -> None:
@@ -113,3 +134,35 @@ def test_url_ingest_stores_good_downloads_and_records_why_others_failed() -> Non
     assert jobs.fetch_slots["s1"][0] == ImageState.failed
     assert "415" in (jobs.fetch_slots["s1"][1] or "")
     assert queue.tasks == [(report.accepted, "job")]
+
+
+def served(body: bytes, encoding: str, max_bytes: int = 5000) -> UrlFetcher:
+    headers = {"content-encoding": encoding} if encoding else {}
+    routes = {"/x": httpx.Response(200, headers=headers, content=body)}
+    settings = ALLOWED.model_copy(update={"max_bytes": max_bytes})
+    return UrlFetcher(settings, site(routes, []))
+
+
+def test_stacked_encodings_are_refused_before_anything_is_inflated() -> None:
+    bomb = gzip.compress(gzip.compress(bytes(20_000_000)))  # about 20 KB, 20 MB inside
+    with pytest.raises(FetchFailed, match="stacked content encodings are refused"):
+        served(bomb, "gzip, gzip").fetch("http://127.0.0.2/x")
+
+
+def test_a_gzip_body_is_cut_off_while_it_inflates() -> None:
+    packed = gzip.compress(bytes(20_000_000))  # about 20 KB on the wire
+    with pytest.raises(FetchFailed, match="larger than 100000 bytes"):
+        served(packed, "gzip", max_bytes=100_000).fetch("http://127.0.0.2/x")
+
+
+@pytest.mark.parametrize("encoding", ["", "identity", "gzip", "deflate"])
+def test_an_image_sent_plain_or_compressed_once_arrives_whole(encoding: str) -> None:
+    png = image_bytes(size=(20, 20))
+    packed = gzip.compress(png) if encoding == "gzip" else png
+    packed = zlib.compress(png) if encoding == "deflate" else packed
+    assert served(packed, encoding).fetch("http://127.0.0.2/x").data == png
+
+
+def test_an_unknown_encoding_is_refused() -> None:
+    with pytest.raises(FetchFailed, match="content encoding 'br' is not accepted"):
+        served(b"\x00" * 10, "br").fetch("http://127.0.0.2/x")

@@ -23,6 +23,7 @@ from shared.netguard import FetchSettings
 from shared.schemas import ImageState
 from shared.storage import ObjectStore
 from tests.support.images import image_bytes
+from tests.support.sites import site
 from tests.unit.fakes import (
     ColourEmbedder,
     InMemoryJobStore,
@@ -118,7 +119,7 @@ def test_fetch_urls_stores_downloads_and_queues_them_in_url_ingest_batches(fakes
     routes = {f"/{c}.png": httpx.Response(200, content=image_bytes(c)) for c in ("red", "blue")}
     routes["/page.html"] = httpx.Response(200, content=b"<html></html>")
     routes["/huge.png"] = httpx.Response(200, content=image_bytes("red", size=(100, 100)))
-    transport = httpx.MockTransport(lambda r: routes.get(r.url.path, httpx.Response(404)))
+    transport = site(routes, [])
     allowed = FetchSettings(allow_networks=[ipaddress.ip_network("127.0.0.2/32")], max_pixels=5000)
     container().fetcher.override(providers.Object(UrlFetcher(allowed, transport)))
     settings = worker_settings(url_ingest={"task_batch_size": 1}, fetch=allowed)

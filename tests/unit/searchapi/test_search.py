@@ -15,6 +15,7 @@ from shared.vectors import ImageFilter, ImageRecord, SearchHit
 from tests.support.images import image_bytes
 from tests.support.metrics import metric_sum
 from tests.support.polling import eventually
+from tests.support.ports import free_ports
 from tests.unit.fakes import ColourEmbedder, InMemoryVectorIndex
 
 
@@ -292,3 +293,21 @@ def test_paging_through_equal_scores_returns_every_image_exactly_once() -> None:
     assert len(seen) == 65 and len(set(seen)) == 65
     assert seen[:60] == sorted(seen[:60])  # equal scores: in id order
     assert max(index.windows) > 8  # the tie made the window grow past one page
+
+
+def test_search_is_served_when_the_rate_limits_storage_is_down(
+    index: InMemoryVectorIndex,
+) -> None:
+    dead = f"redis://127.0.0.1:{free_ports(1)[0]}/0"
+    settings = SearchApiSettings(rate_limit={"storage_uri": dead, "search": "1/minute"})  # type: ignore[arg-type]
+    container = Container(settings=settings)
+    container.embedder.override(providers.Object(ColourEmbedder()))
+    container.vector_index.override(providers.Object(index))
+    with TestClient(create_app(container)) as client:
+        before = sample(client, "imagesearch_rate_limit_errors_total", bucket="search")
+        statuses = [
+            client.get("/api/v1/image/search", params={"text": "red"}).status_code for _ in range(3)
+        ]
+        assert statuses == [200, 200, 200]  # not 500, and not limited: the limiter is out
+        after = sample(client, "imagesearch_rate_limit_errors_total", bucket="search")
+        assert after == before + 3

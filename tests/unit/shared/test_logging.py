@@ -40,3 +40,23 @@ def test_level_filters(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(LogSettings(format="json", level="WARNING"), "demo")
     get_logger("t").info("quiet")
     assert "quiet" not in capsys.readouterr().err
+
+
+def _fail_with_a_secret_in_scope() -> None:
+    secret_key = "s3-secret-do-not-print"  # noqa: F841 - the local a traceback could show
+    raise RuntimeError("storage refused the request")
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_a_logged_traceback_shows_no_local_variables(
+    fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(LogSettings(format=fmt, level="INFO"), "demo")  # type: ignore[arg-type]
+    try:
+        _fail_with_a_secret_in_scope()
+    except RuntimeError:
+        get_logger("t").exception("request_failed")
+        logging.getLogger("celery").exception("from the standard library")
+    err = capsys.readouterr().err
+    assert "storage refused the request" in err  # the traceback is there
+    assert "s3-secret-do-not-print" not in err  # its locals are not
