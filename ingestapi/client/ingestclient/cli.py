@@ -187,10 +187,15 @@ def batches(files: list[LocalFile], max_files: int, max_bytes: int) -> Iterator[
         yield batch
 
 
-async def run(args: argparse.Namespace) -> Summary:
+async def run(
+    args: argparse.Namespace, transport: httpx.AsyncBaseTransport | None = None
+) -> Summary:
     summary = Summary()
     timeout = httpx.Timeout(args.timeout, connect=10)
-    async with httpx.AsyncClient(base_url=args.api, timeout=timeout) as client:
+    headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
+    async with httpx.AsyncClient(
+        base_url=args.api, timeout=timeout, headers=headers, transport=transport
+    ) as client:
         with tqdm(total=0, unit="B", unit_scale=True, desc="uploading", disable=args.quiet) as bar:
             uploader = Uploader(client, args, bar)
             paths = walk(args.paths, await uploader.suffixes(), summary)
@@ -237,6 +242,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("IMAGESEARCH_URL", "http://127.0.0.1:8080"),
         help="where the page and APIs are (nginx), or ingestapi itself (env IMAGESEARCH_URL)",
     )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("IMAGESEARCH_API_KEY"),
+        help="sent as a bearer token when the server has keys (env IMAGESEARCH_API_KEY; the "
+        "environment keeps it out of the process list)",
+    )
     parser.add_argument("--concurrency", type=int, default=4, help="requests at once")
     parser.add_argument("--batch-files", type=int, default=16, help="files per request")
     parser.add_argument("--batch-mb", type=int, default=64, help="MB per request at most")
@@ -257,6 +268,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         summary = asyncio.run(run(args))
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 401:
+            print(
+                f"ingest: the API at {args.api} wants a key: --api-key or IMAGESEARCH_API_KEY",
+                file=sys.stderr,
+            )
+        else:
+            print(f"ingest: the API at {args.api} answered {exc!r}", file=sys.stderr)
+        return 2
     except httpx.HTTPError as exc:
         print(f"ingest: the API at {args.api} did not answer: {exc!r}", file=sys.stderr)
         return 2
