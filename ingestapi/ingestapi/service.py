@@ -1,6 +1,7 @@
 """Upload: validate each file, store the original durably, then queue it for indexing."""
 
 import io
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from shared.schemas import (
     UrlIngestResponse,
     UrlResult,
 )
-from shared.state import JobStore
+from shared.state import JobStore, in_hand
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
 
@@ -162,7 +163,7 @@ class UrlSubmissionService:
 
 
 class KnownImagesService:
-    """Which of these content ids need no upload: indexed, or queued or processing now."""
+    """Which of these content ids need no upload: indexed, or in hand (shared.state.in_hand)."""
 
     def __init__(self, jobs: JobStore, index: IndexLookup) -> None:
         self._jobs = jobs
@@ -174,7 +175,8 @@ class KnownImagesService:
         for chunk in chunked(wanted, LOOKUP_CHUNK):
             found.update(self._index.get(chunk))
         rest = [i for i in wanted if i not in found]
-        found.update(i for i, state in self._jobs.states_of(rest).items() if state.in_hand)
+        progress, now = self._jobs.progress_of(rest), time.time()
+        found.update(i for i in rest if in_hand(progress.get(i), now))
         return [i for i in wanted if i in found]
 
 
