@@ -7,7 +7,7 @@ import pytest
 
 from imagesearch_dev.localstack import ORDER, Stack
 from tests.support.paths import MODEL_DIR, ROOT
-from tests.support.stack import INFRA, build_test_stack
+from tests.support.stack import INFRA, build_keyed_stack, build_test_stack
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +45,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
         if parts[0] in ("integration", "e2e"):
             item.add_marker(getattr(pytest.mark, parts[0]))
+
+
+@pytest.fixture(scope="session")
+def keyed_stack(full_stack: Stack) -> Iterator[Stack]:
+    """The APIs and nginx again with API keys and protected reads, on the same servers."""
+    stack = build_keyed_stack(full_stack)
+    try:
+        stack.up(["ingestapi", "searchapi", "cdnapi", "nginx"])
+        yield stack
+    finally:
+        stack.down()

@@ -1,5 +1,7 @@
 from typing import ClassVar
 
+from pydantic import model_validator
+
 from shared.config import DerivedSettings, LogSettings, ServiceSettings, StorageSettings
 from shared.web import AuthSettings
 
@@ -12,3 +14,8 @@ class CdnApiSettings(ServiceSettings):
     storage: StorageSettings
     # sizes of the copies made on demand when the worker's are missing: keep as the worker's
     derived: DerivedSettings = DerivedSettings()
+
+    @model_validator(mode="after")
+    def _signing_key(self) -> "CdnApiSettings":
+        self.auth.require_signing_key()
+        return self

@@ -13,7 +13,7 @@ from ingestapi.settings import IngestApiSettings
 from shared.errors import Unavailable
 from shared.log import configure_logging, get_logger
 from shared.preflight import exit_on_failure, load_config
-from shared.web import build_app
+from shared.web import RouteCap, build_app
 
 log = get_logger(__name__)
 
@@ -44,4 +44,6 @@ def create_app(container: Container | None = None) -> FastAPI:
         auth=settings.auth,
         rate_limit=settings.rate_limit,
         lifespan=lifespan,
+        # uploads stream: each file is cut off at its own limit (ingestapi.multipart)
+        body_caps=[RouteCap("/api/v1/images", None)],
     )

@@ -35,6 +35,7 @@ class Container(containers.DeclarativeContainer):
         index=vector_index,
         executor=inference_pool,
         url_prefix=settings.provided.search.image_url_prefix,
+        url_signer=settings.provided.auth.url_signer.call(),
         max_depth=settings.provided.search.max_depth,
         max_pixels=providers.Factory(
             Limit, settings.provided.search.max_pixels, "search.max_pixels"

@@ -13,9 +13,10 @@ from searchapi.container import Container
 from searchapi.settings import SearchApiSettings
 from shared.log import configure_logging, get_logger
 from shared.preflight import check_live_model, check_models, exit_on_failure, load_config
-from shared.web import build_app
+from shared.web import RouteCap, build_app
 
 log = get_logger(__name__)
+FORM_OVERHEAD_BYTES = 64 * 1024  # the multipart framing and the text field around the image
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -53,4 +54,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         auth=settings.auth,
         rate_limit=settings.rate_limit,
         lifespan=lifespan,
+        body_caps=[
+            RouteCap(
+                "/api/v1/image/search",
+                settings.search.max_upload_bytes + FORM_OVERHEAD_BYTES,
+                "search.max_upload_bytes",
+            )
+        ],
     )

@@ -107,8 +107,9 @@ class SearchParams(BaseModel):
 class SearchItem(BaseModel):
     id: str
     score: float = Field(description="cosine similarity to the query, -1..1")
-    url: str
+    url: str = Field(description="the original (signed when reads are protected)")
     thumbnail_url: str
+    preview_url: str = Field(description="a copy that fits in 1280 px, JPEG")
     filename: str | None = None
     content_type: str | None = None
     width: int | None = None

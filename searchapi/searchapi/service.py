@@ -23,6 +23,7 @@ from shared.errors import NotFound
 from shared.ids import is_content_id
 from shared.images import decode_image
 from shared.vectors import SearchHit, VectorIndex
+from shared.web.signing import UrlSigner
 
 T = TypeVar("T")
 # scores are compared at this precision: equal vectors can differ in the last float bits
@@ -42,6 +43,7 @@ class SearchService:
         index: VectorIndex,
         executor: Executor,
         url_prefix: str,
+        url_signer: UrlSigner,
         max_depth: int,
         max_pixels: Limit,
         query_cache_size: int,
@@ -50,6 +52,7 @@ class SearchService:
         self._index = index
         self._executor = executor
         self._url_prefix = url_prefix.rstrip("/")
+        self._sign = url_signer.sign
         self._max_depth = max_depth
         self._max_pixels = max_pixels
         self._text_vector = lru_cache(maxsize=query_cache_size)(self._embed_text)
@@ -147,8 +150,9 @@ class SearchService:
         return SearchItem(
             id=hit.id,
             score=round(hit.score, SCORE_DIGITS),
-            url=f"{self._url_prefix}/{hit.id}",
-            thumbnail_url=f"{self._url_prefix}/{hit.id}/thumbnail",
+            url=self._sign(f"{self._url_prefix}/{hit.id}"),
+            thumbnail_url=self._sign(f"{self._url_prefix}/{hit.id}/thumbnail"),
+            preview_url=self._sign(f"{self._url_prefix}/{hit.id}/preview"),
             filename=_opt_str(fields.get("filename")),
             content_type=_opt_str(fields.get("content_type")),
             width=_opt_int(fields.get("width")),

@@ -33,6 +33,13 @@ class Unauthorized(AppError):
     code = "unauthorized"
 
 
+class Forbidden(AppError):
+    """Not allowed from where it came (a write from another web site)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class TooManyRequests(AppError):
     """Over a rate limit: come back after ``retry_after_s``."""
 

@@ -119,3 +119,34 @@ def test_nginx_keeps_images_and_answers_without_cdnapi(
         assert page.get(f"/images/{'1' * 64}").status_code == 502  # cdnapi is down
     finally:
         full_stack.up(["cdnapi"])
+
+
+def test_nginx_answers_only_its_own_host_names(page: httpx.Client) -> None:
+    # a page on another name that resolves to this machine (DNS rebinding) gets nothing
+    assert page.get("/", headers={"Host": "attacker.example"}).status_code == 421
+    rebound = page.get("/api/v1/image/search?text=cat", headers={"Host": "attacker.example"})
+    assert rebound.status_code == 421
+    assert page.get("/", headers={"Host": "localhost"}).status_code == 200
+
+
+def test_without_keys_another_site_cannot_write(page: httpx.Client) -> None:
+    files = [("files", ("o.png", image_bytes((3, 141, 59)), "image/png"))]
+    foreign = page.post("/api/v1/images", files=files, headers={"Origin": "http://evil.example"})
+    assert foreign.status_code == 403
+    assert foreign.json()["error"] == "forbidden"
+    own_origin = str(page.base_url).rstrip("/")
+    own = page.post("/api/v1/images", files=files, headers={"Origin": own_origin})
+    assert own.status_code in (200, 202), own.text
+
+
+def test_bodies_are_capped_per_route_at_nginx(page: httpx.Client) -> None:
+    two_mb = b'{"urls": ["' + b"a" * (2 * 1024 * 1024) + b'"]}'
+    response = page.post(
+        "/api/v1/images/urls", content=two_mb, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    # search by image takes up to search.max_upload_bytes (20 MiB) through nginx
+    big_query = page.post(
+        "/api/v1/image/search", files={"file": ("q.png", b"\x89PNG" + b"\0" * (3 * 1024 * 1024))}
+    )
+    assert big_query.status_code != 413

@@ -5,6 +5,7 @@ import shutil
 import uuid
 
 from imagesearch_dev.localstack import Stack, StackSettings
+from imagesearch_dev.localstack.settings import StackAuth
 from shared.config import MilvusSettings, RedisSettings, StorageSettings
 from tests.support.paths import MODEL_DIR, ROOT
 from tests.support.ports import free_ports
@@ -64,3 +65,29 @@ def milvus_settings(stack: Stack, prefix: str | None = None) -> MilvusSettings:
 
 def redis_settings(stack: Stack) -> RedisSettings:
     return RedisSettings(host=stack.settings.host, port=stack.settings.ports.redis)
+
+
+API_KEY = "it-key-5f0c9b27"
+URL_SIGNING_KEY = "it-signing-8a61d4e3"
+KEYED_SEARCH_LIMIT = "20/minute"
+
+
+def build_keyed_stack(base: Stack) -> Stack:
+    """The APIs and nginx once more, with API keys and protected reads, sharing ``base``'s
+    Redis, S3 server, Milvus and worker; nothing started yet."""
+    run_dir = ROOT / ".run" / "test-stack-keys"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    names = ["nginx", "ingestapi", "searchapi", "cdnapi"]
+    ports = {**base.settings.ports.model_dump(), **dict(zip(names, free_ports(4), strict=True))}
+    settings = base.settings.model_copy(
+        update={
+            "run_dir": run_dir,
+            "ports": type(base.settings.ports)(**ports),
+            "auth": StackAuth(
+                api_keys=[API_KEY], protect_reads=True, url_signing_key=URL_SIGNING_KEY
+            ),
+        }
+    )
+    extra = {**base.extra_env, "SEARCHAPI__RATE_LIMIT__ENABLED": "true"}
+    extra["SEARCHAPI__RATE_LIMIT__SEARCH"] = KEYED_SEARCH_LIMIT
+    return Stack(settings, extra_env=extra)

@@ -1,4 +1,5 @@
 from shared.config.base import CONF_DIR_ENV, ServiceSettings, describe_error
+from shared.config.secrets import Secret, is_placeholder
 from shared.config.sections import (
     DerivedSettings,
     EmbeddingSettings,
@@ -17,7 +18,9 @@ __all__ = [
     "LogSettings",
     "MilvusSettings",
     "RedisSettings",
+    "Secret",
     "ServiceSettings",
     "StorageSettings",
     "describe_error",
+    "is_placeholder",
 ]

@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
+
+from shared.config.secrets import Secret
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class RedisSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(6379, ge=1, le=65535)
     db: int = Field(0, ge=0)
-    password: SecretStr | None = None
+    password: Secret | None = None
     # the broker hands an unacknowledged task to another worker after this long: above the
     # longest batch, and how long a whole dead worker's tasks wait (reconcile also finds them)
     visibility_timeout_s: int = Field(3600, ge=5)
@@ -40,13 +42,13 @@ class StorageSettings(BaseModel):
     region: str = "us-east-1"
     bucket: str = Field("images", min_length=3, max_length=63)
     # secrets: set through the environment only (e.g. INGESTAPI__STORAGE__SECRET_KEY)
-    access_key: SecretStr
-    secret_key: SecretStr
+    access_key: Secret
+    secret_key: Secret
 
 
 class MilvusSettings(BaseModel):
     uri: str = "http://127.0.0.1:19530"
-    token: SecretStr | None = None
+    token: Secret | None = None
     collection_prefix: str = Field("images", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     index_type: Literal["FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = "FLAT"
     index_params: dict[str, int] = Field(default_factory=dict)

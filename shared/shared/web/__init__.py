@@ -2,6 +2,7 @@
 
 from shared.web.app import build_app
 from shared.web.auth import AuthSettings, require_key
+from shared.web.body import RouteCap, body_errors, form_body, json_body, json_request_body
 from shared.web.errors import ErrorBody, error_responses
 from shared.web.ratelimit import RateLimiter, RateLimitSettings, rate_limit
 from shared.web.readiness import Checks, readiness_router
@@ -12,8 +13,13 @@ __all__ = [
     "ErrorBody",
     "RateLimitSettings",
     "RateLimiter",
+    "RouteCap",
+    "body_errors",
     "build_app",
     "error_responses",
+    "form_body",
+    "json_body",
+    "json_request_body",
     "rate_limit",
     "readiness_router",
     "require_key",

@@ -1,10 +1,12 @@
 """Per-client rate limits (moving window, the `limits` library): 429 with Retry-After.
 
-The client is the address nginx puts in X-Real-IP (the APIs sit behind it), else the peer.
+The client is the peer's address, or the X-Real-IP a trusted proxy (nginx) sends with the
+request: anything else that reaches an API directly cannot pick its own bucket.
 `storage_uri` memory:// limits each process alone; redis://… shares the counts between
 replicas. When that storage does not answer, requests are served unlimited (logged and counted
 in imagesearch_rate_limit_errors_total): an outage of the limiter must not take search down."""
 
+import ipaddress
 import math
 import time
 from typing import Literal
@@ -14,7 +16,7 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from prometheus_client import Counter
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator
 
 from shared.errors import TooManyRequests
 from shared.log import get_logger
@@ -33,6 +35,10 @@ class RateLimitSettings(BaseModel):
     storage_uri: str = Field("memory://", description="memory://, or redis://host:6379/1")
     upload: str = Field("120/minute", description="upload and URL-ingest requests per client")
     search: str = Field("600/minute", description="search requests per client")
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=lambda: [ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1")],
+        description="peers whose X-Real-IP names the client (nginx's address)",
+    )
 
     @field_validator("upload", "search")
     @classmethod
@@ -44,6 +50,7 @@ class RateLimitSettings(BaseModel):
 class RateLimiter:
     def __init__(self, settings: RateLimitSettings) -> None:
         self._enabled = settings.enabled
+        self._trusted = settings.trusted_proxies
         self._strategy = MovingWindowRateLimiter(storage_from_string(settings.storage_uri))
         self._items: dict[str, RateLimitItem] = {
             "upload": parse(settings.upload),
@@ -69,9 +76,19 @@ class RateLimiter:
             retry_after_s=max(1, math.ceil(reset_at - time.time())),
         )
 
+    def client_of(self, request: Request) -> str:
+        peer = request.client.host if request.client else ""
+        forwarded = request.headers.get("x-real-ip")
+        if forwarded and self._is_trusted(peer):
+            return forwarded.strip()
+        return peer
 
-def client_of(request: Request) -> str:
-    return request.headers.get("x-real-ip") or (request.client.host if request.client else "")
+    def _is_trusted(self, peer: str) -> bool:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(address in network for network in self._trusted)
 
 
 def rate_limit(bucket: Bucket) -> params.Depends:
@@ -80,7 +97,7 @@ def rate_limit(bucket: Bucket) -> params.Depends:
 
     def check(request: Request) -> None:
         limiter: RateLimiter = request.app.state.rate_limiter
-        limiter.hit(bucket, client_of(request))
+        limiter.hit(bucket, limiter.client_of(request))
 
     dependency: params.Depends = Depends(check)
     return dependency

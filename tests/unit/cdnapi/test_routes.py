@@ -11,6 +11,7 @@ from cdnapi.settings import CdnApiSettings
 from shared.config import StorageSettings
 from shared.errors import Unavailable
 from shared.ids import content_id, original_key, preview_key, thumbnail_key
+from shared.web.signing import UrlSigner
 from tests.support.images import image_bytes
 from tests.unit.fakes import InMemoryObjectStore
 
@@ -130,3 +131,41 @@ def test_storage_down_is_503_for_head_and_ranges_too() -> None:
     assert client.head(f"/images/{'a' * 64}").status_code == 503
     ranged = client.get(f"/images/{'a' * 64}", headers={"Range": "bytes=0-1"})
     assert ranged.status_code == 503
+
+
+def protected_client(store: InMemoryObjectStore) -> TestClient:
+    settings = CdnApiSettings(
+        storage=StorageSettings(access_key="k", secret_key="s"),
+        auth={"api_keys": ["k-41c7"], "protect_reads": True, "url_signing_key": "sig-93ab"},  # type: ignore[arg-type]
+    )
+    container = Container(settings=settings)
+    container.object_store.override(providers.Object(store))
+    return TestClient(create_app(container))
+
+
+def test_protected_reads_take_a_key_or_a_signed_url(stored) -> None:  # type: ignore[no-untyped-def]
+    store, data = stored
+    image_id = content_id(data)
+    client = protected_client(store)
+    assert client.get(f"/images/{image_id}").status_code == 401
+    assert client.get(f"/images/{image_id}", headers={"X-API-Key": "k-41c7"}).status_code == 200
+    signed = UrlSigner("sig-93ab", 3600).sign(f"/images/{image_id}/thumbnail")
+    response = client.get(signed)
+    assert response.status_code == 200
+    # browsers keep their copy; no shared cache other than nginx's (which checks signatures)
+    assert response.headers["cache-control"].startswith("private")
+    # a signature is for one URL only, and made with the configured key
+    other = signed.replace("/thumbnail", "/preview")
+    assert client.get(other).status_code == 401
+    forged = UrlSigner("guessed", 3600).sign(f"/images/{image_id}")
+    assert client.get(forged).status_code == 401
+    expired = UrlSigner("sig-93ab", 60, now=lambda: 0.0).sign(f"/images/{image_id}")
+    assert client.get(expired).status_code == 401
+
+
+def test_protected_reads_need_a_signing_key() -> None:
+    with pytest.raises(ValueError, match="url_signing_key"):
+        CdnApiSettings(
+            storage=StorageSettings(access_key="k", secret_key="s"),
+            auth={"api_keys": ["k-41c7"], "protect_reads": True},  # type: ignore[arg-type]
+        )

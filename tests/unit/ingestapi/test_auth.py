@@ -78,3 +78,79 @@ def test_keys_are_compared_in_constant_time(
     monkeypatch.setattr(hmac, "compare_digest", spy)
     assert upload(client, {"X-API-Key": KEY}) == 202
     assert compared == [KEY.encode(), b"another-key"]  # every key, even after a match
+
+
+def test_a_body_is_not_read_before_the_key_is_checked(client: TestClient) -> None:
+    # not JSON at all: without a key the answer is 401, never a parse error
+    garbage = b"{" * 10_000
+    for path in ("/api/v1/images/urls", "/api/v1/images/check"):
+        response = client.post(path, content=garbage, headers={"Content-Type": "application/json"})
+        assert response.status_code == 401, path
+    keyed = client.post(
+        "/api/v1/images/check",
+        content=garbage,
+        headers={"Content-Type": "application/json", "X-API-Key": KEY},
+    )
+    assert keyed.status_code == 422
+    assert keyed.json()["error"] == "invalid_request"
+    assert keyed.json()["detail"][0]["loc"][0] == "body"
+
+
+def test_json_bodies_are_capped_while_they_stream(client: TestClient) -> None:
+    headers = {"Content-Type": "application/json", "X-API-Key": KEY}
+    over = b'{"ids": ["' + b"a" * (1024 * 1024) + b'"]}'
+    declared = client.post("/api/v1/images/check", content=over, headers=headers)
+    assert declared.status_code == 413
+    assert "over 1048576 bytes" in declared.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: cut off while it streams
+        yield over[: len(over) // 2]
+        yield over[len(over) // 2 :]
+
+    streamed = client.post("/api/v1/images/check", content=chunks(), headers=headers)
+    assert streamed.status_code == 413
+    assert streamed.json()["error"] == "payload_too_large"
+    fine = client.post("/api/v1/images/check", json={"ids": ["a" * 64]}, headers=headers)
+    assert fine.status_code == 200
+
+
+def keyless_client(**auth: object) -> TestClient:
+    settings = IngestApiSettings(
+        storage=StorageSettings(access_key="k", secret_key="s"),
+        auth=auth,  # type: ignore[arg-type]
+    )
+    container = Container(settings=settings)
+    container.object_store.override(providers.Object(InMemoryObjectStore()))
+    container.task_queue.override(providers.Object(RecordingQueue()))
+    container.job_store.override(providers.Object(InMemoryJobStore()))
+    container.live_index.override(providers.Object(InMemoryVectorIndex()))
+    return TestClient(create_app(container), base_url="http://photos.local:8080")
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 202),  # not a browser: curl, the bulk client
+        ({"Origin": "http://photos.local:8080"}, 202),  # the page itself
+        ({"Origin": "http://evil.example"}, 403),
+        ({"Origin": "http://photos.local:9999"}, 403),  # another port is another site
+        ({"Origin": "null"}, 403),  # sandboxed frames, file:// pages
+        ({"Referer": "http://evil.example/page.html"}, 403),
+        ({"Referer": "http://photos.local:8080/?q=cat"}, 202),
+        ({"Origin": "https://friend.example"}, 202),  # listed in auth.allowed_origins
+    ],
+)
+def test_without_keys_writes_must_come_from_the_site_itself(
+    headers: dict[str, str], status: int
+) -> None:
+    with keyless_client(allowed_origins=["https://friend.example"]) as c:
+        files = [("files", ("a.png", image_bytes()))]
+        response = c.post("/api/v1/images", files=files, headers=headers)
+        assert response.status_code == status, response.text
+        if status == 403:
+            assert response.json()["error"] == "forbidden"
+            urls = c.post("/api/v1/images/urls", json={"urls": ["https://x.example/a.jpg"]},
+                          headers=headers)  # fmt: skip
+            assert urls.status_code == 403
+        # reads stay open to anyone
+        assert c.get("/api/v1/images/formats", headers=headers).status_code == 200

@@ -8,6 +8,7 @@ from searchapi.container import Container
 from searchapi.main import create_app
 from searchapi.settings import SearchApiSettings
 from shared.vectors import ImageRecord
+from shared.web.signing import UrlSigner
 from tests.unit.fakes import ColourEmbedder, InMemoryVectorIndex
 
 
@@ -65,3 +66,45 @@ def test_openapi_documents_each_error_body_the_route_can_send(client: TestClient
     body = client.get("/api/v1/image/search", params={"text": "red", "limit": 0}).json()
     assert set(body) == set(spec["components"]["schemas"]["ErrorBody"]["properties"])
     assert client.get(f"/api/v1/images/{'f' * 64}/similar").json()["error"] == "not_found"
+
+
+def test_protected_reads_hand_out_signed_image_urls() -> None:
+    index = InMemoryVectorIndex()
+    index.upsert([ImageRecord("r" * 64, [1.0, 0.0, 0.0], "r.png", "image/png", 4, 3, 10, 0)])
+    auth = {"api_keys": ["k-5e2a"], "protect_reads": True, "url_signing_key": "sig-77f0"}
+    container = Container(settings=SearchApiSettings(auth=auth))  # type: ignore[arg-type]
+    container.embedder.override(providers.Object(ColourEmbedder()))
+    container.vector_index.override(providers.Object(index))
+    with TestClient(create_app(container)) as c:
+        assert c.get("/api/v1/image/search", params={"text": "red"}).status_code == 401
+        item = c.get(
+            "/api/v1/image/search", params={"text": "red"}, headers={"X-API-Key": "k-5e2a"}
+        ).json()["items"][0]
+    signer = UrlSigner("sig-77f0", 3600)
+    for field, path in [("url", ""), ("thumbnail_url", "/thumbnail"), ("preview_url", "/preview")]:
+        url_path, _, query = item[field].partition("?")
+        assert url_path == f"/images/{'r' * 64}{path}"
+        values = dict(part.split("=") for part in query.split("&"))
+        assert signer.verify(url_path, values["exp"], values["sig"])
+
+
+def test_a_query_image_is_not_read_before_the_key_is_checked() -> None:
+    auth = {"api_keys": ["k-5e2a"], "protect_reads": True, "url_signing_key": "sig-77f0"}
+    settings = SearchApiSettings(auth=auth, search={"max_upload_bytes": 1000})  # type: ignore[arg-type]
+    container = Container(settings=settings)
+    container.embedder.override(providers.Object(ColourEmbedder()))
+    container.vector_index.override(providers.Object(InMemoryVectorIndex()))
+    with TestClient(create_app(container)) as c:
+        bad = c.post(
+            "/api/v1/image/search",
+            content=b"not a form",
+            headers={"Content-Type": "multipart/form-data; boundary=x"},
+        )
+        assert bad.status_code == 401
+        big = c.post(
+            "/api/v1/image/search",
+            files={"file": ("a.png", b"x" * 200_000)},
+            headers={"X-API-Key": "k-5e2a"},
+        )
+        assert big.status_code == 413
+        assert "search.max_upload_bytes" in big.json()["detail"]

@@ -216,17 +216,22 @@ def test_metrics_count_requests_and_split_search_time(client: TestClient) -> Non
     assert sample(client, "imagesearch_http_requests_total", route=similar, status="404") >= 1
 
 
+FROM_A = {"X-Real-IP": "203.0.113.5"}
+
+
 def test_rate_limit_answers_429_then_lets_the_client_back_in(index: InMemoryVectorIndex) -> None:
     settings = SearchApiSettings(rate_limit={"search": "3/second"})  # type: ignore[arg-type]
     container = Container(settings=settings)
     container.embedder.override(providers.Object(ColourEmbedder()))
     container.vector_index.override(providers.Object(index))
-    with TestClient(create_app(container)) as client:
+    # the peer is nginx (trusted): it names each client in X-Real-IP
+    with TestClient(create_app(container), client=("127.0.0.1", 50000)) as client:
         statuses = [
-            client.get("/api/v1/image/search", params={"text": "red"}).status_code for _ in range(4)
+            client.get("/api/v1/image/search", params={"text": "red"}, headers=FROM_A).status_code
+            for _ in range(4)
         ]
         assert statuses == [200, 200, 200, 429]
-        limited = client.get("/api/v1/image/search", params={"text": "red"})
+        limited = client.get("/api/v1/image/search", params={"text": "red"}, headers=FROM_A)
         assert limited.json()["error"] == "too_many_requests"
         assert int(limited.headers["retry-after"]) >= 1
         other = client.get(
@@ -234,11 +239,32 @@ def test_rate_limit_answers_429_then_lets_the_client_back_in(index: InMemoryVect
         )
         assert other.status_code == 200  # limits are per client
         eventually(
-            lambda: client.get("/api/v1/image/search", params={"text": "red"}).status_code == 200,
+            lambda: (
+                client.get(
+                    "/api/v1/image/search", params={"text": "red"}, headers=FROM_A
+                ).status_code
+                == 200
+            ),
             10,
             "the limit lifting",
             interval_s=0.1,
         )
+
+
+def test_only_a_trusted_proxy_names_the_client(index: InMemoryVectorIndex) -> None:
+    settings = SearchApiSettings(rate_limit={"search": "2/minute"})  # type: ignore[arg-type]
+    container = Container(settings=settings)
+    container.embedder.override(providers.Object(ColourEmbedder()))
+    container.vector_index.override(providers.Object(index))
+    # a client reaching the API directly cannot pick a fresh bucket per request
+    with TestClient(create_app(container), client=("192.0.2.7", 50000)) as client:
+        statuses = [
+            client.get(
+                "/api/v1/image/search", params={"text": "red"}, headers={"X-Real-IP": f"10.0.0.{i}"}
+            ).status_code
+            for i in range(3)
+        ]
+    assert statuses == [200, 200, 429]
 
 
 def test_a_query_image_over_the_pixel_limit_names_searchapis_own_key(

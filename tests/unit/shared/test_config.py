@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from shared.config import CONF_DIR_ENV, RedisSettings, ServiceSettings, StorageSettings
 from shared.preflight import PreflightFailed, exit_on_failure, load_config
+from shared.web import AuthSettings
 
 
 class Section(BaseModel):
@@ -100,3 +101,50 @@ def test_repository_conf_files_load(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"{prefix}__STORAGE__ACCESS_KEY", "k")
         monkeypatch.setenv(f"{prefix}__STORAGE__SECRET_KEY", "s")
         assert load_config(cls).model_dump()["log"]["level"] == "INFO"
+
+
+@pytest.mark.parametrize(
+    "secret", ["change-me-to-a-long-random-string", "CHANGEME", "minioadmin", "password"]
+)
+def test_placeholder_secrets_are_refused_at_start(
+    conf: Path, monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("SECRETSVC__STORAGE__ACCESS_KEY", "imagesearch")
+    monkeypatch.setenv("SECRETSVC__STORAGE__SECRET_KEY", secret)
+    with pytest.raises(PreflightFailed) as failed:
+        load_config(WithSecret)
+    message = str(failed.value)
+    assert "storage.secret_key (env SECRETSVC__STORAGE__SECRET_KEY)" in message
+    assert "placeholder" in message
+
+
+class WithAuth(ServiceSettings):
+    service: ClassVar[str] = "authsvc"
+
+    auth: AuthSettings = AuthSettings()
+
+
+@pytest.mark.parametrize(
+    ("env", "starts"),
+    [
+        ({}, True),  # loopback: a local, single-user stack
+        ({"AUTHSVC__AUTH__EXPOSED_ON": "localhost"}, True),
+        ({"AUTHSVC__AUTH__EXPOSED_ON": "::1"}, True),
+        ({"AUTHSVC__AUTH__EXPOSED_ON": "0.0.0.0"}, False),
+        ({"AUTHSVC__AUTH__EXPOSED_ON": "photos.example.com"}, False),
+        ({"AUTHSVC__AUTH__EXPOSED_ON": "0.0.0.0", "AUTHSVC__AUTH__ALLOW_KEYLESS": "true"}, True),
+        ({"AUTHSVC__AUTH__EXPOSED_ON": "0.0.0.0", "AUTHSVC__AUTH__API_KEYS": '["k-7d1e9a"]'}, True),
+        ({"AUTHSVC__AUTH__API_KEYS": '["change-me-to-a-long-random-key"]'}, False),
+    ],
+)
+def test_a_keyless_stack_only_starts_on_loopback_unless_allowed(
+    conf: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], starts: bool
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if starts:
+        load_config(WithAuth)
+        return
+    with pytest.raises(PreflightFailed) as failed:
+        load_config(WithAuth)
+    assert "auth" in str(failed.value)

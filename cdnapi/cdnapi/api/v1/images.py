@@ -17,7 +17,7 @@ from shared.web import error_responses, require_key
 
 router = APIRouter(
     tags=["images"],
-    dependencies=[require_key("read")],
+    dependencies=[require_key("read", signed_urls=True)],
     responses=error_responses(Unauthorized, NotFound, Unprocessable, Unavailable),
 )
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -27,6 +27,9 @@ CACHING = {
     "X-Content-Type-Options": "nosniff",
     "Accept-Ranges": "bytes",
 }
+# protected reads: only the browser that was given the signed URL keeps a copy (nginx caches
+# it all the same, and checks each request's signature before answering from its cache)
+PRIVATE_CACHING = {**CACHING, "Cache-Control": "private, max-age=31536000, immutable"}
 
 
 @router.api_route(
@@ -57,7 +60,8 @@ async def get_derived(
 async def _deliver(request: Request, service: ImageService, image_id: str, size: Size) -> Response:
     service.check_id(image_id)
     etag = f'"{image_id}"' if size == "original" else f'"{image_id}-{size}"'
-    headers = {"ETag": etag, **CACHING}
+    caching = PRIVATE_CACHING if request.app.state.auth.reads_protected else CACHING
+    headers = {"ETag": etag, **caching}
     if _matches(request.headers.get("if-none-match"), etag):
         # the bytes behind an id never change: no need to ask storage
         return Response(status_code=304, headers=headers)

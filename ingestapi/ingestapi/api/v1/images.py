@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ from shared.config import Limit
 from shared.errors import (
     BadRequest,
     Conflict,
+    Forbidden,
     NotFound,
     PayloadTooLarge,
     QueueFull,
@@ -40,7 +41,7 @@ from shared.schemas import (
     UrlIngestRequest,
     UrlIngestResponse,
 )
-from shared.web import error_responses, rate_limit, require_key
+from shared.web import error_responses, json_body, json_request_body, rate_limit, require_key
 
 router = APIRouter(tags=["ingest"])
 
@@ -78,6 +79,7 @@ _UPLOAD_BODY = {
     responses=error_responses(
         BadRequest,
         Unauthorized,
+        Forbidden,
         PayloadTooLarge,
         UnsupportedMediaType,
         TooManyRequests,
@@ -124,7 +126,9 @@ async def upload_images(
     dependencies=[require_key("write"), rate_limit("upload")],
     status_code=202,
     response_model=UrlIngestResponse,
-    responses=error_responses(Unauthorized, TooManyRequests, QueueFull, Unavailable),
+    responses=error_responses(
+        Unauthorized, Forbidden, PayloadTooLarge, TooManyRequests, QueueFull, Unavailable
+    ),
     summary="Ingest images from http(s) URLs, downloaded by the worker",
     description=(
         "Each URL gets a result: queued (follow it at /api/v1/jobs/{job_id}) or rejected with "
@@ -132,9 +136,12 @@ async def upload_images(
         "The worker refuses names that resolve to such addresses and redirects to them, and "
         "keeps to fetch.max_bytes and fetch.timeout_s. 202 when any URL was queued, else 422."
     ),
+    openapi_extra=json_request_body(UrlIngestRequest),
 )
 async def ingest_urls(
-    body: Annotated[UrlIngestRequest, Body()], service: UrlSubmissionServiceDep, response: Response
+    body: Annotated[UrlIngestRequest, json_body(UrlIngestRequest)],
+    service: UrlSubmissionServiceDep,
+    response: Response,
 ) -> UrlIngestResponse:
     result = await run_in_threadpool(service.submit, body)
     response.status_code = 202 if result.job_id else 422
@@ -145,11 +152,13 @@ async def ingest_urls(
     "/images/check",
     dependencies=[require_key("write")],
     response_model=KnownImagesResponse,
-    responses=error_responses(Unauthorized, Unavailable),
+    responses=error_responses(Unauthorized, Forbidden, PayloadTooLarge, Unavailable),
     summary="Which of these sha256 content ids are already here (indexed or on their way)",
+    openapi_extra=json_request_body(KnownImagesRequest),
 )
 async def check_images(
-    body: Annotated[KnownImagesRequest, Body()], service: KnownImagesServiceDep
+    body: Annotated[KnownImagesRequest, json_body(KnownImagesRequest)],
+    service: KnownImagesServiceDep,
 ) -> KnownImagesResponse:
     return KnownImagesResponse(known=await run_in_threadpool(service.known, body.ids))
 
@@ -188,7 +197,7 @@ async def get_image_status(image_id: str, service: ImageStatusServiceDep) -> Ima
     dependencies=[require_key("write")],
     status_code=202,
     response_model=RetryResponse,
-    responses=error_responses(Unauthorized, NotFound, Conflict, Unavailable),
+    responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, Unavailable),
     summary="Index again an image that failed (after fixing what made it fail)",
 )
 async def retry_image(image_id: str, service: RetryServiceDep) -> RetryResponse:

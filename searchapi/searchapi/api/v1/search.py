@@ -1,6 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import FormData, UploadFile
 
 from searchapi.deps import SearchServiceDep, SearchSettingsDep
 from searchapi.schemas import SearchParams, SearchResponse
@@ -14,7 +18,7 @@ from shared.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
-from shared.web import error_responses, rate_limit, require_key
+from shared.web import body_errors, error_responses, form_body, rate_limit, require_key
 
 router = APIRouter(tags=["search"], dependencies=[require_key("read"), rate_limit("search")])
 _ALWAYS = (Unauthorized, Unprocessable, TooManyRequests, Unavailable)
@@ -54,6 +58,31 @@ async def search_by_text(
     return _with_next_link(result, request)
 
 
+class ImageQueryForm(BaseModel):
+    text: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="blended in")
+    weight: float = Field(0.5, ge=0, le=1, description="on the image; 1 - weight on the text")
+
+
+# the form is read after the key and rate limit checks (shared.web.body), so it is described here
+_IMAGE_QUERY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        **ImageQueryForm.model_json_schema()["properties"],
+                    },
+                }
+            }
+        },
+    }
+}
+
+
 @router.post(
     "/image/search",
     response_model=SearchResponse,
@@ -63,16 +92,23 @@ async def search_by_text(
         "Any image, validated like an upload. With `text`, the query is a blend of both: "
         "`weight` on the image, 1 - weight on the text. Paging and filters as query parameters."
     ),
+    openapi_extra=_IMAGE_QUERY_BODY,
 )
 async def search_by_image(
     service: SearchServiceDep,
     settings: SearchSettingsDep,
     params: Params,
-    file: Annotated[UploadFile, File(description="the query image")],
-    text: Annotated[str | None, Form(max_length=MAX_TEXT_CHARS)] = None,
-    weight: Annotated[float, Form(ge=0, le=1)] = 0.5,
+    form: Annotated[FormData, form_body()],
 ) -> SearchResponse:
-    data = await file.read(settings.max_upload_bytes + 1)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise BadRequest("send the query image in multipart field 'file'")
+    fields = {k: v for k, v in form.items() if k in ("text", "weight") and isinstance(v, str)}
+    try:
+        extra = ImageQueryForm.model_validate(fields)
+    except ValidationError as exc:
+        raise RequestValidationError(body_errors(exc)) from exc
+    data = await run_in_threadpool(upload.file.read, settings.max_upload_bytes + 1)
     if not data:
         raise BadRequest("empty file")
     if len(data) > settings.max_upload_bytes:
@@ -81,7 +117,8 @@ async def search_by_image(
             "(search.max_upload_bytes)"
         )
     options = params.options(settings.max_depth)
-    return await service.by_image(data, options, (text or "").strip() or None, weight)
+    text = (extra.text or "").strip() or None
+    return await service.by_image(data, options, text, extra.weight)
 
 
 @router.get(

@@ -16,6 +16,15 @@ class StackPorts(BaseModel):
     milvus: int = Field(19530, ge=1, le=65535)
 
 
+class StackAuth(BaseModel):
+    """Given to every API (and nginx); empty keys: an open stack, on loopback only."""
+
+    api_keys: list[str] = Field(default_factory=list)
+    protect_reads: bool = False
+    url_signing_key: str | None = None
+    allow_keyless: bool = False
+
+
 class StackSettings(ServiceSettings):
     """conf/stack.yaml, overridden by STACK__<KEY>."""
 
@@ -27,6 +36,11 @@ class StackSettings(ServiceSettings):
     worker_concurrency: int = Field(2, ge=1)
     # cdnapi is a thin byte pump: more processes serve more images at once
     cdnapi_workers: int = Field(1, ge=1, le=32)
+    auth: StackAuth = StackAuth()
+    # host names nginx answers to (besides host); others get 421
+    server_names: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])
+    # a proxy in front of nginx whose X-Forwarded-For names the client; "unix:" trusts none
+    real_ip_from: str = "unix:"
     s3_access_key: str = "S3RVER"
     s3_secret_key: str = "S3RVER"  # noqa: S105 - s3rver's fixed development key
 

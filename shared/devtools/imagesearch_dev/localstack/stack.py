@@ -1,15 +1,19 @@
 """The local stack: which processes, in which order, with which settings."""
 
 import importlib.util
+import json
 import re
 import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from imagesearch_dev.localstack import probes
 from imagesearch_dev.localstack.processes import ProcessSpec, ProcessTable, StackError
 from imagesearch_dev.localstack.settings import StackSettings
+from shared.web import AuthSettings
 
 ROOT = Path(__file__).resolve().parents[4]
 # started a stage at a time; a stage's processes start together and load their models in parallel
@@ -29,12 +33,17 @@ class Stack:
         self.table = ProcessTable(self.run_dir)
         self._extra_env = extra_env or {}
 
+    @property
+    def extra_env(self) -> dict[str, str]:
+        return dict(self._extra_env)
+
     def up(
         self, names: list[str] | None = None, on_ready: Callable[[str, int], None] | None = None
     ) -> None:
         wanted = names or ORDER
         for unknown in set(wanted) - set(ORDER):
             raise StackError(f"unknown component {unknown!r}; choose from {', '.join(ORDER)}")
+        self._check_auth()
         for stage in STAGES:
             specs = [self._spec(name) for name in stage if name in wanted]
             pids = [self.table.running_pid(s.name) or self.table.start(s, ROOT) for s in specs]
@@ -72,7 +81,35 @@ class Stack:
             for key, value in values.items()
         }
         env["IMAGESEARCH_CONF_DIR"] = str(ROOT / "conf")
+        for service in ("INGESTAPI", "SEARCHAPI", "CDNAPI"):
+            env.update({f"{service}__AUTH__{k}": v for k, v in self._auth_env().items()})
         return {**env, **self._extra_env}
+
+    def _check_auth(self) -> None:
+        """The services would refuse these settings one by one; say it once, before starting."""
+        auth = self.settings.auth
+        try:
+            AuthSettings(
+                api_keys=auth.api_keys,  # type: ignore[arg-type]
+                protect_reads=auth.protect_reads,
+                url_signing_key=auth.url_signing_key,  # type: ignore[arg-type]
+                exposed_on=self.settings.host,
+                allow_keyless=auth.allow_keyless,
+            ).require_signing_key()
+        except ValidationError as exc:
+            raise StackError(f"stack.auth: {exc.errors()[0]['msg']}") from None
+        except ValueError as exc:
+            raise StackError(f"stack.auth: {exc}") from None
+
+    def _auth_env(self) -> dict[str, str]:
+        auth = self.settings.auth
+        env = {"EXPOSED_ON": self.settings.host, "ALLOW_KEYLESS": str(auth.allow_keyless).lower()}
+        if auth.api_keys:
+            env["API_KEYS"] = json.dumps(auth.api_keys)
+            env["PROTECT_READS"] = str(auth.protect_reads).lower()
+        if auth.url_signing_key:
+            env["URL_SIGNING_KEY"] = auth.url_signing_key
+        return env
 
     @property
     def redis_url(self) -> str:
@@ -184,6 +221,11 @@ class Stack:
             "NGINX_MIME_TYPES": str(NGINX_MIME_TYPES),
             "NGINX_CONF_DIR": str(ROOT / "conf" / "nginx"),
             "NGINX_MAX_BODY": "512m",
+            "NGINX_SEARCH_MAX_BODY": "21m",
+            "NGINX_SERVER_NAMES": " ".join(dict.fromkeys([*s.server_names, host])),
+            "NGINX_REAL_IP_FROM": s.real_ip_from,
+            "NGINX_PROTECT_READS": "on" if s.auth.protect_reads and s.auth.api_keys else "off",
+            "NGINX_URL_SIGNING_KEY": s.auth.url_signing_key or "unused",
             "INGESTAPI_UPSTREAM": f"{host}:{s.ports.ingestapi}",
             "SEARCHAPI_UPSTREAM": f"{host}:{s.ports.searchapi}",
             "CDNAPI_UPSTREAM": f"{host}:{s.ports.cdnapi}",
