@@ -64,3 +64,40 @@ def test_the_gpu_variant_reserves_an_nvidia_device_for_the_worker() -> None:
 
 def test_flower_is_optional() -> None:
     assert compose()["services"]["flower"]["profiles"] == ["flower"]
+
+
+def test_every_api_gets_the_same_keys_and_nginx_the_signing_key() -> None:
+    services = compose()["services"]
+    for name in ("ingestapi", "searchapi", "cdnapi"):
+        env = services[name]["environment"]
+        prefix = name.upper()
+        assert env[f"{prefix}__AUTH__API_KEYS"] == "${API_KEYS:-[]}", name
+        assert env[f"{prefix}__AUTH__URL_SIGNING_KEY"].startswith("${URL_SIGNING_KEY"), name
+        assert env[f"{prefix}__AUTH__PROTECT_READS"] == "${PROTECT_READS:-false}", name
+        assert env[f"{prefix}__AUTH__EXPOSED_ON"] == "${HTTP_BIND:-127.0.0.1}", name
+    nginx = services["frontend"]["environment"]
+    assert nginx["NGINX_URL_SIGNING_KEY"].startswith("${URL_SIGNING_KEY")
+    assert nginx["NGINX_PROTECT_READS"] == "${PROTECT_READS:-false}"
+
+
+def test_published_ports_default_to_loopback_and_flower_needs_a_password() -> None:
+    services = compose()["services"]
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("${") and ":-127.0.0.1}" in str(port), name
+    flower = services["flower"]
+    assert "--basic-auth=" in " ".join(flower["command"])
+    assert "exit 1" in " ".join(flower["command"])  # refuses to start without one
+
+
+def test_the_example_env_has_only_placeholders_the_services_refuse() -> None:
+    from shared.config import is_placeholder
+
+    env = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    for key in ("MINIO_ROOT_PASSWORD", "URL_SIGNING_KEY", "FLOWER_BASIC_AUTH"):
+        assert is_placeholder(env[key]), key
+    assert all(is_placeholder(k) for k in yaml.safe_load(env["API_KEYS"]))

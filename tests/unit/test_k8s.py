@@ -57,3 +57,26 @@ def test_the_worker_scales_on_queue_depth_and_beat_never_does() -> None:
     worker = deployments()["ingestworker"]["spec"]["template"]["spec"]
     assert worker["terminationGracePeriodSeconds"] >= 120  # a warm shutdown finishes its batch
     assert deployments()["ingestbeat"]["spec"]["replicas"] == 1
+
+
+def env_of(deployment: str) -> dict[str, Any]:
+    container = deployments()[deployment]["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e.get("valueFrom", e.get("value")) for e in container.get("env", [])}
+
+
+def test_every_api_gets_the_keys_and_nginx_the_signing_key() -> None:
+    for api in ("ingestapi", "searchapi", "cdnapi"):
+        env = env_of(api)
+        prefix = api.upper()
+        assert env[f"{prefix}__AUTH__API_KEYS"] == {
+            "secretKeyRef": {"name": "imagesearch", "key": "API_KEYS"}
+        }, api
+        assert env[f"{prefix}__AUTH__URL_SIGNING_KEY"] == {
+            "secretKeyRef": {"name": "imagesearch", "key": "URL_SIGNING_KEY"}
+        }, api
+        assert f"{prefix}__AUTH__PROTECT_READS" in env, api
+    nginx = env_of("frontend")
+    assert nginx["NGINX_URL_SIGNING_KEY"] == {
+        "secretKeyRef": {"name": "imagesearch", "key": "URL_SIGNING_KEY"}
+    }
+    assert "NGINX_REAL_IP_FROM" in nginx and "NGINX_SERVER_NAMES" in nginx

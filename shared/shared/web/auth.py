@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, params
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from shared.config import Secret
 from shared.errors import Forbidden, Unauthorized
@@ -40,8 +40,15 @@ class AuthSettings(BaseModel):
         False, description="run without keys on an address other than loopback, on purpose"
     )
 
+    @field_validator("url_signing_key", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _consistent(self) -> "AuthSettings":
+        if self.protect_reads and not self.api_keys:
+            raise ValueError("protect_reads needs auth.api_keys: reads would need a key")
         if not self.api_keys and not self.allow_keyless and not _is_loopback(self.exposed_on):
             raise ValueError(
                 f"no API keys, and the stack is reached on {self.exposed_on}: anyone there "
