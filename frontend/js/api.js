@@ -1,6 +1,30 @@
 // The APIs, same origin (nginx proxies them): small wrappers that turn failures into messages.
+// A server with API keys gets the key the user gave (kept for this tab only); the image URLs
+// in its answers come signed, so <img> needs no key.
 
-export class ApiError extends Error {}
+export class ApiError extends Error {
+  constructor(message, status = 0) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const KEY_STORE = "imagesearch.apiKey";
+
+export function apiKey() {
+  return sessionStorage.getItem(KEY_STORE) || "";
+}
+
+export function setApiKey(key) {
+  if (key) sessionStorage.setItem(KEY_STORE, key);
+  else sessionStorage.removeItem(KEY_STORE);
+}
+
+function withKey(options = {}) {
+  const key = apiKey();
+  if (!key) return options;
+  return { ...options, headers: { ...(options.headers || {}), "X-API-Key": key } };
+}
 
 async function parse(response) {
   const body = await response.json().catch(() => ({}));
@@ -8,7 +32,7 @@ async function parse(response) {
     const detail = Array.isArray(body.detail)
       ? body.detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ")
       : body.detail || response.statusText;
-    throw new ApiError(`${detail} (HTTP ${response.status})`);
+    throw new ApiError(`${detail} (HTTP ${response.status})`, response.status);
   }
   return body;
 }
@@ -16,7 +40,7 @@ async function parse(response) {
 async function call(url, options) {
   let response;
   try {
-    response = await fetch(url, options);
+    response = await fetch(url, withKey(options));
   } catch {
     throw new ApiError("the server cannot be reached; is the stack running?");
   }
@@ -42,7 +66,7 @@ export function nextPage(link) {
 }
 
 // One upload request; onProgress(bytesSent) as the body goes out (XHR: fetch has no upload progress).
-export function upload(files, tags, apiKey, onProgress) {
+export function upload(files, tags, onProgress) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     for (const file of files) form.append("files", file, file.webkitRelativePath || file.name);
@@ -50,7 +74,7 @@ export function upload(files, tags, apiKey, onProgress) {
     form.append("source", "page");
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/images");
-    if (apiKey) xhr.setRequestHeader("X-API-Key", apiKey);
+    if (apiKey()) xhr.setRequestHeader("X-API-Key", apiKey());
     xhr.upload.onprogress = (event) => onProgress(event.loaded);
     xhr.onload = () => {
       let body = {};
@@ -60,7 +84,7 @@ export function upload(files, tags, apiKey, onProgress) {
         /* not JSON: reported below */
       }
       if (Array.isArray(body.items)) resolve(body);
-      else reject(new ApiError(`${body.detail || xhr.statusText} (HTTP ${xhr.status})`));
+      else reject(new ApiError(`${body.detail || xhr.statusText} (HTTP ${xhr.status})`, xhr.status));
     };
     xhr.onerror = () => reject(new ApiError("the upload did not reach the server"));
     xhr.send(form);
@@ -68,21 +92,51 @@ export function upload(files, tags, apiKey, onProgress) {
 }
 
 // Server-sent events of a job: onProgress(status) on each change, resolves with the last one.
-export function followJob(jobId, onProgress) {
-  return new Promise((resolve) => {
-    const events = new EventSource(`/api/v1/jobs/${jobId}/events`);
-    let last = null;
-    events.addEventListener("progress", (event) => {
+// Read with fetch rather than EventSource, which cannot send a key.
+export async function followJob(jobId, onProgress) {
+  let last = null;
+  let response;
+  try {
+    response = await fetch(`/api/v1/jobs/${jobId}/events`, withKey());
+  } catch {
+    return last;
+  }
+  if (!response.ok || !response.body) return last;
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch {
+      return last;
+    }
+    if (chunk.done) return last;
+    buffered += chunk.value.replaceAll("\r\n", "\n");
+    let end;
+    while ((end = buffered.indexOf("\n\n")) >= 0) {
+      const event = parseEvent(buffered.slice(0, end));
+      buffered = buffered.slice(end + 2);
+      if (!event.data) continue;
       last = JSON.parse(event.data);
+      if (event.name === "done") {
+        reader.cancel().catch(() => {});
+        return last;
+      }
       onProgress(last);
-    });
-    events.addEventListener("done", (event) => {
-      events.close();
-      resolve(JSON.parse(event.data));
-    });
-    events.onerror = () => {
-      events.close();
-      resolve(last);
-    };
-  });
+    }
+  }
+}
+
+function parseEvent(block) {
+  const event = { name: "message", data: "" };
+  for (const line of block.split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const field = line.slice(0, colon);
+    const value = line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event.name = value;
+    if (field === "data") event.data += event.data ? `\n${value}` : value;
+  }
+  return event;
 }

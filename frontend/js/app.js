@@ -98,12 +98,36 @@ async function run(label, request) {
       results.replaceChildren();
       moreButton.hidden = true;
       setStatus(`Search failed: ${error.message}`, "error");
+      if (error.status === 401) askForKey(() => rerun(label, request));
     }
   } finally {
     if (run === state.run) state.loading = false;
     results.removeAttribute("aria-busy");
   }
 }
+
+// (inside run, its own counter hides the function)
+function rerun(label, request) {
+  return run(label, request);
+}
+
+// ---- API key: asked for when the server wants one, kept for this tab
+const keyDialog = $("key-dialog");
+let afterKey = null;
+
+function askForKey(then) {
+  afterKey = then;
+  $("api-key").value = api.apiKey();
+  if (!keyDialog.open) keyDialog.showModal();
+}
+
+$("key-form").addEventListener("submit", () => {
+  // method=dialog: the dialog closes itself
+  api.setApiKey($("api-key").value.trim());
+  const then = afterKey;
+  afterKey = null;
+  if (then) then();
+});
 
 async function loadMore() {
   if (!state.next || state.loading) return;
@@ -154,7 +178,7 @@ function showLightbox(index) {
   const item = state.items[index];
   if (!item) return;
   shown = index;
-  $("lightbox-image").src = `${item.url}/preview`;
+  $("lightbox-image").src = item.preview_url;
   $("lightbox-image").alt = item.caption || item.filename || "";
   $("lightbox-title").textContent = item.filename || item.id;
   const meta = $("lightbox-meta");

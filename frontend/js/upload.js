@@ -61,7 +61,8 @@ async function sendBatch(batch, tags) {
   rows.forEach((row) => mark(row, "sending", "uploading…"));
   let body;
   try {
-    body = await api.upload(batch, tags, $("upload-key").value.trim(), onProgress);
+    api.setApiKey($("upload-key").value.trim() || api.apiKey());
+    body = await api.upload(batch, tags, onProgress);
   } catch (error) {
     rows.forEach((row) => mark(row, "failed", `not sent: ${error.message}`));
     counts.failed += rows.length;
@@ -140,6 +141,7 @@ export function openUploads() {
   summary.textContent = "";
   delete dialog.dataset.done;
   resetCounts();
+  $("upload-key").value = api.apiKey();
   dialog.showModal();
 }
 

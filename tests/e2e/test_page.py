@@ -8,11 +8,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from imagesearch_dev.localstack import Stack
 from imagesearch_dev.training.scenes import Scene, render
+from tests.support.images import image_bytes
+from tests.support.polling import finished_job
+from tests.support.stack import API_KEY
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -44,6 +48,12 @@ def page(browser: Browser, full_stack: Stack) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+KEY = {"X-API-Key": API_KEY}
+ALL_THUMBNAILS_LOADED = (
+    "[...document.querySelectorAll('#results img')].every(i => i.complete && i.naturalWidth)"
+)
 
 
 def scene_files(folder: Path) -> list[Path]:
@@ -155,3 +165,34 @@ def test_the_page_fits_a_phone(browser: Browser, full_stack: Stack) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     context.close()
+
+
+def test_with_keys_the_page_asks_for_one_and_shows_signed_images(
+    browser: Browser, keyed_stack: Stack
+) -> None:
+    site = httpx.Client(base_url=keyed_stack.settings.url("nginx"), headers=KEY, timeout=30)
+    run_tag = f"keyed-{uuid.uuid4().hex[:8]}"
+    data = image_bytes((time.time_ns() % 250, 99, 31), fmt="PNG")
+    upload = site.post("/api/v1/images", files=[("files", ("k.png", data))], data={"tags": run_tag})
+    assert upload.status_code == 202, upload.text
+    assert finished_job(site, upload.json()["job_id"])["state"] == "indexed"
+
+    context = browser.new_context(base_url=keyed_stack.settings.url("nginx"))
+    page = context.new_page()
+    try:
+        page.goto("/?q=square")
+        expect(page.locator("#key-dialog")).to_be_visible()  # the search got a 401
+        page.fill("#api-key", API_KEY)
+        page.click("#key-save")
+        cards = page.locator("#results li")
+        expect(cards.first).to_be_visible()
+        # the thumbnails are signed URLs: <img> sends no key, nginx checks the signature
+        page.wait_for_function(ALL_THUMBNAILS_LOADED, timeout=30_000)
+        src = cards.first.locator("img").get_attribute("src") or ""
+        assert "sig=" in src and "exp=" in src
+        cards.first.locator(".open").click()
+        page.wait_for_function(
+            "document.getElementById('lightbox-image').naturalWidth > 0", timeout=30_000
+        )
+    finally:
+        context.close()
