@@ -2,6 +2,7 @@ from dependency_injector import containers, providers
 
 from cdnapi.service import ImageService
 from cdnapi.settings import CdnApiSettings
+from shared.config import Limit
 from shared.storage import MinioObjectStore
 
 
@@ -14,4 +15,7 @@ class Container(containers.DeclarativeContainer):
         store=object_store,
         thumbnail_px=settings.provided.derived.thumbnail_px,
         preview_px=settings.provided.derived.preview_px,
+        max_pixels=providers.Factory(
+            Limit, settings.provided.on_demand.max_pixels, "on_demand.max_pixels"
+        ),
     )

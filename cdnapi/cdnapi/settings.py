@@ -1,9 +1,18 @@
 from typing import ClassVar
 
-from pydantic import model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from shared.config import DerivedSettings, LogSettings, ServiceSettings, StorageSettings
 from shared.web import AuthSettings
+
+
+class OnDemandSettings(BaseModel):
+    max_pixels: int = Field(
+        16_000_000,
+        ge=1,
+        description="most pixels decoding an original may hold to make a missing copy here "
+        "(JPEG decodes at reduced size); past it the worker's copy is awaited",
+    )
 
 
 class CdnApiSettings(ServiceSettings):
@@ -14,6 +23,7 @@ class CdnApiSettings(ServiceSettings):
     storage: StorageSettings
     # sizes of the copies made on demand when the worker's are missing: keep as the worker's
     derived: DerivedSettings = DerivedSettings()
+    on_demand: OnDemandSettings = OnDemandSettings()
 
     @model_validator(mode="after")
     def _signing_key(self) -> "CdnApiSettings":

@@ -3,9 +3,13 @@
 Zip bombs: a member is read at most ``max_bytes`` + 1 (a lying header cannot make it larger),
 the whole archive at most ``max_total`` expanded bytes, archives inside archives are not opened.
 Path tricks: absolute paths, '..' and symlinks are refused (nothing is written to disk anyway).
+Directory bombs: the entry count and the central directory's size are read from the end record
+and refused before the directory is parsed (a million entries cost 360 MB to parse).
 """
 
+import io
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -16,6 +20,12 @@ from typing import IO
 from shared.errors import AppError, BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 
 _MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_END = b"PK\x05\x06"  # end of central directory record
+_END_SIZE = 22
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_END = b"PK\x06\x06"
+# a directory entry is 46 bytes plus its name, extra field and comment: 1 KiB each is generous
+DIRECTORY_BYTES_PER_MEMBER = 1024
 _JUNK_PREFIXES = ("__MACOSX/",)
 
 
@@ -35,6 +45,13 @@ def members(
 ) -> Iterator[Member]:
     """The archive's files in order, read one at a time from a seekable file; a problem with
     the archive as a whole raises."""
+    entries, directory_bytes = _directory_size(source)
+    if entries > max_members:
+        raise PayloadTooLarge(f"archive holds {entries} files, over the limit of {max_members}")
+    if directory_bytes > (max_members + 1) * DIRECTORY_BYTES_PER_MEMBER:
+        raise PayloadTooLarge(
+            f"archive's directory is {directory_bytes} bytes, too large for {max_members} files"
+        )
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError) as exc:
@@ -69,6 +86,46 @@ def members(
             )
         else:
             yield Member(name, content)
+
+
+def _directory_size(source: IO[bytes]) -> tuple[int, int]:
+    """(entries, central directory bytes) as the end record states them; the zip64 record's
+    when the plain one says so. Reads at most the last 64 KiB + 22 bytes."""
+    size = source.seek(0, io.SEEK_END)
+    tail_start = max(0, size - _END_SIZE - 0xFFFF)
+    source.seek(tail_start)
+    tail = source.read()
+    at = _end_record_at(tail)
+    entries, directory_bytes = struct.unpack("<2xHI", tail[at + 8 : at + 16])
+    if entries != 0xFFFF and directory_bytes != 0xFFFFFFFF:
+        return entries, directory_bytes
+    locator = tail[at - 20 : at] if at >= 20 else b""
+    if not locator.startswith(_ZIP64_LOCATOR):
+        return entries, directory_bytes
+    (record_at,) = struct.unpack("<Q", locator[8:16])
+    source.seek(record_at)
+    record = source.read(56)
+    if len(record) < 56 or not record.startswith(_ZIP64_END):
+        raise Unprocessable("corrupt zip archive: bad zip64 end record")
+    entries64, directory_bytes64 = struct.unpack("<QQ", record[32:48])
+    return entries64, directory_bytes64
+
+
+def _end_record_at(tail: bytes) -> int:
+    """The last end record whose comment runs exactly to the end (a comment may hold the
+    signature too); else the last signature at all."""
+    last = -1
+    end = len(tail)
+    while (at := tail.rfind(_END, 0, end)) >= 0:
+        if len(tail) - at >= _END_SIZE:
+            (comment,) = struct.unpack("<H", tail[at + 20 : at + 22])
+            if at + _END_SIZE + comment == len(tail):
+                return at
+            last = max(last, at)
+        end = at
+    if last < 0:
+        raise Unprocessable("corrupt zip archive: no end of central directory")
+    return last
 
 
 def _refusal(info: zipfile.ZipInfo, max_bytes: int) -> AppError | None:

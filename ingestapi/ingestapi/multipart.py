@@ -1,7 +1,9 @@
 """Streaming multipart reader: each file is spooled as it arrives (memory, then disk past
-1 MB) and cut off at its limit while streaming (``max_bytes``; ``max_archive_bytes`` for a zip),
-so an oversized file is rejected on its own without ever being held whole; the other files of
-the request are unaffected. Parsing and spooling run in the thread pool, off the event loop."""
+1 MB, or as soon as the request holds REQUEST_MEMORY_BYTES in memory: 500 parts of 1 MB stay
+on disk) and cut off at its limit while streaming (``max_bytes``; ``max_archive_bytes`` for a
+zip), so an oversized file is rejected on its own without ever being held whole; the other
+files of the request are unaffected. Parsing and spooling run in the thread pool, off the
+event loop."""
 
 import tempfile
 from collections.abc import AsyncIterator
@@ -17,13 +19,14 @@ from shared.config import Limit
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 SPOOL_IN_MEMORY = 1024 * 1024
+REQUEST_MEMORY_BYTES = 16 * 1024 * 1024
 MAX_FIELD_BYTES = 64 * 1024
 
 
 @dataclass
 class ReceivedFile:
     filename: str
-    spool: IO[bytes]
+    spool: "tempfile.SpooledTemporaryFile[bytes]"
     size: int = 0
     limit: Limit | None = None  # chosen by the first bytes: a zip may be larger than an image
     too_large: bool = False
@@ -61,6 +64,7 @@ class _Collector:
         self._disposition = b""
         self._file: ReceivedFile | None = None
         self._field: tuple[str, bytearray] | None = None
+        self._in_memory = 0  # bytes of this request's spools not yet on disk
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -113,20 +117,44 @@ class _Collector:
                 return
             if f.size > f.limit.value:
                 f.too_large = True  # the rest of this part is read and dropped
+                self._forget(f)
                 f.spool.truncate(0)
                 return
-            f.spool.write(data[start:end])
+            self._spool(f, data[start:end])
         elif self._field is not None:
             buffer = self._field[1]
             buffer += data[start:end]
             if len(buffer) > MAX_FIELD_BYTES:
                 raise PayloadTooLarge(f"form field {self._field[0]!r} is over {MAX_FIELD_BYTES} B")
 
+    def _spool(self, f: ReceivedFile, chunk: bytes) -> None:
+        if _on_disk(f.spool):
+            f.spool.write(chunk)
+            return
+        if self._in_memory + len(chunk) > REQUEST_MEMORY_BYTES:
+            f.spool.rollover()
+            self._in_memory -= f.size - len(chunk)
+            f.spool.write(chunk)
+            return
+        f.spool.write(chunk)
+        if _on_disk(f.spool):  # past its own SPOOL_IN_MEMORY
+            self._in_memory -= f.size - len(chunk)
+        else:
+            self._in_memory += len(chunk)
+
+    def _forget(self, f: ReceivedFile) -> None:
+        if not _on_disk(f.spool):
+            self._in_memory -= f.spool.tell()
+
     def _part_end(self) -> None:
         if self._field is not None:
             name, buffer = self._field
             self.form.fields.setdefault(name, []).append(buffer.decode("utf-8", "replace"))
         self._file, self._field = None, None
+
+
+def _on_disk(spool: "tempfile.SpooledTemporaryFile[bytes]") -> bool:
+    return bool(getattr(spool, "_rolled", True))
 
 
 async def read_multipart(

@@ -35,6 +35,8 @@ from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
 
 log = get_logger(__name__)
+# how many files of one request are taken between two looks at the queue's depth
+QUEUE_RECHECK_EVERY = 64
 
 
 @dataclass(frozen=True)
@@ -64,14 +66,23 @@ class UploadService:
             raise BadRequest("no files in the request (send them as multipart field 'files')")
         if len(files) > self._settings.max_files:
             raise PayloadTooLarge(f"at most {self._settings.max_files} files per request")
-        if (waiting := self._queue.depth()) > self._settings.max_queue:
-            raise QueueFull(f"{waiting} indexing tasks are waiting; try again later")
+        self._check_queue()
         details = details or UploadDetails()
         results: list[UploadResult] = []
+        done = 0  # files wholly taken
+        next_look = QUEUE_RECHECK_EVERY
         try:
             for f in files:
-                for result in self._take(f, details):  # one by one: a zip may break midway
-                    results.append(result)
+                if len(results) >= next_look:  # others queue meanwhile: the rest of this waits
+                    self._check_queue()
+                    next_look = len(results) + QUEUE_RECHECK_EVERY
+                # one budget for the request: its files and every zip's members together
+                left = self._settings.max_files - len(results)
+                results.extend(self._take(f, details, left))
+                done += 1
+        except QueueFull as full:
+            # the files not taken (a zip's remaining members with it) are refused: send again
+            results += [rejected(f.filename, full) for f in files[done:]]
         except BaseException:
             # a later file broke the request: what was stored is queued all the same
             self._queue_taken(results)
@@ -84,7 +95,13 @@ class UploadService:
         )
         return UploadResponse(job_id=job_id, items=results)
 
-    def _take(self, file: IncomingFile, details: UploadDetails) -> Iterator[UploadResult]:
+    def _check_queue(self) -> None:
+        if (waiting := self._queue.depth()) > self._settings.max_queue:
+            raise QueueFull(f"{waiting} indexing tasks are waiting; try again later")
+
+    def _take(
+        self, file: IncomingFile, details: UploadDetails, left: int
+    ) -> Iterator[UploadResult]:
         limits = self._settings
         if file.over_limit is not None:
             limit = file.over_limit
@@ -103,7 +120,7 @@ class UploadService:
                 file.filename,
                 source,
                 max_bytes=limits.max_bytes,
-                max_members=limits.max_files,
+                max_members=left,
                 max_total=limits.max_archive_bytes,
             ):
                 if member.error:
@@ -111,6 +128,8 @@ class UploadService:
                 else:
                     yield self._intake.accept(member.name, member.data, details)
         except AppError as exc:
+            if isinstance(exc, PayloadTooLarge) and left < limits.max_files:
+                exc = PayloadTooLarge(f"{exc.detail} left of ingest.max_files in this request")
             yield rejected(file.filename, exc)
 
     def _queue_taken(self, results: list[UploadResult]) -> str | None:
@@ -124,7 +143,9 @@ class UploadService:
         self._jobs.create_job(job_id, [(r.id, r.filename) for r in in_job if r.id])
         accepted = [r.id for r in in_job if r.id and r.status == UploadStatus.accepted]
         size = self._settings.task_batch_size
-        queue_for_indexing(self._jobs, self._queue, accepted, job_id, size)
+        queue_for_indexing(
+            self._jobs, self._queue, accepted, job_id, size, max_queue=self._settings.max_queue
+        )
         return job_id
 
 

@@ -10,8 +10,8 @@ from shared.embedding import load_embedder
 from shared.vectors import vector_index_resource
 
 
-def _inference_pool(threads: int) -> Iterator[ThreadPoolExecutor]:
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="inference")
+def _pool(threads: int, name: str) -> Iterator[ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
     yield pool
     pool.shutdown(wait=True, cancel_futures=True)
 
@@ -26,7 +26,10 @@ class Container(containers.DeclarativeContainer):
         embedder.provided.model_id,
         embedder.provided.dim,
     )
-    inference_pool = providers.Resource(_inference_pool, settings.provided.search.inference_threads)
+    inference_pool = providers.Resource(
+        _pool, settings.provided.search.inference_threads, "inference"
+    )
+    image_pool = providers.Resource(_pool, settings.provided.search.image_threads, "image-decode")
 
     # one per process: it holds the LRU of query vectors
     search_service = providers.Singleton(
@@ -34,6 +37,7 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         index=vector_index,
         executor=inference_pool,
+        image_executor=image_pool,
         url_prefix=settings.provided.search.image_url_prefix,
         url_signer=settings.provided.auth.url_signer.call(),
         max_depth=settings.provided.search.max_depth,

@@ -1,7 +1,8 @@
 """Query → vector → nearest images, filtered inside Milvus, then cut, sorted and paged.
 
-Inference runs on the inference pool, Milvus calls on the default pool: never on the event
-loop. Text vectors of recent queries are kept in a small LRU.
+Inference runs on the inference pool, query images decode on a pool of their own, Milvus calls
+on the default pool: never on the event loop. Text vectors of recent queries are kept in a
+small LRU.
 """
 
 import asyncio
@@ -14,6 +15,7 @@ from functools import lru_cache, partial
 from typing import TypeVar
 
 import numpy as np
+from PIL import Image
 
 from searchapi.metrics import SEARCH_SECONDS
 from searchapi.schemas import SearchItem, SearchOptions, SearchResponse
@@ -42,6 +44,7 @@ class SearchService:
         embedder: Embedder,
         index: VectorIndex,
         executor: Executor,
+        image_executor: Executor,
         url_prefix: str,
         url_signer: UrlSigner,
         max_depth: int,
@@ -51,6 +54,7 @@ class SearchService:
         self._embedder = embedder
         self._index = index
         self._executor = executor
+        self._image_executor = image_executor
         self._url_prefix = url_prefix.rstrip("/")
         self._sign = url_signer.sign
         self._max_depth = max_depth
@@ -67,7 +71,11 @@ class SearchService:
     ) -> SearchResponse:
         """Any image (validated like an upload); with text, a blend: ``weight`` on the image."""
         started = time.perf_counter()
-        vector = await self._infer(self._embed_image, data)
+        # decoding runs on its own pool: a huge query image never holds up text queries
+        image = await asyncio.get_running_loop().run_in_executor(
+            self._image_executor, self._decode, data
+        )
+        vector = await self._infer(self._embed_image, image)
         if text:
             text_vector = await self._infer(self._text_vector, text)
             blended = weight * vector + (1 - weight) * text_vector
@@ -95,8 +103,10 @@ class SearchService:
         vector.setflags(write=False)  # shared by every hit of the cache
         return vector
 
-    def _embed_image(self, data: bytes) -> Vectors:
-        image = decode_image(data, self._max_pixels).image
+    def _decode(self, data: bytes) -> Image.Image:
+        return decode_image(data, max_decoded_pixels=self._max_pixels).image
+
+    def _embed_image(self, image: Image.Image) -> Vectors:
         vector: Vectors = self._embedder.embed_images([image])[0]
         return vector
 

@@ -14,7 +14,15 @@ class SearchSettings(BaseModel):
     )
     query_cache_size: int = Field(1024, ge=0, description="text query vectors kept (LRU)")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="largest query image")
-    max_pixels: int = Field(100_000_000, ge=1, description="most pixels of a query image")
+    max_pixels: int = Field(
+        16_000_000,
+        ge=1,
+        description="most pixels decoding a query image may hold (JPEG decodes at reduced "
+        "size, so large photos pass; a PNG is decoded whole)",
+    )
+    image_threads: int = Field(
+        1, ge=1, description="threads that decode query images (apart from the text encoder's)"
+    )
 
 
 class SearchApiSettings(ServiceSettings):

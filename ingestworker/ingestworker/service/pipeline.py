@@ -4,13 +4,20 @@ Milvus row → state."""
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.embedding import Embedder
 from shared.errors import NotFound, Unavailable, reason_of
 from shared.ids import details_key, original_key
-from shared.images import PREVIEW_PX, THUMBNAIL_PX, DecodedImage, decode_image, store_derived
+from shared.images import (
+    PREVIEW_PX,
+    THUMBNAIL_PX,
+    DecodedImage,
+    decode_image,
+    reduced,
+    store_derived,
+)
 from shared.log import get_logger
 from shared.schemas import ImageState
 from shared.state import ImageStates
@@ -102,7 +109,8 @@ class IndexPipeline:
         except Exception as exc:  # anything about this one image: it fails, the batch goes on
             self._fail(image_id, exc, failed)
             return None
-        return item
+        # past the copies, a batch holds only what the model reads: not 32 previews' pixels
+        return replace(item, decoded=replace(item.decoded, image=reduced(item.decoded.image)))
 
     def _embed(self, items: list[_Loaded], failed: dict[str, str]) -> list[_Embedded]:
         """One forward pass for the batch; a batch the model rejects is halved until each image

@@ -39,11 +39,13 @@ def decode_image(
     max_pixels: Limit | None = None,
     target: int = DECODE_MIN_SIDE,
     long_side: int = 0,
+    max_decoded_pixels: Limit | None = None,
 ) -> DecodedImage:
     """Decode to RGB at no less than ``target`` px on the short side and ``long_side`` px on
     the long side (unless the original is smaller), upright per EXIF; the first frame of an
-    animation or a multi-page file. Raises UnsupportedMediaType, PayloadTooLarge or
-    Unprocessable, and nothing else."""
+    animation or a multi-page file. ``max_pixels`` limits the image's own size,
+    ``max_decoded_pixels`` what decoding it holds in memory (JPEG decodes at reduced size).
+    Raises UnsupportedMediaType, PayloadTooLarge or Unprocessable, and nothing else."""
     img = _open(data, max_pixels)
     with img:
         fmt = img.format or ""
@@ -59,7 +61,11 @@ def decode_image(
             if fmt in _JPEG_FAMILY:
                 # draft decode (JPEG DCT scaling): a fraction of the work of a full decode
                 img.draft("RGB", _draft_box(img.size, target, long_side))
-            rgb = _to_rgb(_upright(img))
+            _check_decoded(img.size, max_decoded_pixels)
+            # the full-size pixels live only until the reduction: a batch holds small copies
+            rgb = reduced(_to_rgb(_upright(img)), target, long_side)
+        except PayloadTooLarge:
+            raise
         except Image.DecompressionBombError as exc:
             raise PayloadTooLarge(f"too many pixels: {exc}") from exc
         except Exception as exc:  # a decoder's failure on this file, whatever its type
@@ -67,6 +73,27 @@ def decode_image(
         if rotated_90(img):
             width, height = height, width
         return DecodedImage(rgb, width, height, CONTENT_TYPES[fmt], taken_at(img), camera(img))
+
+
+def reduced(
+    image: Image.Image, short_side: int = DECODE_MIN_SIDE, long_side: int = 0
+) -> Image.Image:
+    """Shrunk by a whole factor (a box filter, as JPEG's reduced decoding does) while it keeps
+    at least ``short_side`` on the short side and ``long_side`` on the long side."""
+    width, height = image.size
+    factor = min(width, height) // max(short_side, 1)
+    if long_side:
+        factor = min(factor, max(width, height) // long_side)
+    return image.reduce(factor) if factor >= 2 else image
+
+
+def _check_decoded(size: tuple[int, int], limit: Limit | None) -> None:
+    width, height = size
+    if limit is not None and width * height > limit.value:
+        raise PayloadTooLarge(
+            f"decoding it takes {width}x{height} pixels, over the limit of {limit.value} "
+            f"({limit.key}); JPEG is decoded at reduced size, other formats in full"
+        )
 
 
 def _open(data: bytes, max_pixels: Limit | None) -> Image.Image:
@@ -110,6 +137,12 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         low, high = cast(tuple[float, float], img.getextrema())
         scale = 255 / (high - low) if high > low else 0.0
         return img.point(lambda v: (v - low) * scale).convert("L").convert("RGB")
+    if mode == "RGBA":
+        # onto white with the alpha as the mask: about half the memory of alpha_composite's
+        # full-size copies, which counts for the largest images
+        white = Image.new("RGB", img.size, (255, 255, 255))
+        white.paste(img.convert("RGB"), mask=img.getchannel("A"))
+        return white
     if mode in _ALPHA_MODES or (mode == "P" and "transparency" in img.info):
         # transparent pixels show the page's white, not whatever colour they happen to hold
         rgba = img.convert("RGBA")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from ingestapi.container import Container
 from ingestapi.main import create_app
 from ingestapi.settings import IngestApiSettings
-from shared.config import StorageSettings
+from shared.config import Limit, StorageSettings
 from shared.errors import Unavailable
 from shared.schemas import ImageState
 from tests.support.images import image_bytes
@@ -240,3 +240,39 @@ def test_a_failed_image_is_queued_again_on_request_and_nothing_else_is() -> None
         assert client.get(f"/api/v1/images/{image_id}").json()["state"] == "queued"
         assert client.post(f"/api/v1/images/{'0' * 64}/retry").status_code == 404
         assert client.post("/api/v1/images/not-an-id/retry").status_code == 404
+
+
+def test_parts_past_the_request_memory_budget_go_to_disk() -> None:
+    import asyncio
+
+    from ingestapi.multipart import REQUEST_MEMORY_BYTES, read_multipart
+
+    boundary = "b0undary"
+    part = b"\xff\xd8" + b"j" * (900 * 1024)  # under the 1 MiB a part may keep in memory
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{i}.jpg"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n".encode()
+            + part
+            + b"\r\n"
+            for i in range(60)
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for at in range(0, len(body), 64 * 1024):
+            yield body[at : at + 64 * 1024]
+
+    limit = Limit(10**8, "ingest.max_bytes")
+    form = asyncio.run(
+        read_multipart(f"multipart/form-data; boundary={boundary}", chunks(), limit, limit, 100)
+    )
+    try:
+        assert len(form.files) == 60
+        assert all(f.size == len(part) for f in form.files)
+        in_memory = sum(f.size for f in form.files if not f.spool._rolled)
+        assert 0 < in_memory <= REQUEST_MEMORY_BYTES  # 54 MB received, at most 16 MiB held
+        assert form.files[-1].open().read() == part
+    finally:
+        form.close()

@@ -337,3 +337,61 @@ def test_a_storage_refusal_of_one_file_rejects_that_file_only() -> None:
         (UploadStatus.accepted, 202),
     ]
     assert result.items[0].reason == "object storage refused this file: EntityTooLarge"
+
+
+class FillsUp(RecordingQueue):
+    """Other requests fill the queue while this one is being taken."""
+
+    def __init__(self, full_after_looks: int) -> None:
+        super().__init__()
+        self.looks = 0
+        self.full_after_looks = full_after_looks
+
+    def depth(self) -> int:
+        self.looks += 1
+        return 10**6 if self.looks > self.full_after_looks else super().depth()
+
+
+def test_the_queue_is_looked_at_again_while_a_request_is_taken() -> None:
+    queue = FillsUp(full_after_looks=1)  # empty at the start, full at the next look
+    parts = InMemoryObjectStore(), queue, InMemoryJobStore()
+    files = [IncomingFile.of(f"{i}.png", image_bytes((i, 9, 9))) for i in range(70)]
+    result = service(parts, max_queue=100).upload(files)
+    statuses = [i.status for i in result.items]
+    assert statuses == [UploadStatus.accepted] * 64 + [UploadStatus.rejected] * 6
+    assert {i.http_status for i in result.items[64:]} == {503}
+    assert "indexing tasks are waiting" in (result.items[64].reason or "")
+    assert len(result.items) == len(files)
+
+
+def test_past_max_queue_the_rest_of_a_request_stays_stored_for_reconcile() -> None:
+    queue = FillsUp(full_after_looks=2)  # full after the upload's first two looks
+    parts = InMemoryObjectStore(), queue, InMemoryJobStore()
+    files = [IncomingFile.of(f"{i}.png", image_bytes((i, 5, 5))) for i in range(20)]
+    result = service(parts, max_queue=100, task_batch_size=1).upload(files)
+    assert all(i.status == UploadStatus.accepted for i in result.items)
+    queued = [image_id for ids, _ in queue.tasks for image_id in ids]
+    assert len(queued) < len(files)  # the queue filled up: the rest waits, stored
+    _, _, jobs = parts
+    left = [i.id for i in result.items if i.id not in queued]
+    assert left and all(
+        jobs.state_of(image_id) == ImageState.stored for image_id in left if image_id
+    )
+
+
+def zip_of(count: int, tag: int = 0) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for i in range(count):
+            archive.writestr(f"m{i}.png", image_bytes((i, tag, 77)))
+    return out.getvalue()
+
+
+def test_files_and_zip_members_share_one_budget_per_request(parts: Parts) -> None:
+    files = [IncomingFile.of(f"{i}.png", image_bytes((i, 1, 2))) for i in range(3)]
+    files += [IncomingFile.of("two.zip", zip_of(2)), IncomingFile.of("three.zip", zip_of(3, 1))]
+    result = service(parts, max_files=5).upload(files)
+    assert [i.status for i in result.items] == [UploadStatus.accepted] * 5 + [UploadStatus.rejected]
+    assert result.items[-1].filename == "three.zip"
+    assert result.items[-1].http_status == 413
+    assert "left of ingest.max_files" in (result.items[-1].reason or "")

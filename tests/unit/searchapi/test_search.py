@@ -278,7 +278,7 @@ def test_a_query_image_over_the_pixel_limit_names_searchapis_own_key(
         files = {"file": ("big.png", image_bytes("red", size=(100, 100)), "image/png")}
         response = client.post("/api/v1/image/search", files=files)
     assert response.status_code == 413
-    assert response.json()["detail"].endswith("over the limit of 1000 (search.max_pixels)")
+    assert "over the limit of 1000 (search.max_pixels)" in response.json()["detail"]
 
 
 class ShuffledTiesIndex(InMemoryVectorIndex):
