@@ -10,6 +10,7 @@ from ingestapi.service import (
 )
 from ingestapi.settings import IngestApiSettings
 from shared.config import Limit
+from shared.images import PixelBudget
 from shared.intake import Intake
 from shared.queue import CeleryTaskQueue, make_celery
 from shared.state import job_store_resource
@@ -26,6 +27,8 @@ class Container(containers.DeclarativeContainer):
     job_store = providers.Resource(job_store_resource, settings.provided.redis.url)
 
     live_index = providers.Resource(live_index_resource, settings.provided.milvus)
+    # one per process: every upload's decode takes its pixels from it
+    decode_budget = providers.Singleton(PixelBudget, settings.provided.ingest.max_decoded_pixels)
     intake = providers.Factory(
         Intake,
         store=object_store,
@@ -35,6 +38,10 @@ class Container(containers.DeclarativeContainer):
         max_pixels=providers.Factory(
             Limit, settings.provided.ingest.max_pixels, "ingest.max_pixels"
         ),
+        max_decoded_pixels=providers.Factory(
+            Limit, settings.provided.ingest.max_decoded_pixels, "ingest.max_decoded_pixels"
+        ),
+        budget=decode_budget,
     )
     upload_service = providers.Factory(
         UploadService,

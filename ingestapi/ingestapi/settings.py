@@ -16,6 +16,13 @@ from shared.web import AuthSettings, RateLimitSettings
 class IngestSettings(BaseModel):
     max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="largest accepted file")
     max_pixels: int = Field(100_000_000, ge=1, description="most pixels (decompression bombs)")
+    max_decoded_pixels: int = Field(
+        32_000_000,
+        ge=1,
+        description="most pixels decoding a file may hold: JPEGs decode at reduced size, so "
+        "this limits PNG, WebP, TIFF… (about 4 bytes a pixel); also ingestapi's budget for "
+        "decodes at once",
+    )
     max_files: int = Field(1000, ge=1, description="most files in one request (or zip)")
     max_archive_bytes: int = Field(
         512 * 1024**2,

@@ -96,6 +96,9 @@ class Container(containers.DeclarativeContainer):
         index=vector_index,
         max_bytes=providers.Factory(Limit, settings.provided.fetch.max_bytes, "fetch.max_bytes"),
         max_pixels=providers.Factory(Limit, settings.provided.fetch.max_pixels, "fetch.max_pixels"),
+        max_decoded_pixels=providers.Factory(
+            Limit, settings.provided.fetch.max_decoded_pixels, "fetch.max_decoded_pixels"
+        ),
     )
     url_download_service = providers.Factory(
         UrlDownloadService,

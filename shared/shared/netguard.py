@@ -19,6 +19,9 @@ class FetchSettings(BaseModel):
 
     max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="largest download")
     max_pixels: int = Field(100_000_000, ge=1, description="most pixels (decompression bombs)")
+    max_decoded_pixels: int = Field(
+        32_000_000, ge=1, description="most pixels decoding one may hold (JPEG: reduced size)"
+    )
     timeout_s: float = Field(30.0, gt=0, description="whole download, redirects included")
     max_redirects: int = Field(3, ge=0, le=10)
     allow_networks: list[IPNetwork] = Field(

@@ -1,5 +1,6 @@
 """Images: what the bytes are, decoding for the model, and the smaller copies the page shows."""
 
+from shared.images.budget import PixelBudget
 from shared.images.decode import DecodedImage, decode_image, reduced
 from shared.images.derive import DERIVED_TYPE, PREVIEW_PX, THUMBNAIL_PX, derive, store_derived
 from shared.images.formats import CONTENT_TYPES, FORMATS, SUPPORTED, signature
@@ -12,6 +13,7 @@ __all__ = [
     "SUPPORTED",
     "THUMBNAIL_PX",
     "DecodedImage",
+    "PixelBudget",
     "decode_image",
     "derive",
     "reduced",

@@ -9,6 +9,7 @@ worker can index.
 
 import io
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import cast
 
@@ -16,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shared.config import Limit
 from shared.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType, reason_of
+from shared.images.budget import PixelBudget
 from shared.images.exif import camera, rotated_90, taken_at
 from shared.images.formats import CONTENT_TYPES, DECODE_MIN_SIDE, SUPPORTED, signature
 
@@ -40,11 +42,13 @@ def decode_image(
     target: int = DECODE_MIN_SIDE,
     long_side: int = 0,
     max_decoded_pixels: Limit | None = None,
+    budget: PixelBudget | None = None,
 ) -> DecodedImage:
     """Decode to RGB at no less than ``target`` px on the short side and ``long_side`` px on
     the long side (unless the original is smaller), upright per EXIF; the first frame of an
     animation or a multi-page file. ``max_pixels`` limits the image's own size,
-    ``max_decoded_pixels`` what decoding it holds in memory (JPEG decodes at reduced size).
+    ``max_decoded_pixels`` what decoding it holds in memory (JPEG decodes at reduced size);
+    with a ``budget`` the decode waits until its pixels fit in the process's budget.
     Raises UnsupportedMediaType, PayloadTooLarge or Unprocessable, and nothing else."""
     img = _open(data, max_pixels)
     with img:
@@ -62,8 +66,10 @@ def decode_image(
                 # draft decode (JPEG DCT scaling): a fraction of the work of a full decode
                 img.draft("RGB", _draft_box(img.size, target, long_side))
             _check_decoded(img.size, max_decoded_pixels)
-            # the full-size pixels live only until the reduction: a batch holds small copies
-            rgb = reduced(_to_rgb(_upright(img)), target, long_side)
+            held = budget.hold(img.size[0] * img.size[1]) if budget else nullcontext()
+            with held:
+                # the full-size pixels live only until the reduction: callers hold small copies
+                rgb = reduced(_to_rgb(_upright(img)), target, long_side)
         except PayloadTooLarge:
             raise
         except Image.DecompressionBombError as exc:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from shared.config import Limit
 from shared.errors import AppError, BadRequest, PayloadTooLarge, Unavailable
 from shared.ids import content_id, details_key, original_key
-from shared.images import decode_image
+from shared.images import PixelBudget, decode_image
 from shared.schemas import ImageState, UploadDetails, UploadResult, UploadStatus
 from shared.state import JobStore, in_hand
 from shared.storage import ObjectStore
@@ -26,12 +26,16 @@ class Intake:
         index: IndexLookup,
         max_bytes: Limit,
         max_pixels: Limit,
+        max_decoded_pixels: Limit | None = None,
+        budget: PixelBudget | None = None,
     ) -> None:
         self._store = store
         self._jobs = jobs
         self._index = index
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
+        self._max_decoded_pixels = max_decoded_pixels
+        self._budget = budget
 
     def accept(self, filename: str, data: bytes, details: UploadDetails) -> UploadResult:
         """Rejections come back as a result; an outage (Unavailable) is raised. An accepted
@@ -64,7 +68,12 @@ class Intake:
         if len(data) > self._max_bytes.value:
             limit = self._max_bytes
             raise PayloadTooLarge(f"file is larger than {limit.value} bytes ({limit.key})")
-        decoded = decode_image(data, self._max_pixels)
+        decoded = decode_image(
+            data,
+            self._max_pixels,
+            max_decoded_pixels=self._max_decoded_pixels,
+            budget=self._budget,
+        )
         return content_id(data), decoded.content_type
 
     def _already_here(self, image_id: str) -> bool:

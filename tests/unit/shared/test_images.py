@@ -1,13 +1,15 @@
 import io
+import threading
 
 import pytest
 from PIL import Image
 
 from shared.config import Limit
-from shared.errors import AppError, Unprocessable, UnsupportedMediaType
-from shared.images import decode_image
+from shared.errors import AppError, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from shared.images import PixelBudget, decode_image
 from tests.support.images import image_bytes
 from tests.support.oddities import ODDITIES
+from tests.support.polling import eventually
 
 
 @pytest.mark.parametrize(
@@ -104,3 +106,52 @@ def test_any_decoder_failure_is_a_4xx_naming_why(data: bytes, status: int) -> No
         decode_image(data)
     assert failed.value.status_code == status
     assert failed.value.detail
+
+
+def test_decoded_pixels_are_capped_after_reduced_decoding() -> None:
+    cap = Limit(1_000_000, "ingest.max_decoded_pixels")
+    big = Image.new("RGB", (2400, 1800), (10, 120, 200))  # 4.3 MP
+    jpeg, png = io.BytesIO(), io.BytesIO()
+    big.save(jpeg, format="JPEG")
+    big.save(png, format="PNG")
+    # JPEG decodes at 1/4 here (600x450): under the cap; the PNG would be decoded whole
+    decoded = decode_image(jpeg.getvalue(), max_decoded_pixels=cap)
+    assert (decoded.width, decoded.height) == (2400, 1800)
+    with pytest.raises(
+        PayloadTooLarge, match=r"2400x1800 pixels, over the limit of 1000000 \(ingest"
+    ):
+        decode_image(png.getvalue(), max_decoded_pixels=cap)
+
+
+def test_the_kept_image_is_shrunk_to_what_the_caller_needs() -> None:
+    png = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (1, 2, 3)).save(png, format="PNG")
+    assert min(decode_image(png.getvalue()).image.size) < 1000  # no 12 MP copy kept
+    assert max(decode_image(png.getvalue(), long_side=1280).image.size) >= 1280
+
+
+def test_a_pixel_budget_lets_decodes_in_only_as_they_fit() -> None:
+    budget = PixelBudget(100)
+    inside: list[int] = []
+    most = [0]
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def decode(pixels: int) -> None:
+        with budget.hold(pixels):
+            with lock:
+                inside.append(min(pixels, 100))  # one over the budget takes all of it
+                most[0] = max(most[0], sum(inside))
+            release.wait(5)
+            with lock:
+                inside.remove(min(pixels, 100))
+
+    threads = [threading.Thread(target=decode, args=(p,)) for p in (60, 60, 30, 500)]
+    for t in threads:
+        t.start()
+    eventually(lambda: sum(inside) >= 60, 5, "a first decode inside")
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert not any(t.is_alive() for t in threads)
+    assert most[0] <= 100  # never more than the budget at once (500 alone counts as 100)
