@@ -61,6 +61,7 @@ def decode_image(
                 f"{width}x{height} is {width * height} pixels, over the limit of "
                 f"{max_pixels.value} ({max_pixels.key})"
             )
+        turned = rotated_90(img)  # read before the rotation clears the orientation tag
         try:
             if fmt in _JPEG_FAMILY:
                 # draft decode (JPEG DCT scaling): a fraction of the work of a full decode
@@ -70,13 +71,15 @@ def decode_image(
             with held:
                 # the full-size pixels live only until the reduction: callers hold small copies
                 rgb = reduced(_to_rgb(_upright(img)), target, long_side)
+                if rgb is img:  # closing the file below would close this image too
+                    rgb = img.copy()
         except PayloadTooLarge:
             raise
         except Image.DecompressionBombError as exc:
             raise PayloadTooLarge(f"too many pixels: {exc}") from exc
         except Exception as exc:  # a decoder's failure on this file, whatever its type
             raise Unprocessable(f"corrupt or truncated {fmt} image ({reason_of(exc)})") from exc
-        if rotated_90(img):
+        if turned:
             width, height = height, width
         return DecodedImage(rgb, width, height, CONTENT_TYPES[fmt], taken_at(img), camera(img))
 
@@ -120,14 +123,15 @@ def _open(data: bytes, max_pixels: Limit | None) -> Image.Image:
 
 
 def _upright(img: Image.Image) -> Image.Image:
-    """EXIF orientation applied; an orientation tag that cannot be applied is ignored."""
+    """EXIF orientation applied, in place (a copy of the largest image would double its
+    memory); an orientation tag that cannot be applied is ignored."""
     try:
-        return ImageOps.exif_transpose(img)
+        ImageOps.exif_transpose(img, in_place=True)
     except (Image.DecompressionBombError, OSError):
         raise
     except Exception:  # broken EXIF must not cost the picture
         img.load()
-        return img
+    return img
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

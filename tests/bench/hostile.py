@@ -1,0 +1,471 @@
+"""`make bench-hostile`: hostile inputs against a running stack (nginx in front), one at a time.
+
+For each input: the status codes it got, each service's peak RSS growth over its RSS just
+before (sampled every 50 ms; the worker counts with its children), the p50 of the text searches
+a second client issues meanwhile against their p50 just before, any 5xx among those searches,
+and whether any process was replaced. Targets: RSS growth <= 256 MB per service, concurrent
+search p50 <= 2x its baseline, no 5xx, no restart. Writes tests/bench/results/hostile.{json,md}.
+"""
+
+import gzip
+import http.server
+import io
+import json
+import multiprocessing
+import os
+import platform
+import random
+import shutil
+import statistics
+import struct
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from PIL import Image
+
+from imagesearch_dev.localstack import Stack, StackSettings
+from shared.ids import content_id, original_key
+from shared.storage import MinioObjectStore
+from tests.support.images import image_bytes
+from tests.support.paths import ROOT
+from tests.support.polling import finished_job
+from tests.support.ports import free_ports
+from tests.support.stack import IMAGE_HOST, storage_settings
+
+RESULTS = ROOT / "tests" / "bench" / "results"
+SERVICES = ["nginx", "ingestapi", "searchapi", "cdnapi", "worker"]
+MB = 1024 * 1024
+TARGET_RSS_MB = 256
+WORDS = [
+    "red",
+    "green",
+    "blue",
+    "dog",
+    "cat",
+    "car",
+    "tree",
+    "sea",
+    "sky",
+    "house",
+    "night",
+    "sun",
+    "snow",
+    "road",
+    "face",
+    "boat",
+]
+
+
+# ---- measuring
+def rss_of_tree(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (a prefork worker's children)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(status.split("VmRSS:")[1].split()[0]) * 1024
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, IndexError, ProcessLookupError):
+            continue
+    return total
+
+
+def pids_of_tree(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        found.add(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
+    return found
+
+
+class Sampler(threading.Thread):
+    def __init__(self, pids: dict[str, int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.start_rss = {name: rss_of_tree(pid) for name, pid in pids.items()}
+        self.peak = dict(self.start_rss)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.05):
+            for name, pid in self.pids.items():
+                self.peak[name] = max(self.peak[name], rss_of_tree(pid))
+
+    def growth_mb(self) -> dict[str, float]:
+        return {n: round((self.peak[n] - self.start_rss[n]) / MB, 1) for n in self.pids}
+
+
+def _search_loop(base_url: str, stop: Any, out: Any) -> None:
+    """Text searches one after another, through nginx, with fresh words (no cached vector);
+    in a process of its own, so the attacking client's work does not slow its timing."""
+    client = httpx.Client(base_url=base_url, timeout=60)
+    rng = random.Random(time.time_ns())
+    results: list[tuple[float, int]] = []
+    while not stop.is_set():
+        text = " ".join(rng.choices(WORDS, k=3)) + f" {rng.randrange(10**6)}"
+        started = time.perf_counter()
+        try:
+            status = client.get("/api/v1/image/search", params={"text": text}).status_code
+        except httpx.HTTPError:
+            status = 599
+        results.append(((time.perf_counter() - started) * 1000, status))
+    out.put(results)
+
+
+class Searcher:
+    def __init__(self, base_url: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._out = context.Queue()
+        self._process = context.Process(
+            target=_search_loop, args=(base_url, self._stop, self._out), daemon=True
+        )
+        self.latencies: list[float] = []
+        self.statuses: list[int] = []
+
+    def start(self) -> None:
+        self._process.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        results = self._out.get(timeout=120)
+        self._process.join(30)
+        self.latencies = [latency for latency, _ in results]
+        self.statuses = [status for _, status in results]
+
+    def p50(self) -> float:
+        return round(statistics.median(self.latencies), 1) if self.latencies else float("nan")
+
+
+def search_baseline(base_url: str, seconds: float = 4.0) -> float:
+    searcher = Searcher(base_url)
+    searcher.start()
+    time.sleep(seconds)  # a measuring window, not a wait for something to happen
+    searcher.stop()
+    return searcher.p50()
+
+
+def stack_pids(stack: Stack) -> dict[str, int]:
+    pids = {name: stack.table.running_pid(name) for name in SERVICES}
+    missing = [name for name, pid in pids.items() if pid is None]
+    if missing:
+        raise RuntimeError(f"not running: {missing}")
+    return {name: pid for name, pid in pids.items() if pid is not None}
+
+
+def measure(stack: Stack, name: str, attack: Callable[[], list[str]]) -> dict[str, Any]:
+    base_url = stack.settings.url("nginx")
+    baseline = search_baseline(base_url)
+    pids = stack_pids(stack)
+    trees = {n: pids_of_tree(p) for n, p in pids.items()}
+    sampler, searcher = Sampler(pids), Searcher(base_url)
+    sampler.start()
+    searcher.start()
+    time.sleep(1.0)  # the searching process is up and searching before the attack
+    started = time.perf_counter()
+    try:
+        statuses = attack()
+    finally:
+        took = time.perf_counter() - started
+        searcher.stop()
+        sampler.stopped.set()
+        sampler.join()
+    after = stack_pids(stack)
+    replaced = [n for n in pids if after.get(n) != pids[n]]
+    # a worker child replaced by Celery (one died) shows as a child pid that went away early
+    lost_children = sorted(trees["worker"] - pids_of_tree(after["worker"])) if after else []
+    row = {
+        "input": name,
+        "statuses": statuses,
+        "took_s": round(took, 1),
+        "rss_growth_mb": sampler.growth_mb(),
+        "search_p50_ms": searcher.p50(),
+        "search_baseline_p50_ms": baseline,
+        "search_p50_ratio": round(searcher.p50() / baseline, 2),
+        "searches": len(searcher.statuses),
+        "search_5xx": sum(s >= 500 for s in searcher.statuses),
+        "restarted": replaced + ([f"worker children {lost_children}"] if lost_children else []),
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
+# ---- hostile inputs
+def png(width: int, height: int, seed: int) -> bytes:
+    """A PNG that compresses to almost nothing: one colour, one odd pixel (a fresh id)."""
+    image = Image.new("RGB", (width, height), (seed % 256, 90, 160))
+    image.putpixel((seed % width, 0), (255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=9)
+    return out.getvalue()
+
+
+def million_entry_zip(entries: int = 1_000_000) -> bytes:
+    """One stored member, and a central directory that names it a million times (zip64)."""
+    name, data = b"a.png", image_bytes("red")
+    crc = zlib.crc32(data)
+    local = struct.pack(
+        "<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), 0
+    )
+    local += name + data
+    entry_head = struct.pack(
+        "<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 45, 20, 0, 0, 0, 0, crc, len(data), len(data),
+        9, 0, 0, 0, 0, 0, 0,
+    )  # fmt: skip
+    directory = b"".join(entry_head + b"m%07d" % i for i in range(entries))
+    at = len(local)
+    end64_at = at + len(directory)
+    end64 = b"PK\x06\x06" + struct.pack(
+        "<QHHIIQQQQ", 44, 45, 45, 0, 0, entries, entries, len(directory), at
+    )
+    locator = b"PK\x06\x07" + struct.pack("<IQI", 0, end64_at, 1)
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return local + directory + end64 + locator + end
+
+
+def gzip_bomb(expanded: int, layers: int) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(MB)
+    body = b"".join(compressor.compress(zeros) for _ in range(expanded // MB))
+    body += compressor.flush()
+    for _ in range(layers - 1):
+        body = gzip.compress(body, 9)
+    return body
+
+
+class BombSite:
+    """A web host on IMAGE_HOST that answers with compression bombs."""
+
+    def __init__(self, routes: dict[str, tuple[bytes, str]]) -> None:
+        routes_ = routes
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body, encoding = routes_.get(self.path, (b"", ""))
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Type", "image/jpeg")
+                if encoding:
+                    self.send_header("Content-Encoding", encoding)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((IMAGE_HOST, free_ports(1)[0]), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://{IMAGE_HOST}:{self.server.server_address[1]}{path}"
+
+
+def multipart(parts: Iterator[tuple[str, bytes]], boundary: str) -> Iterator[bytes]:
+    for filename, data in parts:
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        yield data
+        yield b"\r\n"
+    yield f"--{boundary}--\r\n".encode()
+
+
+def post_status(client: httpx.Client, path: str, **kw: Any) -> str:
+    try:
+        return str(client.post(path, **kw).status_code)
+    except httpx.HTTPError as exc:  # nginx answered and closed before the body was sent
+        return f"closed ({type(exc).__name__})"
+
+
+# ---- the run
+def main() -> int:
+    run_dir = ROOT / ".run" / "bench-hostile"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
+    allow = f'["{IMAGE_HOST}/32"]'
+    stack = Stack(
+        StackSettings(run_dir=run_dir, ports=ports),  # type: ignore[arg-type]
+        extra_env={
+            "INGESTAPI__FETCH__ALLOW_NETWORKS": allow,
+            "INGESTWORKER__FETCH__ALLOW_NETWORKS": allow,
+            # the measuring client searches as fast as it can: not a client to limit
+            "SEARCHAPI__RATE_LIMIT__ENABLED": "false",
+        },
+    )
+    rows: list[dict[str, Any]] = []
+    seed = time.time_ns() % 10**6
+    try:
+        stack.up()
+        site = httpx.Client(base_url=stack.settings.url("nginx"), timeout=300)
+        direct = httpx.Client(base_url=stack.settings.url("ingestapi"), timeout=300)
+        # something to find: 30 small images indexed
+        files = [("files", (f"{i}.png", image_bytes((i * 8, seed % 250, 40)))) for i in range(30)]
+        upload = site.post("/api/v1/images", files=files)
+        finished_job(site, upload.json()["job_id"], timeout_s=300)
+
+        store = MinioObjectStore.from_settings(storage_settings(stack, "images"))
+        bombs = BombSite(
+            {
+                "/stacked.jpg": (gzip_bomb(600 * MB, layers=2), "gzip, gzip"),
+                "/deep.jpg": (gzip_bomb(600 * MB, layers=1), "gzip"),
+            }
+        )
+        zip_bomb = million_entry_zip()
+
+        def query(pixels: tuple[int, int]) -> Callable[[], list[str]]:
+            data = png(*pixels, seed)  # made before the measuring starts
+
+            def attack() -> list[str]:
+                files = {"file": ("bomb.png", data, "image/png")}
+                return [post_status(site, "/api/v1/image/search", files=files)]
+
+            return attack
+
+        def upload_and_index(pixels: tuple[int, int]) -> Callable[[], list[str]]:
+            data = png(*pixels, seed + 1)
+
+            def attack() -> list[str]:
+                response = site.post("/api/v1/images", files=[("files", ("bomb.png", data))])
+                out = [str(response.status_code)]
+                if response.status_code == 202:  # the worker decodes it too
+                    job = finished_job(site, response.json()["job_id"], timeout_s=300)
+                    out.append(f"job {job['state']}")
+                return out
+
+            return attack
+
+        # originals written straight to storage (no worker copies): 8 at once want theirs
+        missing_copies = []
+        for i in range(8):
+            data = png(4000, 4000, seed + 10 + i)
+            missing_copies.append(content_id(data))
+            store.put(original_key(missing_copies[-1]), data, "image/png")
+
+        def thumbnails_on_demand() -> list[str]:
+            ids = missing_copies
+            results: list[str] = []
+
+            def fetch(image_id: str) -> None:
+                results.append(str(site.get(f"/images/{image_id}/thumbnail").status_code))
+
+            threads = [threading.Thread(target=fetch, args=(i,)) for i in ids]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return sorted(results)
+
+        def zip_directory() -> list[str]:
+            response = site.post("/api/v1/images", files=[("files", ("many.zip", zip_bomb))])
+            reason = response.json()["items"][0].get("reason", "")
+            return [str(response.status_code), reason[:60]]
+
+        def huge_json() -> list[str]:
+            size = 512 * MB
+
+            def body() -> Iterator[bytes]:
+                yield b'{"urls": ["'
+                for _ in range(size // MB):
+                    yield b"a" * MB
+                yield b'"]}'
+
+            headers = {"Content-Type": "application/json"}
+            declared = {**headers, "Content-Length": str(size + 14)}
+            path = "/api/v1/images/urls"
+            return [
+                "nginx " + post_status(site, path, content=body(), headers=declared),
+                "app, declared " + post_status(direct, path, content=body(), headers=declared),
+                "app, chunked " + post_status(direct, path, content=body(), headers=headers),
+            ]
+
+        def stacked_gzip() -> list[str]:
+            urls = [bombs.url("/stacked.jpg"), bombs.url("/deep.jpg")]
+            response = site.post("/api/v1/images/urls", json={"urls": urls})
+            job = finished_job(site, response.json()["job_id"], timeout_s=300)
+            reasons = [str(item.get("reason", ""))[:70] for item in job["items"]]
+            return [str(response.status_code), f"job {job['state']}", *reasons]
+
+        rng = np.random.default_rng(seed)
+        chunk = b"\xff\xd8\xff\xe0" + rng.integers(0, 256, MB - 4, dtype=np.uint8).tobytes()
+
+        def many_parts() -> list[str]:
+            boundary = "hostile-boundary"
+            parts = ((f"{i}.jpg", chunk[:-8] + struct.pack("<Q", i)) for i in range(500))
+            response = site.post(
+                "/api/v1/images",
+                content=multipart(parts, boundary),
+                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+            )
+            statuses = {item["http_status"] for item in response.json()["items"]}
+            return [str(response.status_code), f"items {sorted(statuses)}"]
+
+        scenarios: list[tuple[str, Callable[[], list[str]]]] = [
+            ("query image: 16 MP PNG (at search.max_pixels)", query((4000, 4000))),
+            ("query image: 100 MP PNG (the review's bomb; over it)", query((10000, 10000))),
+            ("upload: 32 MP PNG (at ingest.max_decoded_pixels), then indexed",
+             upload_and_index((6400, 5000))),
+            ("upload: 100 MP PNG (over max_decoded_pixels)", upload_and_index((10000, 10000))),
+            ("8 missing thumbnails of 16 MP PNGs at once (cdnapi)", thumbnails_on_demand),
+            ("zip with a million directory entries", zip_directory),
+            ("512 MiB JSON body to /images/urls", huge_json),
+            ("URL ingest: gzip,gzip and gzip to 600 MB", stacked_gzip),
+            ("500 parts of 1 MB in one upload", many_parts),
+        ]  # fmt: skip
+        for name, attack in scenarios:
+            rows.append(measure(stack, name, attack))
+    finally:
+        stack.down()
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d"),
+        "targets": f"RSS growth <= {TARGET_RSS_MB} MB per service, search p50 <= 2x, no 5xx, "
+        "no restart",
+        "rows": rows,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "hostile.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "hostile.md").write_text(markdown(report))
+    print(markdown(report))
+    return 0
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# Hostile inputs against the running stack",
+        "",
+        f"{report['machine']}, {report['date']}. Targets: {report['targets']}. RSS growth is "
+        "the peak over the RSS just before (worker: master and children together).",
+        "",
+        "| input | statuses | RSS growth MB (nginx / ingestapi / searchapi / cdnapi / worker) "
+        "| search p50 ms (before) | ratio | search 5xx | restarts |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in report["rows"]:
+        growth = " / ".join(str(row["rss_growth_mb"][n]) for n in SERVICES)
+        lines.append(
+            f"| {row['input']} | {'; '.join(row['statuses'])} | {growth} | "
+            f"{row['search_p50_ms']} ({row['search_baseline_p50_ms']}) | "
+            f"{row['search_p50_ratio']} | {row['search_5xx']} | "
+            f"{', '.join(row['restarted']) or 'none'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
