@@ -61,7 +61,6 @@ def decode_image(
                 f"{width}x{height} is {width * height} pixels, over the limit of "
                 f"{max_pixels.value} ({max_pixels.key})"
             )
-        turned = rotated_90(img)  # read before the rotation clears the orientation tag
         try:
             if fmt in _JPEG_FAMILY:
                 # draft decode (JPEG DCT scaling): a fraction of the work of a full decode
@@ -69,6 +68,9 @@ def decode_image(
             _check_decoded(img.size, max_decoded_pixels)
             held = budget.hold(img.size[0] * img.size[1]) if budget else nullcontext()
             with held:
+                # read before the rotation clears the tag (and after the caps: a PNG's EXIF
+                # may follow its pixels, so reading it decodes them)
+                turned = rotated_90(img)
                 # the full-size pixels live only until the reduction: callers hold small copies
                 rgb = reduced(_to_rgb(_upright(img)), target, long_side)
                 if rgb is img:  # closing the file below would close this image too

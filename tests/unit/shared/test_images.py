@@ -1,5 +1,7 @@
 import io
+import struct
 import threading
+import zlib
 
 import pytest
 from PIL import Image
@@ -155,3 +157,25 @@ def test_a_pixel_budget_lets_decodes_in_only_as_they_fit() -> None:
         t.join(10)
     assert not any(t.is_alive() for t in threads)
     assert most[0] <= 100  # never more than the budget at once (500 alone counts as 100)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims this size over a tiny image's pixel data: any attempt to
+    decode it fails (corrupt), so refusing it by its size shows nothing was decoded."""
+    small = io.BytesIO()
+    Image.new("RGB", (8, 8), (5, 6, 7)).save(small, format="PNG")
+    data = bytearray(small.getvalue())
+    ihdr = data[12:29]  # chunk type + 13 bytes of header
+    ihdr[4:12] = struct.pack(">II", width, height)
+    data[12:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)))
+    return bytes(data)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_png_over_the_decoded_cap_is_refused_before_any_pixel_is_decoded() -> None:
+    bomb = png_claiming(10_000, 10_000)
+    with pytest.raises(Unprocessable):  # decoding it fails: the pixels are not there
+        decode_image(bomb, max_decoded_pixels=Limit(200_000_000, "search.max_pixels"))
+    with pytest.raises(PayloadTooLarge, match="search.max_pixels"):  # refused before that
+        decode_image(bomb, max_decoded_pixels=Limit(16_000_000, "search.max_pixels"))
