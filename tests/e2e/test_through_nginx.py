@@ -9,6 +9,7 @@ import pytest
 
 from imagesearch_dev.localstack import Stack
 from imagesearch_dev.training.scenes import Scene, render
+from tests.support.bombs import many_entry_zip, png_claiming
 from tests.support.images import image_bytes
 from tests.support.polling import finished_job
 
@@ -150,3 +151,22 @@ def test_bodies_are_capped_per_route_at_nginx(page: httpx.Client) -> None:
         "/api/v1/image/search", files={"file": ("q.png", b"\x89PNG" + b"\0" * (3 * 1024 * 1024))}
     )
     assert big_query.status_code != 413
+
+
+def test_hostile_files_are_refused_by_what_they_claim_before_they_cost_anything(
+    page: httpx.Client,
+) -> None:
+    # a PNG header claiming 100 MP over 8x8 pixels of data: refused by its size, so nothing
+    # was decoded (decoding would have failed as corrupt, 422)
+    query = page.post(
+        "/api/v1/image/search", files={"file": ("q.png", png_claiming(10_000, 10_000))}
+    )
+    assert query.status_code == 413
+    assert "search.max_pixels" in query.json()["detail"]
+    upload = page.post("/api/v1/images", files=[("files", ("u.png", png_claiming(9000, 9000)))])
+    assert upload.status_code == 413
+    assert "ingest.max_decoded_pixels" in upload.json()["items"][0]["reason"]
+    # a zip naming 200,000 members: refused from its end record, before its directory is read
+    archive = page.post("/api/v1/images", files=[("files", ("big.zip", many_entry_zip(200_000)))])
+    assert archive.status_code == 413
+    assert "holds 200000 files, over the limit of 1000" in archive.json()["items"][0]["reason"]

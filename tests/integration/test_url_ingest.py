@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from imagesearch_dev.localstack import Stack
+from tests.support.bombs import MB, gzip_bomb
 from tests.support.images import image_bytes
 from tests.support.polling import finished_job
 from tests.support.stack import IMAGE_HOST
@@ -18,6 +19,8 @@ from tests.support.stack import IMAGE_HOST
 @pytest.fixture(scope="module")
 def image_server() -> Iterator[str]:
     good = image_bytes((time.time_ns() % 250, 90, 40), fmt="JPEG")
+    # past fetch.max_bytes (50 MiB) once inflated: 2 KB stacked, 60 KB in one layer
+    stacked, deep = gzip_bomb(600 * MB, layers=2), gzip_bomb(60 * MB, layers=1)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -28,6 +31,15 @@ def image_server() -> Iterator[str]:
                 self._redirect(f"http://127.0.0.1:{port}/good.jpg")
             elif self.path == "/to-good":
                 self._redirect("/good.jpg")
+            elif self.path in ("/stacked.jpg", "/deep.jpg"):
+                stacked_path = self.path == "/stacked.jpg"
+                body = stacked if stacked_path else deep
+                self.send_response(200)
+                self.send_header("Content-Type", "image/jpeg")
+                self.send_header("Content-Encoding", "gzip, gzip" if stacked_path else "gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
             elif self.path == "/page.html":
                 self._send(200, b"<html>not an image</html>", "text/html")
             else:
@@ -69,6 +81,8 @@ def test_url_ingest_fetches_public_images_and_refuses_private_ones(
         "name_to_loopback": f"http://localhost:{port}/good.jpg",
         "not_an_image": f"{image_server}/page.html",
         "missing": f"{image_server}/nothing-here.jpg",
+        "stacked_gzip": f"{image_server}/stacked.jpg",
+        "gzip_bomb": f"{image_server}/deep.jpg",
     }
     api = httpx.Client(base_url=full_stack.settings.url("ingestapi"), timeout=30)
     response = api.post("/api/v1/images/urls", json={"urls": list(urls.values()), "tags": "web"})
@@ -92,6 +106,9 @@ def test_url_ingest_fetches_public_images_and_refuses_private_ones(
     assert "localhost resolves to a loopback address" in (items[urls["name_to_loopback"]]["reason"])
     assert "415" in items[urls["not_an_image"]]["reason"]
     assert "HTTP 404" in items[urls["missing"]]["reason"]
+    # compression bombs: refused, or cut off at fetch.max_bytes while inflating
+    assert "stacked content encodings are refused" in items[urls["stacked_gzip"]]["reason"]
+    assert "larger than 52428800 bytes" in items[urls["gzip_bomb"]]["reason"]
 
     image = api.get(f"/api/v1/images/{items[urls['good']]['id']}").json()
     assert image["state"] == "indexed"

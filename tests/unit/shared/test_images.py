@@ -1,7 +1,5 @@
 import io
-import struct
 import threading
-import zlib
 
 import pytest
 from PIL import Image
@@ -9,6 +7,7 @@ from PIL import Image
 from shared.config import Limit
 from shared.errors import AppError, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from shared.images import PixelBudget, decode_image
+from tests.support.bombs import png_claiming
 from tests.support.images import image_bytes
 from tests.support.oddities import ODDITIES
 from tests.support.polling import eventually
@@ -157,19 +156,6 @@ def test_a_pixel_budget_lets_decodes_in_only_as_they_fit() -> None:
         t.join(10)
     assert not any(t.is_alive() for t in threads)
     assert most[0] <= 100  # never more than the budget at once (500 alone counts as 100)
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A PNG whose header claims this size over a tiny image's pixel data: any attempt to
-    decode it fails (corrupt), so refusing it by its size shows nothing was decoded."""
-    small = io.BytesIO()
-    Image.new("RGB", (8, 8), (5, 6, 7)).save(small, format="PNG")
-    data = bytearray(small.getvalue())
-    ihdr = data[12:29]  # chunk type + 13 bytes of header
-    ihdr[4:12] = struct.pack(">II", width, height)
-    data[12:29] = ihdr
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)))
-    return bytes(data)
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")

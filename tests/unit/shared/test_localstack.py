@@ -23,3 +23,31 @@ def test_service_env_points_every_service_at_the_stack() -> None:
     assert env["SEARCHAPI__MILVUS__URI"] == "http://127.0.0.1:7002"
     assert env["CDNAPI__STORAGE__ACCESS_KEY"] == settings.s3_access_key
     assert env["SEARCHAPI__LOG__LEVEL"] == "DEBUG"
+
+
+def test_a_keyless_stack_refuses_a_public_address_before_starting_anything(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    public = Stack(StackSettings(run_dir=tmp_path, host="0.0.0.0"))
+    with pytest.raises(StackError, match=r"no API keys, and the stack is reached on 0\.0\.0\.0"):
+        public.up(["nginx"])
+    assert not (tmp_path / "pids").exists() or not any((tmp_path / "pids").iterdir())
+    keyed = Stack(
+        StackSettings(run_dir=tmp_path, auth={"api_keys": ["k-1a2b3c"], "protect_reads": True})  # type: ignore[arg-type]
+    )
+    with pytest.raises(StackError, match="url_signing_key"):
+        keyed.up(["nginx"])
+
+
+def test_every_api_and_nginx_get_the_stacks_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    auth = {"api_keys": ["k-1a2b3c"], "protect_reads": True, "url_signing_key": "s-9f8e7d"}
+    stack = Stack(StackSettings(run_dir=tmp_path, auth=auth))  # type: ignore[arg-type]
+    env = stack.service_env()
+    for service in ("INGESTAPI", "SEARCHAPI", "CDNAPI"):
+        assert env[f"{service}__AUTH__API_KEYS"] == '["k-1a2b3c"]'
+        assert env[f"{service}__AUTH__URL_SIGNING_KEY"] == "s-9f8e7d"
+        assert env[f"{service}__AUTH__PROTECT_READS"] == "true"
+    conf = (stack._render_nginx().parent / "locations.conf").read_text()
+    assert 'secure_link_md5 "$secure_link_expires$uri s-9f8e7d"' in conf
+    # NGINX_PROTECT_READS=on (the other one sets it from "true")
+    assert conf.count('set $image_gate "on";') == 2
+    open_conf = Stack(StackSettings(run_dir=tmp_path / "open"))._render_nginx()
+    assert (open_conf.parent / "locations.conf").read_text().count('set $image_gate "on";') == 1
