@@ -128,6 +128,8 @@ def test_nginx_answers_only_its_own_host_names(page: httpx.Client) -> None:
     rebound = page.get("/api/v1/image/search?text=cat", headers={"Host": "attacker.example"})
     assert rebound.status_code == 421
     assert page.get("/", headers={"Host": "localhost"}).status_code == 200
+    # probes reach it by any name (the kubelet's Host is the pod's address)
+    assert page.get("/healthz", headers={"Host": "10.244.1.7"}).status_code == 200
 
 
 def test_without_keys_another_site_cannot_write(page: httpx.Client) -> None:
