@@ -128,7 +128,7 @@ class _Collector:
                 raise PayloadTooLarge(f"form field {self._field[0]!r} is over {MAX_FIELD_BYTES} B")
 
     def _spool(self, f: ReceivedFile, chunk: bytes) -> None:
-        if _on_disk(f.spool):
+        if on_disk(f.spool):
             f.spool.write(chunk)
             return
         if self._in_memory + len(chunk) > REQUEST_MEMORY_BYTES:
@@ -137,13 +137,13 @@ class _Collector:
             f.spool.write(chunk)
             return
         f.spool.write(chunk)
-        if _on_disk(f.spool):  # past its own SPOOL_IN_MEMORY
+        if on_disk(f.spool):  # past its own SPOOL_IN_MEMORY
             self._in_memory -= f.size - len(chunk)
         else:
             self._in_memory += len(chunk)
 
     def _forget(self, f: ReceivedFile) -> None:
-        if not _on_disk(f.spool):
+        if not on_disk(f.spool):
             self._in_memory -= f.spool.tell()
 
     def _part_end(self) -> None:
@@ -153,7 +153,7 @@ class _Collector:
         self._file, self._field = None, None
 
 
-def _on_disk(spool: "tempfile.SpooledTemporaryFile[bytes]") -> bool:
+def on_disk(spool: "tempfile.SpooledTemporaryFile[bytes]") -> bool:
     return bool(getattr(spool, "_rolled", True))
 
 

@@ -21,11 +21,11 @@ import numpy as np
 from imagesearch_dev.localstack import Stack, StackSettings
 from shared.ids import content_id, original_key
 from shared.storage import MinioObjectStore
+from tests.bench.report import save_results
 from tests.support.paths import ROOT
 from tests.support.ports import free_ports
 from tests.support.stack import storage_settings
 
-RESULTS = ROOT / "tests" / "bench" / "results"
 SIZES = {"200 KB": 200 * 1024, "3 MB": 3 * 1024 * 1024}
 STATIC_NGINX = """
 worker_processes 2;
@@ -139,10 +139,7 @@ def main() -> int:
             static.terminate()
             static.wait()
         stack.down()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "cdn.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "cdn.md").write_text(markdown(report))
-    print(markdown(report))
+    save_results("cdn", report, markdown(report))
     return 0
 
 

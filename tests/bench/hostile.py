@@ -30,6 +30,7 @@ import numpy as np
 from imagesearch_dev.localstack import Stack, StackSettings
 from shared.ids import content_id, original_key
 from shared.storage import MinioObjectStore
+from tests.bench.report import save_results
 from tests.support.bombs import MB, gzip_bomb, many_entry_zip, png
 from tests.support.images import image_bytes
 from tests.support.paths import ROOT
@@ -37,7 +38,6 @@ from tests.support.polling import finished_job
 from tests.support.ports import free_ports
 from tests.support.stack import IMAGE_HOST, storage_settings
 
-RESULTS = ROOT / "tests" / "bench" / "results"
 SERVICES = ["nginx", "ingestapi", "searchapi", "cdnapi", "worker"]
 TARGET_RSS_MB = 256
 MIN_WINDOW_S = 3.0
@@ -433,10 +433,7 @@ def main() -> int:
         "no restart",
         "rows": rows,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "hostile.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "hostile.md").write_text(markdown(report))
-    print(markdown(report))
+    save_results("hostile", report, markdown(report))
     return 0
 
 

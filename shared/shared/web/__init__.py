@@ -2,7 +2,14 @@
 
 from shared.web.app import build_app
 from shared.web.auth import AuthSettings, require_key
-from shared.web.body import RouteCap, body_errors, form_body, json_body, json_request_body
+from shared.web.body import (
+    RouteCap,
+    body_errors,
+    form_body,
+    json_body,
+    json_request_body,
+    multipart_request_body,
+)
 from shared.web.errors import ErrorBody, error_responses
 from shared.web.ratelimit import RateLimiter, RateLimitSettings, rate_limit
 from shared.web.readiness import Checks, readiness_router
@@ -20,6 +27,7 @@ __all__ = [
     "form_body",
     "json_body",
     "json_request_body",
+    "multipart_request_body",
     "rate_limit",
     "readiness_router",
     "require_key",

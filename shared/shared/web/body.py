@@ -115,12 +115,17 @@ def json_request_body(model: type[BaseModel]) -> dict[str, Any]:
     """`openapi_extra` describing a body read by `json_body` (FastAPI cannot see it)."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     schema.pop("$defs", None)
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": schema}},
-        }
-    }
+    return _request_body("application/json", schema)
+
+
+def multipart_request_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """`openapi_extra` describing a multipart form read by the route itself."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return _request_body("multipart/form-data", schema)
+
+
+def _request_body(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
 
 
 def body_errors(exc: ValidationError) -> list[Any]:

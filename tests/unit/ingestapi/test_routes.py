@@ -1,3 +1,4 @@
+import asyncio
 import io
 import zipfile
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from ingestapi.container import Container
 from ingestapi.main import create_app
+from ingestapi.multipart import REQUEST_MEMORY_BYTES, on_disk, read_multipart
 from ingestapi.settings import IngestApiSettings
 from shared.config import Limit, StorageSettings
 from shared.errors import Unavailable
@@ -243,10 +245,6 @@ def test_a_failed_image_is_queued_again_on_request_and_nothing_else_is() -> None
 
 
 def test_parts_past_the_request_memory_budget_go_to_disk() -> None:
-    import asyncio
-
-    from ingestapi.multipart import REQUEST_MEMORY_BYTES, read_multipart
-
     boundary = "b0undary"
     part = b"\xff\xd8" + b"j" * (900 * 1024)  # under the 1 MiB a part may keep in memory
     body = (
@@ -271,7 +269,7 @@ def test_parts_past_the_request_memory_budget_go_to_disk() -> None:
     try:
         assert len(form.files) == 60
         assert all(f.size == len(part) for f in form.files)
-        in_memory = sum(f.size for f in form.files if not f.spool._rolled)
+        in_memory = sum(f.size for f in form.files if not on_disk(f.spool))
         assert 0 < in_memory <= REQUEST_MEMORY_BYTES  # 54 MB received, at most 16 MiB held
         assert form.files[-1].open().read() == part
     finally:

@@ -219,13 +219,17 @@ def test_metrics_count_requests_and_split_search_time(client: TestClient) -> Non
 FROM_A = {"X-Real-IP": "203.0.113.5"}
 
 
-def test_rate_limit_answers_429_then_lets_the_client_back_in(index: InMemoryVectorIndex) -> None:
-    settings = SearchApiSettings(rate_limit={"search": "3/second"})  # type: ignore[arg-type]
-    container = Container(settings=settings)
+def limited_client(index: InMemoryVectorIndex, limit: str, peer: str) -> TestClient:
+    """A searchapi limited to ``limit`` searches per client, reached from ``peer``."""
+    container = Container(settings=SearchApiSettings(rate_limit={"search": limit}))  # type: ignore[arg-type]
     container.embedder.override(providers.Object(ColourEmbedder()))
     container.vector_index.override(providers.Object(index))
+    return TestClient(create_app(container), client=(peer, 50000))
+
+
+def test_rate_limit_answers_429_then_lets_the_client_back_in(index: InMemoryVectorIndex) -> None:
     # the peer is nginx (trusted): it names each client in X-Real-IP
-    with TestClient(create_app(container), client=("127.0.0.1", 50000)) as client:
+    with limited_client(index, "3/second", "127.0.0.1") as client:
         statuses = [
             client.get("/api/v1/image/search", params={"text": "red"}, headers=FROM_A).status_code
             for _ in range(4)
@@ -252,12 +256,8 @@ def test_rate_limit_answers_429_then_lets_the_client_back_in(index: InMemoryVect
 
 
 def test_only_a_trusted_proxy_names_the_client(index: InMemoryVectorIndex) -> None:
-    settings = SearchApiSettings(rate_limit={"search": "2/minute"})  # type: ignore[arg-type]
-    container = Container(settings=settings)
-    container.embedder.override(providers.Object(ColourEmbedder()))
-    container.vector_index.override(providers.Object(index))
     # a client reaching the API directly cannot pick a fresh bucket per request
-    with TestClient(create_app(container), client=("192.0.2.7", 50000)) as client:
+    with limited_client(index, "2/minute", "192.0.2.7") as client:
         statuses = [
             client.get(
                 "/api/v1/image/search", params={"text": "red"}, headers={"X-Real-IP": f"10.0.0.{i}"}

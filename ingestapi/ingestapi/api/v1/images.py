@@ -41,34 +41,31 @@ from shared.schemas import (
     UrlIngestRequest,
     UrlIngestResponse,
 )
-from shared.web import error_responses, json_body, json_request_body, rate_limit, require_key
+from shared.web import (
+    error_responses,
+    json_body,
+    json_request_body,
+    multipart_request_body,
+    rate_limit,
+    require_key,
+)
 
 router = APIRouter(tags=["ingest"])
 
 # the body is parsed while it streams (see ingestapi.multipart), so it is described here
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["files"],
-                    "properties": {
-                        "files": {
-                            "type": "array",
-                            "items": {"type": "string", "format": "binary"},
-                            "description": "images, or zip archives of images",
-                        },
-                        "caption": {"type": "string", "description": "for every file"},
-                        "tags": {"type": "string", "description": "comma-separated"},
-                        "source": {"type": "string", "default": "upload"},
-                    },
-                }
-            }
+_UPLOAD_BODY = multipart_request_body(
+    {
+        "files": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "description": "images, or zip archives of images",
         },
-    }
-}
+        "caption": {"type": "string", "description": "for every file"},
+        "tags": {"type": "string", "description": "comma-separated"},
+        "source": {"type": "string", "default": "upload"},
+    },
+    required=["files"],
+)
 
 
 @router.post(

@@ -18,7 +18,14 @@ from shared.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
-from shared.web import body_errors, error_responses, form_body, rate_limit, require_key
+from shared.web import (
+    body_errors,
+    error_responses,
+    form_body,
+    multipart_request_body,
+    rate_limit,
+    require_key,
+)
 
 router = APIRouter(tags=["search"], dependencies=[require_key("read"), rate_limit("search")])
 _ALWAYS = (Unauthorized, Unprocessable, TooManyRequests, Unavailable)
@@ -64,23 +71,13 @@ class ImageQueryForm(BaseModel):
 
 
 # the form is read after the key and rate limit checks (shared.web.body), so it is described here
-_IMAGE_QUERY_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        **ImageQueryForm.model_json_schema()["properties"],
-                    },
-                }
-            }
-        },
-    }
-}
+_IMAGE_QUERY_BODY = multipart_request_body(
+    {
+        "file": {"type": "string", "format": "binary"},
+        **ImageQueryForm.model_json_schema()["properties"],
+    },
+    required=["file"],
+)
 
 
 @router.post(
