@@ -72,7 +72,7 @@ def bench_model(model: str, dtype: str, threads: int) -> dict[str, Any]:
     return result
 
 
-def bench_raw(model: str, threads: int, seconds: float) -> dict[str, Any]:
+def bench_raw(model: str, threads: int, seconds: float, dtype: str) -> dict[str, Any]:
     """Only the batch-32 rate on pre-decoded images, for a fixed time (to run side by side)."""
     from shared.config import EmbeddingSettings
     from shared.embedding import load_embedder
@@ -80,16 +80,20 @@ def bench_raw(model: str, threads: int, seconds: float) -> dict[str, Any]:
     from tests.bench.photos import camera_jpegs
 
     embedder = load_embedder(
-        EmbeddingSettings(model=model, device="cpu", batch_size=32, threads=threads)
+        EmbeddingSettings(model=model, device="cpu", batch_size=32, threads=threads, dtype=dtype)  # type: ignore[arg-type]
     )
     images = [decode_image(j).image for j in camera_jpegs(32, 2.0)]
     return {
-        "images_per_s_b32": round(timed(partial(embedder.embed_images, images), 32, seconds), 2)
+        "images_per_s_b32": round(timed(partial(embedder.embed_images, images), 32, seconds), 2),
+        "dtype": embedder.info()["dtype"],
     }
 
 
-def raw_rate(model: Path, processes: int, threads: int, seconds: float = 20.0) -> float:
-    """The embedder alone, batch 32, in N processes side by side; their rates added up."""
+def raw_rate(
+    model: Path, processes: int, threads: int, dtype: str, seconds: float = 20.0
+) -> tuple[float, str]:
+    """The embedder alone, batch 32, in N processes side by side: their rates added up, and
+    the dtype they ran in (what ``auto`` chose)."""
     argv = [
         sys.executable,
         "-m",
@@ -98,6 +102,7 @@ def raw_rate(model: Path, processes: int, threads: int, seconds: float = 20.0) -
         str(model),
         str(threads),
         str(seconds),
+        dtype,
     ]
     procs = [
         subprocess.Popen(
@@ -105,11 +110,8 @@ def raw_rate(model: Path, processes: int, threads: int, seconds: float = 20.0) -
         )
         for _ in range(processes)
     ]
-    rates = [
-        float(json.loads(p.communicate()[0].strip().splitlines()[-1])["images_per_s_b32"])
-        for p in procs
-    ]
-    return round(sum(rates), 2)
+    results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    return round(sum(float(r["images_per_s_b32"]) for r in results), 2), str(results[0]["dtype"])
 
 
 def _decode_and_embed(embedder: Any, jpegs: list[bytes]) -> None:
@@ -126,7 +128,7 @@ def in_subprocess(model: Path, dtype: str, threads: int) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def bench_e2e(model: Path, images: int, concurrency: int) -> dict[str, Any]:
+def bench_e2e(model: Path, images: int, concurrency: int, dtype: str) -> dict[str, Any]:
     """Ingest throughput through a stack of its own: POST → every image indexed."""
     import shutil
 
@@ -148,6 +150,7 @@ def bench_e2e(model: Path, images: int, concurrency: int) -> dict[str, Any]:
         "INGESTWORKER__EMBEDDING__MODEL": str(model),
         "INGESTWORKER__EMBEDDING__BATCH_SIZE": "32",
         "INGESTWORKER__EMBEDDING__THREADS": "1",
+        "INGESTWORKER__EMBEDDING__DTYPE": dtype,
         "INGESTAPI__INGEST__TASK_BATCH_SIZE": "32",
         "SEARCHAPI__EMBEDDING__MODEL": str(model),
     }
@@ -220,7 +223,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## End-to-end ingest vs raw embedder",
         "",
-        f"Model `{Path(e2e['model']).name}`, fp32, batch 32. Raw: the embedder alone on "
+        f"Model `{Path(e2e['model']).name}`, batch 32, in the dtype the default "
+        f"`embedding.dtype: auto` measured and chose here: **{e2e['dtype']}**. Raw: the "
+        "embedder alone on "
         f"pre-decoded 2 MP photos, either one process of {e2e['raw_threads']} threads or "
         f"{e2e['worker_children']} processes of 1 thread side by side (the worker's layout). "
         "End to end: "
@@ -238,6 +243,17 @@ def markdown(report: dict[str, Any]) -> str:
         f"| {e2e['worker_children']} processes x 1 thread | "
         f"{e2e['raw_side_by_side_images_per_s']} | {e2e['images_per_s']} "
         f"| **{e2e['ratio_same_layout']}** |",
+        "",
+        f"The same end-to-end run with the old default, fp32 ({e2e['old_default']['seconds']} s):",
+        "",
+        "| dtype | raw img/s (processes side by side) | end-to-end img/s | end-to-end / raw |",
+        "| --- | --- | --- | --- |",
+        f"| {e2e['dtype']} (auto, new default) | {e2e['raw_side_by_side_images_per_s']} "
+        f"| {e2e['images_per_s']} | {e2e['ratio_same_layout']} |",
+        f"| fp32 (old default) | {e2e['old_default']['raw_side_by_side_images_per_s']} "
+        f"| {e2e['old_default']['images_per_s']} | {e2e['old_default']['ratio_same_layout']} |",
+        "",
+        f"New default over old, end to end: **{e2e['new_over_old']}x**.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -248,10 +264,11 @@ def main() -> int:
         "--one", nargs=3, metavar=("MODEL", "DTYPE", "THREADS"), help=argparse.SUPPRESS
     )
     parser.add_argument("--images", type=int, default=384, help="images in the end-to-end run")
-    parser.add_argument("--raw", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--raw", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw:
-        print(json.dumps(bench_raw(args.raw[0], int(args.raw[1]), float(args.raw[2]))))
+        raw = bench_raw(args.raw[0], int(args.raw[1]), float(args.raw[2]), args.raw[3])
+        print(json.dumps(raw))
         return 0
     if args.one:
         print(json.dumps(bench_model(args.one[0], args.one[1], int(args.one[2]))))
@@ -268,18 +285,28 @@ def main() -> int:
             print(f"benchmarking {model.name} {dtype}", flush=True)
             models.append(in_subprocess(model, dtype, threads))
     print("raw embedder, then end-to-end ingest", flush=True)
-    # both raw layouts right before the end-to-end run, 20 s each: the box drifts over minutes
-    one_process = raw_rate(VIT_B32, processes=1, threads=threads)
-    side_by_side = raw_rate(VIT_B32, processes=threads, threads=1)
-    e2e = bench_e2e(VIT_B32, args.images, concurrency=threads)
+    # both raw layouts right before the end-to-end runs, 20 s each: the box drifts over minutes
+    one_process, chosen = raw_rate(VIT_B32, processes=1, threads=threads, dtype="auto")
+    side_by_side, _ = raw_rate(VIT_B32, processes=threads, threads=1, dtype="auto")
+    old_side_by_side, _ = raw_rate(VIT_B32, processes=threads, threads=1, dtype="fp32")
+    e2e = bench_e2e(VIT_B32, args.images, concurrency=threads, dtype="auto")
+    old = bench_e2e(VIT_B32, args.images, concurrency=threads, dtype="fp32")
     e2e.update(
         model=str(VIT_B32),
+        dtype=chosen,
         raw_threads=threads,
         worker_children=threads,
         raw_images_per_s=one_process,
         raw_side_by_side_images_per_s=side_by_side,
         ratio=round(e2e["images_per_s"] / one_process, 3),
         ratio_same_layout=round(e2e["images_per_s"] / side_by_side, 3),
+        old_default=dict(
+            old,
+            dtype="fp32",
+            raw_side_by_side_images_per_s=old_side_by_side,
+            ratio_same_layout=round(old["images_per_s"] / old_side_by_side, 3),
+        ),
+        new_over_old=round(e2e["images_per_s"] / old["images_per_s"], 3),
     )
     report = {
         "machine": f"{platform.machine()}, {threads} cores, Python {platform.python_version()}",

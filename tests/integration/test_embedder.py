@@ -9,6 +9,7 @@ from PIL import Image
 
 from shared.config import EmbeddingSettings
 from shared.embedding import load_embedder
+from shared.embedding.precision import MIN_COSINE, Trial, choose, cpu_has_native_bf16
 
 CAPTION = "a large red circle in the centre on a white background"
 
@@ -19,7 +20,24 @@ def test_info_reports_model_dimension_device_and_dtype(model_dir: Path) -> None:
     assert info["model"] == str(model_dir)
     assert info["dim"] == embedder.dim == 128
     assert info["device"] == "cpu"  # auto, and this machine has no GPU
-    assert info["dtype"] == "fp32"  # auto on the CPU
+    assert info["dtype"] in ("fp32", "bf16")  # auto on the CPU: measured where bf16 is native
+
+
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="the CPU has no native bf16")
+def test_auto_keeps_bf16_only_when_faster_and_within_the_cosine_bound(model_dir: Path) -> None:
+    embedder = load_embedder(EmbeddingSettings(model=str(model_dir), dtype="auto"))
+    info = embedder.info()
+    assert {"fp32_s", "bf16_s", "bf16_min_cosine"} <= info.keys()  # it measured both
+    assert info["dtype"] == choose(
+        Trial(float(info["fp32_s"]), 1.0),  # type: ignore[arg-type]
+        Trial(float(info["bf16_s"]), float(info["bf16_min_cosine"])),  # type: ignore[arg-type]
+    )
+    fp32 = load_embedder(EmbeddingSettings(model=str(model_dir), dtype="fp32"))
+    images = [Image.new("RGB", (90, 70), c) for c in ("red", "teal", "orange")]
+    agree = np.sum(embedder.embed_images(images) * fp32.embed_images(images), axis=1)
+    assert agree.min() >= MIN_COSINE
+    vectors = embedder.embed_texts([CAPTION, "a blue square"])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
 def test_vectors_are_normalized_and_batched_like_one_by_one(model_dir: Path) -> None:
