@@ -41,7 +41,7 @@ def test_auto_keeps_bf16_only_when_faster_and_within_the_cosine_bound(model_dir:
 
 
 def test_vectors_are_normalized_and_batched_like_one_by_one(model_dir: Path) -> None:
-    embedder = load_embedder(EmbeddingSettings(model=str(model_dir), batch_size=2))
+    embedder = load_embedder(EmbeddingSettings(model=str(model_dir), batch_size=2, dtype="fp32"))
     images = [Image.new("RGB", (100, 80), c) for c in ("red", "green", "blue")]
     together = embedder.embed_images(images)
     alone = np.vstack([embedder.embed_images([img]) for img in images])
@@ -65,7 +65,10 @@ def test_fp16_on_the_cpu_is_refused(model_dir: Path) -> None:
 def test_a_separate_text_model_embeds_the_queries(model_dir: Path, tmp_path: Path) -> None:
     text_copy = tmp_path / "text-encoder"
     shutil.copytree(model_dir, text_copy)
-    embedder = load_embedder(EmbeddingSettings(model=str(model_dir), text_model=str(text_copy)))
+    # one dtype for both: auto may measure differently in each
+    embedder = load_embedder(
+        EmbeddingSettings(model=str(model_dir), text_model=str(text_copy), dtype="fp32")
+    )
     assert embedder.info()["text_model"] == str(text_copy)
-    plain = load_embedder(EmbeddingSettings(model=str(model_dir)))
+    plain = load_embedder(EmbeddingSettings(model=str(model_dir), dtype="fp32"))
     assert np.allclose(embedder.embed_texts([CAPTION]), plain.embed_texts([CAPTION]), atol=1e-5)
