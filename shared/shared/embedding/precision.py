@@ -4,13 +4,18 @@ keep cosine >= MIN_COSINE to fp32; else fp32. CUDA: fp16. On a 2-core AVX512-BF1
 ViT-B/32 image tower ran 23 img/s in bf16 against 15 in fp32 (make bench-embed), while the
 project's small offline model gains nothing: hence a measurement, not a rule."""
 
+import fcntl
+import hashlib
+import json
+import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 MIN_COSINE = 0.999
-MIN_GAIN = 1.1  # bf16 must be this much faster: a tie stays fp32
+MIN_GAIN = 1.3  # bf16 must be this much faster: a tie, or a noisy measurement, stays fp32
 NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
 
 
@@ -35,6 +40,71 @@ def choose(fp32: Trial, bf16: Trial) -> str:
     if bf16.min_cosine >= MIN_COSINE and bf16.seconds * MIN_GAIN <= fp32.seconds:
         return "bf16"
     return "fp32"
+
+
+def decisions_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "imagesearch" / "precision"
+
+
+@contextmanager
+def shared_decision(key: str, folder: Path | None = None) -> Iterator["Decision"]:
+    """One measurement per model and machine: the first process measures under a file lock
+    and writes it down, the others (every worker child, searchapi) read it. Vectors of the
+    same image must not depend on which process embedded it."""
+    folder = folder or decisions_dir()
+    path = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = open(folder / ".lock", "a")  # noqa: SIM115 - closed below
+    except OSError:
+        # nowhere to share it: fp32 everywhere beats a choice that differs between processes
+        unshared = Decision(path)
+        unshared.dtype = unshared.dtype or "fp32"
+        yield unshared
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            decision = Decision(path)
+            yield decision
+            decision.save()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class Decision:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self.dtype: str | None = None
+        self.trials: dict[str, Trial] = {}
+        try:
+            saved = json.loads(path.read_text())
+            self.dtype = str(saved["dtype"])
+            self.trials = {name: Trial(**t) for name, t in saved["trials"].items()}
+            self._saved = True
+        except (OSError, ValueError, KeyError, TypeError):
+            self._saved = False
+
+    def save(self) -> None:
+        if self._saved or self.dtype is None:
+            return
+        trials = {name: asdict(t) for name, t in self.trials.items()}
+        self._path.write_text(json.dumps({"dtype": self.dtype, "trials": trials}))
+
+
+def machine_key(model_id: str, threads: int) -> str:
+    """What a measurement holds for: the model, this CPU, torch and the threads."""
+    import torch
+
+    try:
+        cpu = next(
+            line for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )  # fmt: skip
+    except (OSError, StopIteration):
+        cpu = "unknown cpu"
+    return f"{model_id}|{cpu}|{os.cpu_count()}|torch {torch.__version__}|threads {threads}"
 
 
 def best_of(run: Callable[[], object], repeats: int = 2) -> float:

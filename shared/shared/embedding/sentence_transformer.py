@@ -9,7 +9,14 @@ from PIL import Image
 from sentence_transformers import SentenceTransformer
 
 from shared.config import EmbeddingSettings
-from shared.embedding.precision import Trial, best_of, choose, cpu_has_native_bf16
+from shared.embedding.precision import (
+    Trial,
+    best_of,
+    choose,
+    cpu_has_native_bf16,
+    machine_key,
+    shared_decision,
+)
 from shared.embedding.protocol import Vectors
 from shared.errors import ConfigMismatch
 
@@ -72,7 +79,13 @@ class SentenceTransformerEmbedder:
             model, settings.model, settings.batch_size, weights, text_model, settings.text_model
         )
         if dtype == "auto":
-            embedder.measure_dtype()
+            key = machine_key(settings.model, torch.get_num_threads())
+            with shared_decision(key) as decision:
+                if decision.dtype is None:
+                    embedder.measure_dtype()
+                    decision.dtype, decision.trials = embedder.dtype, embedder.dtype_trials
+                else:
+                    embedder.dtype, embedder.dtype_trials = decision.dtype, decision.trials
         return embedder
 
     def measure_dtype(self) -> None:
