@@ -23,7 +23,9 @@ class IngestSettings(BaseModel):
         "this limits PNG, WebP, TIFF… (about 4 bytes a pixel); also ingestapi's budget for "
         "decodes at once",
     )
-    max_files: int = Field(1000, ge=1, description="most files in one request (or zip)")
+    max_files: int = Field(
+        1000, ge=1, description="most files in one request, zip members included"
+    )
     max_archive_bytes: int = Field(
         512 * 1024**2,
         ge=1,

@@ -34,13 +34,14 @@ from tests.bench.report import save_results
 from tests.support.bombs import MB, gzip_bomb, many_entry_zip, png
 from tests.support.images import image_bytes
 from tests.support.paths import ROOT
-from tests.support.polling import finished_job
+from tests.support.polling import eventually, finished_job
 from tests.support.ports import free_ports
 from tests.support.stack import IMAGE_HOST, storage_settings
 
 SERVICES = ["nginx", "ingestapi", "searchapi", "cdnapi", "worker"]
 TARGET_RSS_MB = 256
 MIN_WINDOW_S = 3.0
+BASELINE_SEARCHES = 100
 REPEAT_PER_S = 10  # rate_limit.search's default, 600/minute
 WORDS = [
     "red",
@@ -121,7 +122,7 @@ class Sampler(threading.Thread):
         return {n: round((self.peak[n] - self.start_rss[n]) / MB, 1) for n in self.pids}
 
 
-def _search_loop(base_url: str, stop: Any, out: Any) -> None:
+def _search_loop(base_url: str, stop: Any, done: Any, out: Any) -> None:
     """Text searches one after another, through nginx, with fresh words (no cached vector);
     in a process of its own, so the attacking client's work does not slow its timing."""
     client = httpx.Client(base_url=base_url, timeout=60)
@@ -135,6 +136,7 @@ def _search_loop(base_url: str, stop: Any, out: Any) -> None:
         except httpx.HTTPError:
             status = 599
         results.append(((time.perf_counter() - started) * 1000, status))
+        done.value += 1
     out.put(results)
 
 
@@ -142,15 +144,20 @@ class Searcher:
     def __init__(self, base_url: str) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
+        self._done = context.Value("i", 0)
         self._out = context.Queue()
         self._process = context.Process(
-            target=_search_loop, args=(base_url, self._stop, self._out), daemon=True
+            target=_search_loop, args=(base_url, self._stop, self._done, self._out), daemon=True
         )
         self.latencies: list[float] = []
         self.statuses: list[int] = []
 
     def start(self) -> None:
         self._process.start()
+
+    def wait_searching(self, searches: int = 3, timeout_s: float = 60) -> None:
+        """Until the process is up and has answered a few searches."""
+        eventually(lambda: self._done.value >= searches, timeout_s, "the searching client")
 
     def stop(self) -> None:
         self._stop.set()
@@ -163,10 +170,11 @@ class Searcher:
         return round(statistics.median(self.latencies), 1) if self.latencies else float("nan")
 
 
-def search_baseline(base_url: str, seconds: float = 4.0) -> float:
+def search_baseline(base_url: str, searches: int = BASELINE_SEARCHES) -> float:
+    """The p50 of this many searches, just before an input is sent."""
     searcher = Searcher(base_url)
     searcher.start()
-    time.sleep(seconds)  # a measuring window, not a wait for something to happen
+    searcher.wait_searching(searches)
     searcher.stop()
     return searcher.p50()
 
@@ -193,7 +201,7 @@ def measure(
     sampler, searcher = Sampler(pids), Searcher(base_url)
     sampler.start()
     searcher.start()
-    time.sleep(1.0)  # the searching process is up and searching before the attack
+    searcher.wait_searching()  # searching before the attack starts
     started = time.perf_counter()
     runs = 0
     try:

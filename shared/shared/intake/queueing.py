@@ -28,7 +28,9 @@ def queue_for_indexing(
     queued. Past ``max_queue`` waiting tasks the rest stay stored for reconcile to queue."""
     queued = 0
     for n, batch in enumerate(chunked(list(dict.fromkeys(image_ids)), batch_size)):
-        if max_queue is not None and n % RECHECK_EVERY_TASKS == 0 and queue.depth() > max_queue:
+        # the caller looked just before: look again every few tasks
+        looks = n > 0 and n % RECHECK_EVERY_TASKS == 0
+        if max_queue is not None and looks and queue.depth() > max_queue:
             log.warning("queue_full_left_stored", images=len(image_ids) - queued, job_id=job_id)
             return queued
         jobs.set_states(batch, ImageState.queued)

@@ -137,7 +137,8 @@ def _require_same_origin(request: Request, allowed: list[str]) -> None:
 
 
 def _netloc(url: str) -> str | None:
-    """host[:port] in lower case, the scheme's default port dropped; None for 'null'."""
+    """host[:port] in lower case, ports 80 and 443 dropped (TLS may end before the app, so
+    the page's scheme and the request's can differ); None for 'null'."""
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
@@ -145,8 +146,7 @@ def _netloc(url: str) -> str | None:
         return None
     if not host:
         return None
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    return host if port is None or port in (default, 80, 443) else f"{host}:{port}"
+    return host if port in (None, 80, 443) else f"{host}:{port}"
 
 
 def _is_loopback(address: str) -> bool:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from shared.errors import BadRequest, PayloadTooLarge
+from shared.web.errors import error_body
 
 M = TypeVar("M", bound=BaseModel)
 Scope = MutableMapping[str, Any]
@@ -152,7 +153,7 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _refuse(send: Send, error: PayloadTooLarge) -> None:
-    body = json.dumps({"error": error.code, "detail": error.detail}).encode()
+    body = json.dumps(error_body(error.code, error.detail)).encode()
     await send(
         {
             "type": "http.response.start",
