@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 
 from ingestworker.adapters.url_fetcher import UrlFetcher
 from ingestworker.service.crash_guard import CrashGuard
+from ingestworker.service.gathered import GatheredIndexing, RetryPolicy
 from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reconcile import ReconcileService
 from ingestworker.service.reindex import DiscardStates, ReindexService
@@ -36,6 +37,8 @@ def make_worker_celery(settings: IngestWorkerSettings) -> Celery:
         worker_hijack_root_logger=False,
         include=["ingestworker.tasks"],
         worker_proc_alive_timeout=PROC_ALIVE_TIMEOUT_S,
+        # gathering holds tasks unacknowledged in the main process (celery-batches)
+        worker_prefetch_multiplier=settings.batching.prefetch_per_child,
     )
     if settings.reconcile.interval_s:
         # run by `celery -A ingestworker.celery_app beat` (one beat per deployment)
@@ -88,6 +91,19 @@ class Container(containers.DeclarativeContainer):
         thumbnail_px=settings.provided.derived.thumbnail_px,
         preview_px=settings.provided.derived.preview_px,
         decode=decoder,
+        batch_size=settings.provided.embedding.batch_size,
+        prepare_threads=settings.provided.batching.prepare_threads,
+    )
+    gathered_indexing = providers.Factory(
+        GatheredIndexing,
+        pipeline=index_pipeline,
+        jobs=job_store,
+        queue=task_queue,
+        retry=providers.Factory(
+            RetryPolicy,
+            max_retries=settings.provided.tasks.max_retries,
+            max_backoff_s=settings.provided.tasks.max_backoff_s,
+        ),
     )
     intake = providers.Factory(
         Intake,
@@ -142,6 +158,8 @@ class Container(containers.DeclarativeContainer):
             jobs=providers.Object(DiscardStates()),
             thumbnail_px=settings.provided.derived.thumbnail_px,
             preview_px=settings.provided.derived.preview_px,
+            batch_size=settings.provided.embedding.batch_size,
+            prepare_threads=settings.provided.batching.prepare_threads,
         ),
         batch_size=settings.provided.embedding.batch_size,
     )

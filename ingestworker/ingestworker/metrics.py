@@ -22,6 +22,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from ingestworker.service.pipeline import IndexReport
 from shared.queue import TaskQueue
 
 TASKS = Counter("imagesearch_worker_tasks_total", "tasks by outcome", ["task", "outcome"])
@@ -36,11 +37,23 @@ EMBED_SECONDS_PER_IMAGE = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
 
+FORWARD_PASSES = Counter("imagesearch_worker_forward_passes_total", "model calls on image batches")
+STAGE_SECONDS = Counter(
+    "imagesearch_worker_stage_seconds_total",
+    "busy time by stage (prepare: fetch, decode, derive, summed over its threads; embed; "
+    "write: index rows and states; starved: the model waiting for prepared images)",
+    ["stage"],
+)
 
-def record_batch(images: int, embed_s: float) -> None:
+
+def record_batch(report: IndexReport) -> None:
+    images = len(report.indexed)
+    FORWARD_PASSES.inc(report.forward_passes)
+    for stage in ("prepare", "embed", "write", "starved"):
+        STAGE_SECONDS.labels(stage).inc(getattr(report, f"{stage}_s"))
     if images:
         BATCH_IMAGES.observe(images)
-        EMBED_SECONDS_PER_IMAGE.observe(embed_s / images)
+        EMBED_SECONDS_PER_IMAGE.observe(report.embed_s / images)
 
 
 class QueueDepth(Collector):

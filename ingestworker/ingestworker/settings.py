@@ -45,6 +45,22 @@ class TaskSettings(BaseModel):
     max_backoff_s: float = Field(60.0, gt=0, description="waits double from 1 s up to this")
 
 
+class BatchingSettings(BaseModel):
+    """Indexing tasks are gathered across uploads into forward passes of embedding.batch_size
+    images, and their images prepared by threads ahead of the model."""
+
+    max_wait_s: float = Field(
+        0.2, gt=0, le=10, description="longest a task waits for others while a child is free"
+    )
+    max_tasks: int = Field(64, ge=1, le=4096, description="tasks waiting that flush at once")
+    prefetch_per_child: int = Field(
+        64, ge=1, le=4096, description="unacknowledged tasks a worker holds, per child"
+    )
+    prepare_threads: int = Field(
+        2, ge=1, le=64, description="threads fetching, decoding and deriving ahead of the model"
+    )
+
+
 class IngestWorkerSettings(ServiceSettings):
     service: ClassVar[str] = "ingestworker"
 
@@ -59,3 +75,4 @@ class IngestWorkerSettings(ServiceSettings):
     metrics: WorkerMetricsSettings = WorkerMetricsSettings()
     fetch: FetchSettings = FetchSettings()
     url_ingest: UrlIngestSettings = UrlIngestSettings()
+    batching: BatchingSettings = BatchingSettings()

@@ -1,5 +1,5 @@
 """Thin tasks: parse, call a service from the container, map outages to retries and give-ups
-to 'failed'. Registered by name on whichever app loads this module (shared_task): importing it
+to 'waiting'. Registered by name on whichever app loads this module (shared_task): importing it
 builds nothing."""
 
 from collections.abc import Callable
@@ -8,12 +8,15 @@ from functools import partial
 from typing import Any, NoReturn
 
 from celery import Task, shared_task
+from celery_batches import SimpleRequest
 
 from ingestworker.celery_app import container
+from ingestworker.gathering import GatheredTask, Gathering, image_ids_of
 from ingestworker.metrics import record_batch
+from ingestworker.service.gathered import Delivery
 from shared.errors import Unavailable
 from shared.log import get_logger
-from shared.queue import FETCH_URLS, INDEX_IMAGES, RECONCILE
+from shared.queue import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED, RECONCILE
 from shared.schemas import ImageState, UploadDetails
 
 log = get_logger(__name__)
@@ -22,8 +25,43 @@ log = get_logger(__name__)
 RETRY_FOREVER = None
 
 
-@shared_task(name=INDEX_IMAGES, bind=True, max_retries=RETRY_FOREVER)
-def index_images(self: Task, image_ids: list[str], job_id: str | None = None) -> dict[str, Any]:
+class _GatheredIndexTask(GatheredTask):
+    def gathering(self) -> Gathering:
+        settings = container().settings()
+        return Gathering(
+            max_tasks=settings.batching.max_tasks,
+            max_wait_s=settings.batching.max_wait_s,
+            images_per_flush=settings.embedding.batch_size,
+        )
+
+
+@shared_task(name=INDEX_IMAGES, base=_GatheredIndexTask, bind=True)
+def index_images(
+    self: Task, requests: list[SimpleRequest], retries: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """Queued index tasks, gathered (gathering.py): one pipeline run over all their images."""
+    deliveries = [
+        Delivery(
+            task_id=str(request.id),
+            image_ids=image_ids_of(request),
+            job_id=(request.kwargs or {}).get("job_id"),
+            retries=(retries or {}).get(str(request.id), 0),
+        )
+        for request in requests
+    ]
+    report = container().gathered_indexing().run(deliveries)
+    record_batch(report.index)
+    return {
+        "indexed": report.index.indexed,
+        "failed": report.index.failed,
+        "isolated": report.isolated,
+        "retry_in_s": report.retry_in_s,
+    }
+
+
+@shared_task(name=INDEX_ISOLATED, bind=True, max_retries=RETRY_FOREVER)
+def index_isolated(self: Task, image_ids: list[str], job_id: str | None = None) -> dict[str, Any]:
+    """A batch on its own, under the crash guard: for tasks whose batch killed a worker."""
     waiting = partial(_mark_waiting, image_ids)
     guard, task_id = container().crash_guard(), self.request.id or f"direct-{id(image_ids)}"
     try:
@@ -39,7 +77,7 @@ def index_images(self: Task, image_ids: list[str], job_id: str | None = None) ->
     finally:
         with suppress(Unavailable):
             guard.leave(task_id)
-    record_batch(len(report.indexed), report.embed_s)
+    record_batch(report)
     return {"indexed": report.indexed, "failed": report.failed}
 
 

@@ -2,8 +2,10 @@
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 
 from imagesearch_dev.localstack import Stack
@@ -14,6 +16,7 @@ from shared.state import RedisJobStore
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex
 from tests.support.images import image_bytes
+from tests.support.metrics import metric_sum
 from tests.support.polling import eventually
 from tests.support.stack import milvus_settings, redis_settings, storage_settings
 
@@ -92,3 +95,39 @@ def test_one_bad_image_in_a_batch_of_16_fails_alone_and_the_job_ends(worker: Sta
     [bad] = [item for item in job.items if item.state == ImageState.failed]  # type: ignore[attr-defined]
     assert bad.id == ids[9]
     assert bad.reason is not None and bad.reason.startswith("corrupt") and "JPEG" in bad.reason
+
+
+def test_one_image_uploads_are_gathered_into_fewer_forward_passes(worker: Stack) -> None:
+    """Twenty uploads of one image each, as a curl loop or the page sends them: the worker
+    gathers their tasks, so the model runs fewer times than there are images, and every image
+    is indexed exactly once."""
+    ingest = worker.settings.url("ingestapi")
+    metrics = f"http://127.0.0.1:{worker.service_env()['INGESTWORKER__METRICS__PORT']}/metrics"
+    passes_before = _worker_metric(metrics, "imagesearch_worker_forward_passes_total")
+    indexed_before = _worker_metric(metrics, "imagesearch_worker_batch_images_sum")
+    salt = uuid.uuid4().bytes[:2]
+    images = [image_bytes((salt[0], salt[1], n * 12), fmt="PNG") for n in range(20)]
+
+    def upload(data: bytes) -> str:
+        response = httpx.post(f"{ingest}/api/v1/images", files=[("files", ("one.png", data))])
+        assert response.status_code == 202, response.text
+        return str(response.json()["job_id"])
+
+    with ThreadPoolExecutor(10) as pool:
+        job_ids = list(pool.map(upload, images))
+    jobs = RedisJobStore.from_url(redis_settings(worker).url)
+    ids = [content_id(data) for data in images]
+    assert set(wait_for_states(jobs, ids).values()) == {ImageState.indexed}
+    assert all(jobs.get_job(job_id).state == "indexed" for job_id in job_ids)  # type: ignore[union-attr]
+
+    def counted() -> float | None:  # the children's counts reach the main process on scrape
+        indexed = _worker_metric(metrics, "imagesearch_worker_batch_images_sum") - indexed_before
+        return indexed if indexed >= 20 else None
+
+    assert eventually(counted, 30, "the worker counting its batches") == 20  # each image once
+    passes = _worker_metric(metrics, "imagesearch_worker_forward_passes_total") - passes_before
+    assert 1 <= passes < 20
+
+
+def _worker_metric(url: str, name: str) -> float:
+    return metric_sum(httpx.get(url, timeout=10).text, name) or 0.0

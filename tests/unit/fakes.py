@@ -55,6 +55,7 @@ class InMemoryObjectStore:
 class RecordingQueue:
     def __init__(self, waiting: int = 0) -> None:
         self.tasks: list[tuple[list[str], str]] = []
+        self.isolated: list[tuple[list[str], str]] = []
         self.fetches: list[tuple[list[tuple[str, str]], str, dict[str, object]]] = []
         self.waiting = waiting
 
@@ -63,6 +64,9 @@ class RecordingQueue:
 
     def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
         self.tasks.append((list(image_ids), job_id))
+
+    def enqueue_isolated(self, image_ids: Sequence[str], job_id: str) -> None:
+        self.isolated.append((list(image_ids), job_id))
 
     def enqueue_fetch(
         self, items: Sequence[tuple[str, str]], job_id: str, details: dict[str, object]

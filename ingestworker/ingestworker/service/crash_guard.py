@@ -1,7 +1,8 @@
 """Poison images: a file that makes the decoder crash the process or exhaust its memory kills
 the worker child under its batch, and the broker hands the batch out again (acks late). The
 deliveries that never finished are counted per task; past tasks.max_crashes the batch is not
-run again but halved into two new tasks, until the culprit is alone: that one fails with the
+run again but halved into two new isolated tasks (never gathered with others), until the culprit
+is alone: that one fails with the
 count, and is never retried automatically (reconcile leaves failed images alone)."""
 
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ class CrashGuard:
         half = len(image_ids) // 2
         halves = [image_ids[:half], image_ids[half:]]
         for part in halves:
-            self._queue.enqueue_index(part, job_id or "")
+            self._queue.enqueue_isolated(part, job_id or "")
         log.warning("poison_batch_split", task_id=task_id, crashes=crashes, images=len(image_ids))
         return Split(halves=halves)
 

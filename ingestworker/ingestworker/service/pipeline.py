@@ -1,10 +1,18 @@
-"""Indexing: original → decoded image → thumbnail and preview, CLIP vector (one batch) →
-Milvus row → state."""
+"""Indexing: original → decoded image → thumbnail and preview, CLIP vector (one forward pass per
+chunk of batch_size) → Milvus row → state.
+
+Three stages overlap, as rclip's loader thread does: threads fetch, decode and derive the next
+chunks while the model runs on this one, and one thread writes the finished chunk's rows and
+states. On a CPU the model is most of the cost; everything else hides behind it only if it
+never waits its turn."""
 
 import json
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from shared.embedding import Embedder
@@ -43,11 +51,23 @@ _Embedded = tuple[_Loaded, Sequence[float]]
 Decoder = Callable[..., DecodedImage]
 
 
-@dataclass(frozen=True)
+@dataclass
 class IndexReport:
-    indexed: list[str]
-    failed: dict[str, str]
+    indexed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    # busy time per stage: prepare is summed over its threads, so the stages can add up to
+    # more than the wall time when they overlap
+    prepare_s: float = 0.0
     embed_s: float = 0.0
+    write_s: float = 0.0
+    forward_passes: int = 0
+    # how long the model waited for prepared images: the overlap's shortfall
+    starved_s: float = 0.0
+
+
+# chunks prepared ahead of the one in the model: enough to never wait, few enough that a
+# batch holds at most this many chunks' model-size pixels
+CHUNKS_AHEAD = 2
 
 
 class IndexPipeline:
@@ -60,8 +80,13 @@ class IndexPipeline:
         thumbnail_px: int = THUMBNAIL_PX,
         preview_px: int = PREVIEW_PX,
         decode: Decoder = decode_image,
+        batch_size: int = 32,
+        prepare_threads: int = 2,
     ) -> None:
         self._store = store
+        self._batch_size = batch_size
+        self._prepare_threads = prepare_threads
+        self._lock = threading.Lock()
         self._decode = decode
         self._index = index
         self._embedder = embedder
@@ -73,30 +98,68 @@ class IndexPipeline:
         """Index a batch. Whatever goes wrong with one image fails that image alone, with the
         reason; an outage of storage, Redis or Milvus raises Unavailable for a retry."""
         started = time.perf_counter()
-        failed: dict[str, str] = {}
-        prepared = [self._prepare(image_id, failed) for image_id in dict.fromkeys(image_ids)]
-        loaded = [item for item in prepared if item is not None]
-        loaded_at = time.perf_counter()
-        embedded = self._embed(loaded, failed)
-        embedded_at = time.perf_counter()
-        indexed = self._write(embedded, failed)
-        for item in indexed:
-            self._jobs.set_state(item.image_id, ImageState.indexed)
-        done_at = time.perf_counter()
+        ids = list(dict.fromkeys(image_ids))
+        chunks = [ids[i : i + self._batch_size] for i in range(0, len(ids), self._batch_size)]
+        report = IndexReport()
+        prepare = ThreadPoolExecutor(self._prepare_threads, thread_name_prefix="prepare")
+        writer = ThreadPoolExecutor(1, thread_name_prefix="write")
+        try:
+            ahead = deque(self._submit(prepare, chunk, report) for chunk in chunks[:CHUNKS_AHEAD])
+            writes: list[Future[list[_Loaded]]] = []
+            for n in range(len(chunks)):
+                waited_at = time.perf_counter()
+                loaded = [item for item in (f.result() for f in ahead.popleft()) if item]
+                report.starved_s += time.perf_counter() - waited_at
+                if n + CHUNKS_AHEAD < len(chunks):
+                    ahead.append(self._submit(prepare, chunks[n + CHUNKS_AHEAD], report))
+                _raise_failed_write(writes)  # an index outage stops the batch before the model
+                embedded = self._timed_embed(loaded, report)
+                writes.append(writer.submit(self._write_and_mark, embedded, report))
+            indexed = [item for write in writes for item in write.result()]
+        finally:
+            # an outage stops the batch: what is not started yet never starts
+            prepare.shutdown(wait=True, cancel_futures=True)
+            writer.shutdown(wait=True, cancel_futures=True)
+        report.indexed = [item.image_id for item in indexed]
         log.info(
             "batch_indexed",
             indexed=len(indexed),
-            failed=len(failed),
-            load_ms=_ms(loaded_at - started),
-            embed_ms=_ms(embedded_at - loaded_at),
-            store_ms=_ms(done_at - embedded_at),
-            took_ms=_ms(done_at - started),
+            failed=len(report.failed),
+            forward_passes=report.forward_passes,
+            prepare_ms=_ms(report.prepare_s),
+            embed_ms=_ms(report.embed_s),
+            write_ms=_ms(report.write_s),
+            starved_ms=_ms(report.starved_s),
+            took_ms=_ms(time.perf_counter() - started),
         )
-        return IndexReport(
-            indexed=[item.image_id for item in indexed],
-            failed=failed,
-            embed_s=embedded_at - loaded_at,
-        )
+        return report
+
+    def _submit(
+        self, pool: ThreadPoolExecutor, chunk: list[str], report: IndexReport
+    ) -> list[Future[_Loaded | None]]:
+        return [pool.submit(self._timed_prepare, image_id, report) for image_id in chunk]
+
+    def _timed_prepare(self, image_id: str, report: IndexReport) -> _Loaded | None:
+        started = time.perf_counter()
+        try:
+            return self._prepare(image_id, report.failed)
+        finally:
+            with self._lock:
+                report.prepare_s += time.perf_counter() - started
+
+    def _timed_embed(self, items: list[_Loaded], report: IndexReport) -> list[_Embedded]:
+        started = time.perf_counter()
+        embedded = self._embed(items, report)
+        report.embed_s += time.perf_counter() - started
+        return embedded
+
+    def _write_and_mark(self, rows: list[_Embedded], report: IndexReport) -> list[_Loaded]:
+        started = time.perf_counter()
+        indexed = self._write(rows, report.failed)
+        for item in indexed:
+            self._jobs.set_state(item.image_id, ImageState.indexed)
+        report.write_s += time.perf_counter() - started
+        return indexed
 
     def _prepare(self, image_id: str, failed: dict[str, str]) -> _Loaded | None:
         """Fetch, decode, read EXIF and details, write the smaller copies."""
@@ -112,12 +175,13 @@ class IndexPipeline:
         # past the copies, a batch holds only what the model reads: not 32 previews' pixels
         return replace(item, decoded=replace(item.decoded, image=reduced(item.decoded.image)))
 
-    def _embed(self, items: list[_Loaded], failed: dict[str, str]) -> list[_Embedded]:
-        """One forward pass for the batch; a batch the model rejects is halved until each image
+    def _embed(self, items: list[_Loaded], report: IndexReport) -> list[_Embedded]:
+        """One forward pass for the chunk; a chunk the model rejects is halved until each image
         it rejects is alone (and fails)."""
         if not items:
             return []
         try:
+            report.forward_passes += 1
             vectors = self._embedder.embed_images([item.decoded.image for item in items])
             rows: list[Sequence[float]] = vectors.tolist()
             return list(zip(items, rows, strict=True))
@@ -125,10 +189,10 @@ class IndexPipeline:
             raise
         except Exception as exc:
             if len(items) == 1:
-                self._fail(items[0].image_id, exc, failed)
+                self._fail(items[0].image_id, exc, report.failed)
                 return []
             half = len(items) // 2
-            return self._embed(items[:half], failed) + self._embed(items[half:], failed)
+            return self._embed(items[:half], report) + self._embed(items[half:], report)
 
     def _write(self, rows: list[_Embedded], failed: dict[str, str]) -> list[_Loaded]:
         """One index write for the batch; a write refused while the index answers is a data
@@ -193,6 +257,12 @@ class IndexPipeline:
         except ValueError:
             return {}
         return parsed if isinstance(parsed, dict) else {}
+
+
+def _raise_failed_write(writes: list[Future[list[_Loaded]]]) -> None:
+    for write in writes:
+        if write.done() and (error := write.exception()) is not None:
+            raise error
 
 
 def _ms(seconds: float) -> float:

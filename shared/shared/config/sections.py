@@ -62,9 +62,13 @@ class EmbeddingSettings(BaseModel):
     # optional: another text encoder into the same space (e.g. a multilingual one)
     text_model: str | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    # auto: fp16 on CUDA; on a CPU with native bf16 (AVX512-BF16/AMX) bf16 autocast when it is
-    # measured 1.3x faster (once per model and machine) within cosine 0.999 of fp32, else fp32
-    dtype: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    # torch: sentence-transformers itself (the reference, and the one for CUDA); onnx, openvino:
+    # the same towers exported to ONNX, on the CPU; auto: openvino on a CPU, torch on CUDA
+    runtime: Literal["auto", "torch", "onnx", "openvino"] = "auto"
+    # auto: fp16 on CUDA; on a CPU with native bf16 (AVX512-BF16/AMX) bf16 when it is measured
+    # 1.3x faster (once per model, runtime and machine) within cosine 0.999 of fp32, else fp32.
+    # int8 (runtime onnx only) is never chosen by auto: its quality is in the benchmark
+    dtype: Literal["auto", "fp32", "bf16", "fp16", "int8"] = "auto"
     batch_size: int = Field(32, ge=1, le=1024)
     threads: int = Field(0, ge=0, description="torch threads per process; 0 keeps torch's default")
 

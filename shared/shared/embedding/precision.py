@@ -9,10 +9,16 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from shared.embedding.protocol import Vectors
 
 MIN_COSINE = 0.999
 MIN_GAIN = 1.3  # bf16 must be this much faster: a tie, or a noisy measurement, stays fp32
@@ -105,6 +111,28 @@ def machine_key(model_id: str, threads: int) -> str:
     except (OSError, StopIteration):
         cpu = "unknown cpu"
     return f"{model_id}|{cpu}|{os.cpu_count()}|torch {torch.__version__}|threads {threads}"
+
+
+def min_cosine(reference: Sequence["Vectors"], trial: Sequence["Vectors"]) -> float:
+    """The lowest cosine between matching rows of normalised vector sets."""
+    import numpy as np
+
+    return min(float(np.min(np.sum(a * b, axis=1))) for a, b in zip(reference, trial, strict=True))
+
+
+def calibration_images(count: int) -> list["Image.Image"]:
+    """Photo-like noise: smooth colour fields with detail, the same every start."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    out = []
+    for _ in range(count):
+        base = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+        image = Image.fromarray(base).resize((224, 224), Image.Resampling.BICUBIC)
+        noise = rng.integers(-20, 21, (224, 224, 3))
+        out.append(Image.fromarray(np.clip(np.asarray(image) + noise, 0, 255).astype(np.uint8)))
+    return out
 
 
 def best_of(run: Callable[[], object], repeats: int = 2) -> float:

@@ -12,9 +12,11 @@ from shared.config import EmbeddingSettings
 from shared.embedding.precision import (
     Trial,
     best_of,
+    calibration_images,
     choose,
     cpu_has_native_bf16,
     machine_key,
+    min_cosine,
     shared_decision,
 )
 from shared.embedding.protocol import Vectors
@@ -35,6 +37,8 @@ def resolve_dtype(dtype: str, device: str) -> str:
         if device.startswith("cuda"):
             return "fp16"
         return "auto" if cpu_has_native_bf16() else "fp32"
+    if dtype == "int8":
+        raise ValueError("embedding.dtype int8 needs runtime onnx")
     if dtype == "fp16" and not device.startswith("cuda"):
         raise ValueError("embedding.dtype fp16 needs CUDA; use bf16 or fp32 on the CPU")
     return dtype
@@ -79,7 +83,7 @@ class SentenceTransformerEmbedder:
             model, settings.model, settings.batch_size, weights, text_model, settings.text_model
         )
         if dtype == "auto":
-            key = machine_key(settings.model, torch.get_num_threads())
+            key = machine_key(f"torch|{settings.model}", torch.get_num_threads())
             with shared_decision(key) as decision:
                 if decision.dtype is None:
                     embedder.measure_dtype()
@@ -91,7 +95,7 @@ class SentenceTransformerEmbedder:
     def measure_dtype(self) -> None:
         """Time a batch of images and one of texts in fp32 and in bf16 and keep the faster one
         whose vectors stay within MIN_COSINE of fp32's (a few seconds, once, at start)."""
-        images = _calibration_images(min(self._batch_size, 8))
+        images = calibration_images(min(self._batch_size, 8))
         texts = ["a photo of a red car at night"] * min(self._batch_size, 8)
 
         def run() -> tuple[Vectors, Vectors]:
@@ -101,11 +105,7 @@ class SentenceTransformerEmbedder:
         reference = run()
         fp32 = Trial(best_of(run), 1.0)
         self.dtype = "bf16"
-        trial = run()
-        cosine = min(
-            float(np.min(np.sum(a * b, axis=1))) for a, b in zip(reference, trial, strict=True)
-        )
-        bf16 = Trial(best_of(run), cosine)
+        bf16 = Trial(best_of(run), min_cosine(reference, run()))
         self.dtype = choose(fp32, bf16)
         self.dtype_trials = {"fp32": fp32, "bf16": bf16}
 
@@ -115,6 +115,7 @@ class SentenceTransformerEmbedder:
             "text_model": self.text_model_id,
             "dim": self.dim,
             "device": self.device,
+            "runtime": "torch",
             "dtype": self.dtype,
             **{f"{name}_s": round(trial.seconds, 3) for name, trial in self.dtype_trials.items()},
             **(
@@ -150,18 +151,6 @@ class SentenceTransformerEmbedder:
         if self.dtype == "fp32":
             return nullcontext()
         return torch.autocast(device_type=self.device.split(":")[0], dtype=_DTYPES[self.dtype])
-
-
-def _calibration_images(count: int) -> list[Image.Image]:
-    """Photo-like noise: smooth colour fields with detail, the same every start."""
-    rng = np.random.default_rng(7)
-    out = []
-    for _ in range(count):
-        base = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
-        image = Image.fromarray(base).resize((224, 224), Image.Resampling.BICUBIC)
-        noise = rng.integers(-20, 21, (224, 224, 3))
-        out.append(Image.fromarray(np.clip(np.asarray(image) + noise, 0, 255).astype(np.uint8)))
-    return out
 
 
 def _load(model_id: str, device: str, dtype: str) -> SentenceTransformer:

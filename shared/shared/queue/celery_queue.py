@@ -8,7 +8,7 @@ from kombu.exceptions import ChannelError, OperationalError
 
 from shared.config import RedisSettings
 from shared.errors import Unavailable
-from shared.queue.tasks import FETCH_URLS, INDEX_IMAGES
+from shared.queue.tasks import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED
 
 VISIBILITY_TIMEOUT_S = RedisSettings.model_fields["visibility_timeout_s"].default
 
@@ -37,7 +37,13 @@ def make_celery(name: str, redis: RedisSettings) -> Celery:
 
 
 class TaskQueue(Protocol):
-    def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None: ...
+    def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
+        """Index these images; the worker may gather them with other tasks' images."""
+        ...
+
+    def enqueue_isolated(self, image_ids: Sequence[str], job_id: str) -> None:
+        """Index these images in a task of their own (suspects of a crash)."""
+        ...
 
     def enqueue_fetch(
         self, items: Sequence[tuple[str, str]], job_id: str, details: dict[str, object]
@@ -56,6 +62,9 @@ class CeleryTaskQueue:
 
     def enqueue_index(self, image_ids: Sequence[str], job_id: str) -> None:
         self._send(INDEX_IMAGES, {"image_ids": list(image_ids), "job_id": job_id})
+
+    def enqueue_isolated(self, image_ids: Sequence[str], job_id: str) -> None:
+        self._send(INDEX_ISOLATED, {"image_ids": list(image_ids), "job_id": job_id})
 
     def enqueue_fetch(
         self, items: Sequence[tuple[str, str]], job_id: str, details: dict[str, object]

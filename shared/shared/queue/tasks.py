@@ -1,5 +1,7 @@
 """Task names: the API and the worker meet only through these strings, never by import."""
 
 INDEX_IMAGES = "ingestworker.index_images"
+# the same work, never gathered with other tasks: for batches that crashed a worker
+INDEX_ISOLATED = "ingestworker.index_isolated"
 RECONCILE = "ingestworker.reconcile"
 FETCH_URLS = "ingestworker.fetch_urls"

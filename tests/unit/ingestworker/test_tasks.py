@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from celery_batches import SimpleRequest
 from dependency_injector import providers
 
 from ingestworker import tasks
@@ -20,6 +21,7 @@ from ingestworker.settings import IngestWorkerSettings
 from shared.errors import NotFound, Unavailable
 from shared.ids import content_id, original_key
 from shared.netguard import FetchSettings
+from shared.queue import INDEX_IMAGES
 from shared.schemas import ImageState
 from shared.storage import ObjectStore
 from tests.support.images import image_bytes
@@ -75,17 +77,44 @@ def fakes() -> Iterator[Fakes]:
     container().reset_override()
 
 
-def test_index_images_indexes_a_batch_and_fails_a_corrupt_image_alone(fakes: Fakes) -> None:
-    good = fakes.stored("red", "blue")
+def queued(task_id: str, image_ids: list[str], job_id: str = "job") -> SimpleRequest:
+    """An index task as the worker's main process hands it to a child."""
+    kwargs = {"image_ids": image_ids, "job_id": job_id}
+    return SimpleRequest(task_id, INDEX_IMAGES, (), kwargs, {}, "test", False, None, None, {})
+
+
+def test_index_images_gathers_tasks_into_one_forward_pass_and_fails_a_corrupt_image_alone(
+    fakes: Fakes,
+) -> None:
+    red, blue, green = fakes.stored("red", "blue", "green")
     corrupt = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
     fakes.store.put(original_key(content_id(corrupt)), corrupt, "image/png")
-    result = tasks.index_images([*good, content_id(corrupt)], job_id="job")
-    assert result["indexed"] == good
+    requests = [
+        queued("t1", [red]),
+        queued("t2", [blue, content_id(corrupt)]),
+        queued("t3", [green]),
+    ]
+    result = tasks.index_images(requests)
+    assert result["indexed"] == [red, blue, green]
     assert list(result["failed"]) == [content_id(corrupt)]
-    assert set(fakes.index.records) == set(good)
-    assert fakes.embedder.calls == [2]  # one forward pass for the batch
-    assert fakes.jobs.state_of(good[0]) == ImageState.indexed
+    assert result["retry_in_s"] == {}
+    assert fakes.embedder.calls == [3]  # one forward pass for three tasks
+    assert fakes.jobs.state_of(red) == ImageState.indexed
     assert fakes.jobs.state_of(content_id(corrupt)) == ImageState.failed
+    assert fakes.jobs.deliveries == {}  # every delivery ended
+
+
+def test_an_image_in_two_gathered_tasks_is_indexed_once(fakes: Fakes) -> None:
+    red, blue = fakes.stored("red", "blue")
+    result = tasks.index_images([queued("t1", [red, blue]), queued("t2", [blue])])
+    assert result["indexed"] == [red, blue]
+    assert fakes.embedder.calls == [2]
+
+
+def test_index_images_runs_through_the_eager_path_as_one_task(fakes: Fakes) -> None:
+    ids = fakes.stored("red", "blue")
+    result = tasks.index_images.apply(args=[ids, "job"], task_id="t1").get()
+    assert result["indexed"] == ids
 
 
 class DownStore(InMemoryObjectStore):
@@ -93,26 +122,60 @@ class DownStore(InMemoryObjectStore):
         raise Unavailable("object storage unreachable")
 
 
-def test_index_images_past_its_retries_shows_its_images_waiting_not_failed(
+def test_an_outage_sends_every_gathered_task_back_with_its_own_wait(fakes: Fakes) -> None:
+    red, blue = fakes.stored("red", "blue")
+    container().object_store.override(providers.Object(DownStore()))
+    result = tasks.index_images([queued("t1", [red]), queued("t2", [blue])], {"t2": 3})
+    assert result["retry_in_s"] == {"t1": 1.0, "t2": 8.0}  # doubling waits per task
+    assert result["indexed"] == []
+    # within its retries an image stays where it was, for the retry
+    assert fakes.jobs.state_of(red) in (ImageState.queued, ImageState.processing)
+    assert fakes.jobs.deliveries == {}
+
+
+def test_a_task_past_its_retries_shows_its_images_waiting_not_failed(fakes: Fakes) -> None:
+    red, blue = fakes.stored("red", "blue")
+    container().object_store.override(providers.Object(DownStore()))
+    settings = worker_settings(tasks={"max_retries": 2, "max_backoff_s": 5})
+    container().settings.override(providers.Object(settings))
+    result = tasks.index_images([queued("t1", [red]), queued("t2", [blue])], {"t1": 2})
+    assert result["retry_in_s"] == {"t1": 4.0, "t2": 1.0}  # it never gives up
+    assert fakes.jobs.state_and_reason(red) == (
+        ImageState.waiting,
+        "waiting until it answers again: object storage unreachable",
+    )
+    assert fakes.jobs.state_of(blue) in (ImageState.queued, ImageState.processing)  # within its own
+
+
+def test_a_task_whose_gathered_batch_crashed_the_worker_goes_on_alone(fakes: Fakes) -> None:
+    red, blue, green = fakes.stored("red", "blue", "green")
+    fakes.jobs.deliveries["t2"] = 1  # its last delivery never finished: its child died
+    result = tasks.index_images([queued("t1", [red]), queued("t2", [blue, green], "j2")])
+    assert result["isolated"] == ["t2"]
+    assert fakes.queue.isolated == [([blue, green], "j2")]
+    assert result["indexed"] == [red]  # the others are not held back
+    assert fakes.jobs.deliveries == {}
+
+
+def test_index_isolated_indexes_a_batch(fakes: Fakes) -> None:
+    ids = fakes.stored("red", "blue")
+    result = tasks.index_isolated(ids, job_id="job")
+    assert result["indexed"] == ids
+    assert fakes.embedder.calls == [2]
+
+
+def test_index_isolated_past_its_retries_shows_its_images_waiting_not_failed(
     fakes: Fakes,
 ) -> None:
     ids = fakes.stored("red")
     container().object_store.override(providers.Object(DownStore()))
     container().settings.override(providers.Object(worker_settings(tasks={"max_retries": 0})))
     with pytest.raises(Unavailable):  # outside a worker, the retry re-raises its cause
-        tasks.index_images(ids, job_id="job")
+        tasks.index_isolated(ids, job_id="job")
     state, reason = fakes.jobs.state_and_reason(ids[0])
     assert state == ImageState.waiting
     assert reason == "waiting until it answers again: object storage unreachable"
-    assert tasks.index_images.max_retries is None  # the task itself never gives up
-
-
-def test_index_images_within_its_retries_leaves_its_images_for_the_retry(fakes: Fakes) -> None:
-    ids = fakes.stored("red")
-    container().object_store.override(providers.Object(DownStore()))
-    with pytest.raises(Unavailable):  # outside a worker, a retry re-raises the cause
-        tasks.index_images(ids, job_id="job")
-    assert fakes.jobs.state_of(ids[0]) == ImageState.processing
+    assert tasks.index_isolated.max_retries is None  # the task itself never gives up
 
 
 def test_fetch_urls_stores_downloads_and_queues_them_in_url_ingest_batches(fakes: Fakes) -> None:
@@ -137,7 +200,7 @@ def test_fetch_urls_stores_downloads_and_queues_them_in_url_ingest_batches(fakes
 def test_reconcile_queues_again_what_is_stored_but_not_indexed(fakes: Fakes) -> None:
     """The beat task: the same service `uv run reconcile` runs."""
     ids = fakes.stored("red", "green", "blue")
-    tasks.index_images(ids[:1])
+    tasks.index_images([queued("t1", ids[:1])])
     fakes.jobs.states.clear()  # Redis lost its state: nothing says the others are on their way
     result = tasks.reconcile()
     assert (result["stored"], result["indexed"], result["requeued"]) == (3, 1, 2)
@@ -150,6 +213,7 @@ def test_the_container_builds_every_service_the_tasks_and_commands_use() -> None
     c.fetcher.override(providers.Object(UrlFetcher(FetchSettings())))
     built = [
         c.index_pipeline(),
+        c.gathered_indexing(),
         c.url_download_service(),
         c.reconcile_service(),
         c.celery(),
@@ -176,31 +240,31 @@ def test_importing_the_worker_needs_no_config_and_no_server(tmp_path: Path) -> N
 
 def test_a_missing_original_fails_its_image_with_the_reason(fakes: Fakes) -> None:
     missing = "0" * 64
-    result = tasks.index_images([missing])
+    result = tasks.index_images([queued("t1", [missing])])
     assert result["failed"] == {missing: NotFound("object not found").detail}
 
 
 def test_a_batch_that_crashed_the_worker_too_often_is_split_in_two(fakes: Fakes) -> None:
     ids = fakes.stored("red", "green", "blue", "white")
     fakes.jobs.deliveries["t1"] = 2  # two deliveries whose worker process died under them
-    result = tasks.index_images.apply(args=[ids, "job"], task_id="t1").get()
+    result = tasks.index_isolated.apply(args=[ids, "job"], task_id="t1").get()
     assert result["split"] == [ids[:2], ids[2:]]
-    assert fakes.queue.tasks == [(ids[:2], "job"), (ids[2:], "job")]
+    assert fakes.queue.isolated == [(ids[:2], "job"), (ids[2:], "job")]  # never gathered again
     assert fakes.index.records == {}  # not run again
 
 
 def test_an_image_alone_that_crashed_the_worker_fails_for_good(fakes: Fakes) -> None:
     ids = fakes.stored("red")
     fakes.jobs.deliveries["t2"] = 2
-    result = tasks.index_images.apply(args=[ids, "job"], task_id="t2").get()
+    result = tasks.index_isolated.apply(args=[ids, "job"], task_id="t2").get()
     assert result["failed"] == {ids[0]: "crashed the worker 2 times"}
     assert fakes.jobs.state_and_reason(ids[0]) == (ImageState.failed, "crashed the worker 2 times")
-    assert fakes.queue.tasks == []
+    assert fakes.queue.tasks == fakes.queue.isolated == []
 
 
 def test_a_delivery_that_ends_normally_is_not_counted_as_a_crash(fakes: Fakes) -> None:
     ids = fakes.stored("red")
     fakes.jobs.deliveries["t3"] = 1  # one crash, under the limit: run again
-    tasks.index_images.apply(args=[ids, "job"], task_id="t3").get()
+    tasks.index_isolated.apply(args=[ids, "job"], task_id="t3").get()
     assert set(fakes.index.records) == set(ids)
     assert "t3" not in fakes.jobs.deliveries

@@ -2,7 +2,9 @@
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,11 +19,24 @@ def evaluate(model_dir: Path, scenes: list[Scene], seed: int) -> dict[str, float
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(model_dir), device="cpu")
+
+    def encode(items: list[Any]) -> Any:
+        return model.encode(items, batch_size=64, normalize_embeddings=True)
+
+    return recall(encode, encode, scenes, seed)
+
+
+def recall(
+    embed_images: Callable[[list[Any]], Any],
+    embed_texts: Callable[[list[Any]], Any],
+    scenes: list[Scene],
+    seed: int,
+) -> dict[str, float]:
+    """Recall@1/5/10 of any embedder's image and text encoders on these scenes."""
     rng = random.Random(seed)
     images = [render(s, EVAL_IMAGE_SIZE, rng) for s in scenes]
     captions = [s.caption for s in scenes]
-    image_emb = model.encode(images, batch_size=64, normalize_embeddings=True)  # type: ignore[arg-type]
-    text_emb = model.encode(captions, batch_size=64, normalize_embeddings=True)
+    image_emb, text_emb = np.asarray(embed_images(images)), np.asarray(embed_texts(captions))
     ranking = np.argsort(-(text_emb @ image_emb.T), axis=1)
     same = np.array([[a == b for b in captions] for a in captions])
     result = {"gallery": float(len(scenes))}

@@ -1,0 +1,128 @@
+"""Gathering queued indexing tasks into shared forward passes, on celery-batches.
+
+The worker's main process keeps each arriving `index_images` message (unacknowledged) in a
+buffer instead of handing it to a child. The buffer is flushed to the prefork pool in groups of
+about `embedding.batch_size` images:
+- when `batching.max_tasks` tasks are waiting;
+- or every `batching.max_wait_s`, while a child is free to take them. While every child is
+  busy the batch can only grow, so it waits for a free child instead.
+
+What celery-batches leaves out, and this adds:
+- groups sized in images, so two children share a flush instead of one child taking it all;
+- a task the child reports as hit by an outage stays unacknowledged and is put back in the
+  buffer after its wait (`retry_in_s`), as Task.retry would, without a round trip through
+  the broker;
+- a child killed under its group hands every task of the group back to the broker (as
+  `task_reject_on_worker_lost` does for a plain task), and the guard in the task sends those
+  on as isolated tasks.
+"""
+
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery
+from celery.worker.request import Request
+from celery_batches import Batches, SimpleRequest
+from celery_batches.trace import apply_batches_task
+
+from shared.log import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Gathering:
+    max_tasks: int  # tasks waiting that flush at once
+    max_wait_s: float  # longest a task waits for others while a child is free
+    images_per_flush: int  # the size of the groups handed to children
+
+
+class GatheredTask(Batches):  # type: ignore[misc]
+    abstract = True
+    _tref: Any  # celery-batches' flush timer, None while nothing waits
+
+    def gathering(self) -> Gathering:
+        """Read when the worker starts consuming: the task is built before any config is."""
+        raise NotImplementedError
+
+    def Strategy(self, task: Any, app: Celery, consumer: Any) -> Any:
+        gathering = self.gathering()
+        self.flush_every, self.flush_interval = gathering.max_tasks, gathering.max_wait_s
+        self.images_per_flush = gathering.images_per_flush
+        self.consume_with(consumer.timer, consumer.pool)
+        return super().Strategy(task, app, consumer)
+
+    def consume_with(self, timer: Any, pool: Any) -> None:
+        """The consumer's timer and pool, which every flush and retry goes through."""
+        self._timer, self._pool = timer, pool
+        self._children = int(getattr(pool, "num_processes", 0) or pool.limit or 1)
+        self._in_flight = 0
+        self._retries: dict[str, int] = {}
+
+    def _do_flush(self) -> None:
+        if self._in_flight >= self._children and self._buffer.qsize() < self.flush_every:
+            return  # every child is busy: the batch can only grow while it waits
+        super()._do_flush()
+
+    def flush(self, requests: Collection[Request]) -> None:
+        for group in groups(list(requests), self.images_per_flush):
+            self._apply(group)
+
+    def _apply(self, group: list[Request]) -> None:
+        simple = [SimpleRequest.from_request(r) for r in group]
+        retries = {r.id: self._retries.get(r.id, 0) for r in group}
+        self._in_flight += 1
+
+        def on_return(result: Any) -> None:
+            self._in_flight -= 1
+            retry_in_s = result.get("retry_in_s", {}) if isinstance(result, dict) else {}
+            for request in group:
+                if request.id in retry_in_s:
+                    self._retries[request.id] = retries[request.id] + 1
+                    self._timer.call_after(retry_in_s[request.id], self._put_back, (request,))
+                else:
+                    self._retries.pop(request.id, None)
+                    request.acknowledge()
+            if self._buffer.qsize():
+                self._do_flush()
+
+        def on_error(exc_info: Any) -> None:
+            self._in_flight -= 1
+            log.warning("gathered_batch_lost", tasks=len(group), error=str(exc_info.exception))
+            for request in group:
+                self._retries.pop(request.id, None)
+                request.reject(requeue=True)
+
+        self._pool.apply_async(
+            apply_batches_task,
+            (self, (simple, retries), 0, None),
+            callback=on_return,
+            error_callback=on_error,
+        )
+
+    def _put_back(self, request: Request) -> None:
+        self._buffer.put(request)
+        if self._tref is None:
+            self._tref = self._timer.call_repeatedly(self.flush_interval, self._do_flush)
+
+
+def groups(requests: Sequence[Any], images: int) -> Iterator[list[Any]]:
+    """Consecutive requests, cut once a group holds ``images`` images (never inside a task)."""
+    group: list[Any] = []
+    count = 0
+    for request in requests:
+        group.append(request)
+        count += len(image_ids_of(request))
+        if count >= images:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
+
+
+def image_ids_of(request: Any) -> list[str]:
+    """The image ids a queued index task carries (sent as keyword arguments by the queue)."""
+    kwargs = request.kwargs or {}
+    ids = kwargs.get("image_ids", request.args[0] if request.args else [])
+    return [str(i) for i in ids]
