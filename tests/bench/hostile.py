@@ -21,7 +21,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +29,7 @@ import numpy as np
 from imagesearch_dev.localstack import Stack, StackSettings
 from shared.ids import content_id, original_key
 from shared.storage import MinioObjectStore
+from tests.bench.procs import cpu_s_of_tree, pids_of_tree, rss_of_tree
 from tests.bench.report import save_results
 from tests.support.bombs import MB, gzip_bomb, many_entry_zip, png
 from tests.support.images import image_bytes
@@ -64,47 +64,6 @@ WORDS = [
 
 
 # ---- measuring
-def rss_of_tree(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (a prefork worker's children)."""
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(status.split("VmRSS:")[1].split()[0]) * 1024
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, IndexError, ProcessLookupError):
-            continue
-    return total
-
-
-def cpu_s_of_tree(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its descendants so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for current in pids_of_tree(pid):
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def pids_of_tree(pid: int) -> set[int]:
-    found, todo = set(), [pid]
-    while todo:
-        current = todo.pop()
-        found.add(current)
-        try:
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except FileNotFoundError:
-            continue
-    return found
-
-
 class Sampler(threading.Thread):
     def __init__(self, pids: dict[str, int]) -> None:
         super().__init__(daemon=True)

@@ -33,7 +33,7 @@ class StackSettings(ServiceSettings):
     run_dir: Path = Path(".run")
     host: str = "127.0.0.1"
     ports: StackPorts = StackPorts()
-    worker_concurrency: int = Field(2, ge=1)
+    worker_concurrency: int = Field(1, ge=1)
     # cdnapi is a thin byte pump: more processes serve more images at once
     cdnapi_workers: int = Field(1, ge=1, le=32)
     auth: StackAuth = StackAuth()

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import sys
@@ -175,8 +176,9 @@ class Stack:
             "--pool", "prefork", "--concurrency", str(self.settings.worker_concurrency),
             "--loglevel", "INFO", "--hostname", f"ingestworker-{self.settings.ports.redis}@%h",
         ]  # fmt: skip
-        # one BLAS/OpenMP thread per child: more only fight over the same cores
-        env = {**self.service_env(), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        # the cores shared out among the children: more threads only fight over the same cores
+        threads = str(max(1, (os.cpu_count() or 1) // self.settings.worker_concurrency))
+        env = {**self.service_env(), "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
         url = self.redis_url
         return ProcessSpec("worker", argv, lambda: probes.celery_worker_ready(url), env=env)
 
