@@ -13,7 +13,7 @@ from celery_batches import SimpleRequest
 from ingestworker.celery_app import container
 from ingestworker.gathering import GatheredTask, Gathering, image_ids_of
 from ingestworker.metrics import record_batch
-from ingestworker.service.gathered import Delivery
+from ingestworker.service.gathered import Delivery, RetryPolicy
 from shared.errors import Unavailable
 from shared.log import get_logger
 from shared.queue import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED, RECONCILE
@@ -107,13 +107,13 @@ def _retry(
     tasks.max_retries its items show as waiting, with the reason, and the task goes on
     retrying at the longest wait: nothing fails because a service was down."""
     limits = container().settings().tasks
+    policy = RetryPolicy(limits.max_retries, limits.max_backoff_s)
     retries = task.request.retries
     log.warning(event, job_id=job_id, detail=exc.detail, retry=retries + 1)
-    if retries >= limits.max_retries:
+    if retries >= policy.max_retries:
         with suppress(Unavailable):  # Redis may be the service that is down
-            wait(f"waiting until it answers again: {exc.detail}")
-    countdown = min(limits.max_backoff_s, 2.0**retries)
-    raise task.retry(exc=exc, countdown=countdown) from exc
+            wait(policy.waiting_reason(exc))
+    raise task.retry(exc=exc, countdown=policy.wait_s(retries)) from exc
 
 
 def _mark_waiting(image_ids: list[str], reason: str) -> None:

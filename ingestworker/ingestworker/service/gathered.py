@@ -47,6 +47,10 @@ class RetryPolicy:
     def wait_s(self, retries: int) -> float:
         return float(min(self.max_backoff_s, 2.0**retries))
 
+    @staticmethod
+    def waiting_reason(exc: Unavailable) -> str:
+        return f"waiting until it answers again: {exc.detail}"
+
 
 class GatheredIndexing:
     def __init__(
@@ -95,7 +99,7 @@ class GatheredIndexing:
             "index_retry", job_id=delivery.job_id, detail=exc.detail, retry=delivery.retries + 1
         )
         if delivery.retries >= self._retry.max_retries:
-            reason = f"waiting until it answers again: {exc.detail}"
+            reason = self._retry.waiting_reason(exc)
             with suppress(Unavailable):  # Redis may be the service that is down
                 for image_id in delivery.image_ids:
                     self._jobs.set_state(image_id, ImageState.waiting, reason)

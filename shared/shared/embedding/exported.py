@@ -15,13 +15,10 @@ from shared.config import EmbeddingSettings
 from shared.embedding.export import Export, exported
 from shared.embedding.precision import (
     Trial,
-    best_of,
-    calibration_images,
-    choose,
     cpu_has_native_bf16,
     machine_key,
-    min_cosine,
-    shared_decision,
+    settle_dtype,
+    trial_info,
 )
 from shared.embedding.protocol import Vectors
 from shared.errors import ConfigMismatch
@@ -65,7 +62,11 @@ class ExportedEmbedder:
         self._export = export
         self._text_export = text_export or export
         self._processor = AutoProcessor.from_pretrained(export.folder)  # type: ignore[no-untyped-call]
-        text_processor = AutoProcessor.from_pretrained(self._text_export.folder)  # type: ignore[no-untyped-call]
+        text_processor = (
+            AutoProcessor.from_pretrained(text_export.folder)  # type: ignore[no-untyped-call]
+            if text_export is not None
+            else self._processor
+        )
         self._tokenizer = text_processor.tokenizer
         self._batch_size = batch_size
         self._threads = threads
@@ -99,36 +100,14 @@ class ExportedEmbedder:
         )
         if dtype == "auto":
             key = machine_key(f"{runtime}|{settings.model}", settings.threads)
-            with shared_decision(key) as decision:
-                if decision.dtype is None:
-                    embedder.measure_dtype()
-                    decision.dtype, decision.trials = embedder.dtype, embedder.dtype_trials
-                else:
-                    embedder.dtype, embedder.dtype_trials = decision.dtype, decision.trials
+            settle_dtype(embedder, key, settings.batch_size)
+            # the towers compiled for the precision not chosen are of no further use
+            embedder._towers = {k: t for k, t in embedder._towers.items() if k[1] == embedder.dtype}
         embedder.embed_images([Image.new("RGB", (32, 32))])  # compile now, not on a request
         embedder.embed_texts(["warm up"])
         return embedder
 
-    def measure_dtype(self) -> None:
-        """fp32 against bf16 on a batch of images and one of texts; bf16 where it is faster
-        and keeps the vectors (precision.choose)."""
-        images = calibration_images(min(self._batch_size, 8))
-        texts = ["a photo of a red car at night"] * min(self._batch_size, 8)
-
-        def run() -> tuple[Vectors, Vectors]:
-            return self.embed_images(images), self.embed_texts(texts)
-
-        self.dtype = "fp32"
-        reference = run()
-        fp32 = Trial(best_of(run), 1.0)
-        self.dtype = "bf16"
-        bf16 = Trial(best_of(run), min_cosine(reference, run()))
-        self.dtype = choose(fp32, bf16)
-        self.dtype_trials = {"fp32": fp32, "bf16": bf16}
-        self._towers = {key: tower for key, tower in self._towers.items() if key[1] == self.dtype}
-
     def info(self) -> dict[str, object]:
-        trials = self.dtype_trials
         return {
             "model": self.model_id,
             "text_model": self.text_model_id,
@@ -136,14 +115,13 @@ class ExportedEmbedder:
             "device": self.device,
             "runtime": self.runtime,
             "dtype": self.dtype,
-            **{f"{name}_s": round(trial.seconds, 3) for name, trial in trials.items()},
-            **({"bf16_min_cosine": round(trials["bf16"].min_cosine, 6)} if trials else {}),
+            **trial_info(self.dtype_trials),
         }
 
     def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
         rows = []
         for start in range(0, len(images), self._batch_size):
-            chunk = [image.convert("RGB") for image in images[start : start + self._batch_size]]
+            chunk = list(images[start : start + self._batch_size])  # the processor converts to RGB
             pixels = self._processor.image_processor(images=chunk, return_tensors="np")
             tower = self._tower("image")
             rows.append(tower({"pixel_values": pixels["pixel_values"].astype(np.float32)}))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -133,6 +133,55 @@ def calibration_images(count: int) -> list["Image.Image"]:
         noise = rng.integers(-20, 21, (224, 224, 3))
         out.append(Image.fromarray(np.clip(np.asarray(image) + noise, 0, 255).astype(np.uint8)))
     return out
+
+
+class Measurable(Protocol):
+    """An embedder whose dtype can be switched between calls (torch autocast, OpenVINO's
+    precision hint)."""
+
+    dtype: str
+    dtype_trials: dict[str, Trial]
+
+    def embed_images(self, images: Sequence["Image.Image"]) -> "Vectors": ...
+
+    def embed_texts(self, texts: Sequence[str]) -> "Vectors": ...
+
+
+def settle_dtype(embedder: Measurable, key: str, batch_size: int) -> None:
+    """Set the embedder's dtype to the machine's shared decision for ``key``, measuring it
+    first if no process has yet."""
+    with shared_decision(key) as decision:
+        if decision.dtype is None:
+            measure_dtype(embedder, batch_size)
+            decision.dtype, decision.trials = embedder.dtype, embedder.dtype_trials
+        else:
+            embedder.dtype, embedder.dtype_trials = decision.dtype, decision.trials
+
+
+def measure_dtype(embedder: Measurable, batch_size: int) -> None:
+    """Time a batch of images and one of texts in fp32 and in bf16 and keep the faster one
+    whose vectors stay within MIN_COSINE of fp32's (a few seconds, once, at start)."""
+    images = calibration_images(min(batch_size, 8))
+    texts = ["a photo of a red car at night"] * min(batch_size, 8)
+
+    def run() -> tuple["Vectors", "Vectors"]:
+        return embedder.embed_images(images), embedder.embed_texts(texts)
+
+    embedder.dtype = "fp32"
+    reference = run()
+    fp32 = Trial(best_of(run), 1.0)
+    embedder.dtype = "bf16"
+    bf16 = Trial(best_of(run), min_cosine(reference, run()))
+    embedder.dtype = choose(fp32, bf16)
+    embedder.dtype_trials = {"fp32": fp32, "bf16": bf16}
+
+
+def trial_info(trials: dict[str, Trial]) -> dict[str, object]:
+    """The measurement, for info() (empty when the dtype was configured, not measured)."""
+    if not trials:
+        return {}
+    timings = {f"{name}_s": round(trial.seconds, 3) for name, trial in trials.items()}
+    return {**timings, "bf16_min_cosine": round(trials["bf16"].min_cosine, 6)}
 
 
 def best_of(run: Callable[[], object], repeats: int = 2) -> float:

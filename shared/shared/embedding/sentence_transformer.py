@@ -11,13 +11,10 @@ from sentence_transformers import SentenceTransformer
 from shared.config import EmbeddingSettings
 from shared.embedding.precision import (
     Trial,
-    best_of,
-    calibration_images,
-    choose,
     cpu_has_native_bf16,
     machine_key,
-    min_cosine,
-    shared_decision,
+    settle_dtype,
+    trial_info,
 )
 from shared.embedding.protocol import Vectors
 from shared.errors import ConfigMismatch
@@ -84,30 +81,8 @@ class SentenceTransformerEmbedder:
         )
         if dtype == "auto":
             key = machine_key(f"torch|{settings.model}", torch.get_num_threads())
-            with shared_decision(key) as decision:
-                if decision.dtype is None:
-                    embedder.measure_dtype()
-                    decision.dtype, decision.trials = embedder.dtype, embedder.dtype_trials
-                else:
-                    embedder.dtype, embedder.dtype_trials = decision.dtype, decision.trials
+            settle_dtype(embedder, key, settings.batch_size)
         return embedder
-
-    def measure_dtype(self) -> None:
-        """Time a batch of images and one of texts in fp32 and in bf16 and keep the faster one
-        whose vectors stay within MIN_COSINE of fp32's (a few seconds, once, at start)."""
-        images = calibration_images(min(self._batch_size, 8))
-        texts = ["a photo of a red car at night"] * min(self._batch_size, 8)
-
-        def run() -> tuple[Vectors, Vectors]:
-            return self.embed_images(images), self.embed_texts(texts)
-
-        self.dtype = "fp32"
-        reference = run()
-        fp32 = Trial(best_of(run), 1.0)
-        self.dtype = "bf16"
-        bf16 = Trial(best_of(run), min_cosine(reference, run()))
-        self.dtype = choose(fp32, bf16)
-        self.dtype_trials = {"fp32": fp32, "bf16": bf16}
 
     def info(self) -> dict[str, object]:
         return {
@@ -117,12 +92,7 @@ class SentenceTransformerEmbedder:
             "device": self.device,
             "runtime": "torch",
             "dtype": self.dtype,
-            **{f"{name}_s": round(trial.seconds, 3) for name, trial in self.dtype_trials.items()},
-            **(
-                {"bf16_min_cosine": round(self.dtype_trials["bf16"].min_cosine, 6)}
-                if self.dtype_trials
-                else {}
-            ),
+            **trial_info(self.dtype_trials),
         }
 
     def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
