@@ -52,6 +52,10 @@ class ImageService:
     def _with_derived(self, image_id: str, size: Size, read: Callable[[str], T]) -> T:
         self.check_id(image_id)
         key = _key(image_id, size)
+        if size != "original" and not self._store.exists(original_key(image_id)):
+            # a copy outlives its original only briefly (a worker that held the image when it
+            # was deleted removes what it wrote): never serve it, or nginx would keep it
+            raise NotFound("no such image")
         try:
             return read(key)
         except NotFound:

@@ -1,5 +1,7 @@
 from dependency_injector import containers, providers
 
+from ingestapi.image_cache import NginxImageCache
+from ingestapi.library import DeletionService, EditService
 from ingestapi.service import (
     ImageStatusService,
     JobService,
@@ -64,4 +66,13 @@ class Container(containers.DeclarativeContainer):
     )
     image_status_service = providers.Factory(
         ImageStatusService, store=object_store, jobs=job_store, index=live_index
+    )
+    image_cache = providers.Singleton(
+        NginxImageCache, settings.provided.cache, settings.provided.auth.url_signer.call()
+    )
+    deletion_service = providers.Factory(
+        DeletionService, store=object_store, jobs=job_store, index=live_index, cache=image_cache
+    )
+    edit_service = providers.Factory(
+        EditService, store=object_store, jobs=job_store, index=live_index
     )

@@ -5,6 +5,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from ingestapi.container import Container
+from ingestapi.library import DeletionService, EditService
 from ingestapi.service import (
     ImageStatusService,
     JobService,
@@ -48,6 +49,16 @@ def _image_status_service(request: Request) -> ImageStatusService:
     return container_of(request).image_status_service()
 
 
+def _deletion_service(request: Request) -> DeletionService:
+    return container_of(request).deletion_service()
+
+
+def _edit_service(request: Request) -> EditService:
+    return container_of(request).edit_service()
+
+
+DeletionServiceDep = Annotated[DeletionService, Depends(_deletion_service)]
+EditServiceDep = Annotated[EditService, Depends(_edit_service)]
 ImageStatusServiceDep = Annotated[ImageStatusService, Depends(_image_status_service)]
 UploadServiceDep = Annotated[UploadService, Depends(_upload_service)]
 JobServiceDep = Annotated[JobService, Depends(_job_service)]

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from ingestapi.api import health
-from ingestapi.api.v1 import images, jobs
+from ingestapi.api.v1 import images, jobs, library
 from ingestapi.container import Container
 from ingestapi.settings import IngestApiSettings
 from shared.errors import Unavailable
@@ -40,7 +40,12 @@ def create_app(container: Container | None = None) -> FastAPI:
         "ingestapi",
         "Image Search ingest API",
         container,
-        routers=[(images.router, "/api/v1"), (jobs.router, "/api/v1"), (health.router, "")],
+        routers=[
+            (images.router, "/api/v1"),
+            (library.router, "/api/v1"),
+            (jobs.router, "/api/v1"),
+            (health.router, ""),
+        ],
         auth=settings.auth,
         rate_limit=settings.rate_limit,
         lifespan=lifespan,

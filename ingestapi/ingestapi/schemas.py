@@ -1,7 +1,11 @@
 """ingestapi's own response bodies (the upload and job bodies are in shared.schemas: the
 worker writes the state they report)."""
 
-from pydantic import BaseModel, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.schemas import MAX_CAPTION_CHARS, Tags
 
 
 class ImageFormat(BaseModel):
@@ -17,3 +21,37 @@ class RetryResponse(BaseModel):
 
 class FormatsResponse(BaseModel):
     formats: list[ImageFormat]
+
+
+class DeleteRequest(BaseModel):
+    ids: list[str] = Field(min_length=1, max_length=1000, description="content ids")
+
+
+class DeleteItem(BaseModel):
+    id: str
+    status: Literal["deleted", "not_found"]
+    reason: str | None = None
+    http_status: int = Field(description="what DELETE /api/v1/images/{id} would have answered")
+
+
+class DeleteResponse(BaseModel):
+    items: list[DeleteItem]
+
+
+class ImageEdit(BaseModel):
+    """The fields to change; a field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    caption: str | None = Field(None, max_length=MAX_CAPTION_CHARS)
+    tags: Tags | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "ImageEdit":
+        if not self.model_fields_set:
+            raise ValueError("send caption, tags or both")
+        if "caption" in self.model_fields_set and self.caption is None:
+            self.caption = ""
+        if "tags" in self.model_fields_set and self.tags is None:
+            self.tags = []
+        return self

@@ -211,9 +211,11 @@ class ImageStatusService:
         """The index is the truth for 'indexed', storage for 'accepted'; Redis tells the rest."""
         if not is_content_id(image_id):
             raise NotFound("no such image")
+        state, reason = self._jobs.state_and_reason(image_id)
+        if state == ImageState.deleted:
+            raise NotFound("no such image")
         if row := self._index.get([image_id]).get(image_id):
             return ImageStatus(id=image_id, state="indexed", metadata=row)
-        state, reason = self._jobs.state_and_reason(image_id)
         if state is not None and state != ImageState.indexed:
             return ImageStatus(id=image_id, state=state.value, reason=reason)
         if self._store.exists(original_key(image_id)):

@@ -2,6 +2,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
+from ingestapi.image_cache import ImageCacheSettings
 from shared.config import (
     LogSettings,
     MilvusSettings,
@@ -48,3 +49,5 @@ class IngestApiSettings(ServiceSettings):
     ingest: IngestSettings = IngestSettings()
     # URL ingest: only allow_networks matters here (literal addresses are refused at once)
     fetch: FetchSettings = FetchSettings()
+    # nginx's image cache, cleared of each deleted image
+    cache: ImageCacheSettings = ImageCacheSettings()

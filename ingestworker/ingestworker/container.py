@@ -12,7 +12,7 @@ from ingestworker.service.crash_guard import CrashGuard
 from ingestworker.service.gathered import GatheredIndexing, RetryPolicy
 from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reconcile import ReconcileService
-from ingestworker.service.reindex import DiscardStates, ReindexService
+from ingestworker.service.reindex import ReindexService, ReindexStates
 from ingestworker.service.url_download import UrlDownloadService
 from ingestworker.settings import IngestWorkerSettings
 from shared.config import Limit, MilvusSettings
@@ -155,7 +155,7 @@ class Container(containers.DeclarativeContainer):
             store=object_store,
             index=reindex_target,
             embedder=embedder,
-            jobs=providers.Object(DiscardStates()),
+            jobs=providers.Factory(ReindexStates, job_store),
             thumbnail_px=settings.provided.derived.thumbnail_px,
             preview_px=settings.provided.derived.preview_px,
             batch_size=settings.provided.embedding.batch_size,

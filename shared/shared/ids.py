@@ -31,3 +31,14 @@ def thumbnail_key(image_id: str) -> str:
 
 def preview_key(image_id: str) -> str:
     return f"previews/{image_id}.jpg"
+
+
+def derived_keys(image_id: str) -> list[str]:
+    """The smaller copies made from an original."""
+    return [thumbnail_key(image_id), preview_key(image_id)]
+
+
+def image_keys(image_id: str) -> list[str]:
+    """Every object kept for an image, its original last: while the original is there, the
+    image still exists (and a delete interrupted part-way can be run again)."""
+    return [*derived_keys(image_id), details_key(image_id), original_key(image_id)]

@@ -22,6 +22,8 @@ class ImageState(StrEnum):
     waiting = "waiting"
     indexed = "indexed"
     failed = "failed"
+    # removed by its owner: nothing of it is kept, and no task may write it back
+    deleted = "deleted"
 
     @property
     def pending(self) -> bool:

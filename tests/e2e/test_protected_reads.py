@@ -8,9 +8,10 @@ import httpx
 import pytest
 
 from imagesearch_dev.localstack import Stack
+from shared.web.signing import UrlSigner
 from tests.support.images import image_bytes
 from tests.support.polling import finished_job
-from tests.support.stack import API_KEY
+from tests.support.stack import API_KEY, URL_SIGNING_KEY
 
 KEY = {"X-API-Key": API_KEY}
 
@@ -112,3 +113,23 @@ def test_a_client_behind_nginx_cannot_pick_its_own_rate_limit_bucket(site: httpx
     ]
     assert 429 in statuses
     assert set(statuses) == {200, 429}
+
+
+def test_deleting_clears_signed_urls_from_the_cache(site: httpx.Client) -> None:
+    """The cache is cleared by signed requests, as cdnapi wants one without a key."""
+    data = image_bytes((time.time_ns() % 250, 99, 3), fmt="PNG")
+    keyed = httpx.Client(base_url=str(site.base_url), headers=KEY, timeout=30)
+    upload = keyed.post("/api/v1/images", files=[("files", ("d.png", data))])
+    image_id = upload.json()["items"][0]["id"]
+    assert finished_job(keyed, upload.json()["job_id"])["state"] == "indexed"
+    # signed as the APIs sign them (the search is rate limited in this stack)
+    signer = UrlSigner(URL_SIGNING_KEY, 3600)
+    urls = [signer.sign(f"/images/{image_id}{size}") for size in ("", "/thumbnail", "/preview")]
+    for url in urls:
+        assert site.get(url).status_code == 200
+        assert site.get(url).headers["x-cache-status"] == "HIT", url
+
+    assert site.delete(f"/api/v1/images/{image_id}").status_code == 401
+    assert keyed.delete(f"/api/v1/images/{image_id}").status_code == 204
+    for url in urls:
+        assert site.get(url).status_code == 404, url

@@ -3,7 +3,7 @@ import pytest
 
 from imagesearch_dev.localstack import Stack
 from shared.errors import ConfigMismatch
-from shared.vectors import ImageRecord, MilvusVectorIndex, collection_name
+from shared.vectors import ImageRecord, LiveIndex, MilvusVectorIndex, collection_name
 from tests.support.stack import milvus_settings
 
 
@@ -42,6 +42,36 @@ def test_upsert_replaces_a_row_with_the_same_id(infra: Stack) -> None:
     index.upsert([record("a" * 64, unit([0, 1, 0, 0]), "new.png")])
     assert index.count() == 1
     assert index.get(["a" * 64])["a" * 64]["filename"] == "new.png"
+
+
+def test_delete_and_edit_reach_the_live_and_the_next_models_collection(infra: Stack) -> None:
+    """A reindex fills the next model's collection while this one is live: a delete or an
+    edit meanwhile must hold there too, or the switch would undo it."""
+    settings = milvus_settings(infra)
+    live = MilvusVectorIndex.connect(settings, "org/live", 4)
+    live.attach()
+    building = MilvusVectorIndex.connect(settings, "org/next", 4)
+    building.ensure_collection()
+    a, b = "a" * 64, "b" * 64
+    for index in (live, building):
+        index.upsert([record(a, unit([1, 0, 0, 0]), "a.png"), record(b, unit([0, 1, 0, 0]))])
+    library = LiveIndex.connect(settings)
+
+    after = library.edit(a, caption="a café ☕", tags=["x" * 100, "sea"])
+    assert after is not None
+    assert (after["caption"], after["tags"]) == ("a café ☕", ["x" * 100, "sea"])
+    assert after["filename"] == "a.png"
+    for index in (live, building):
+        assert index.get([a])[a]["caption"] == "a café ☕"
+        assert index.vector_of(a) == pytest.approx(unit([1, 0, 0, 0]), abs=1e-6)
+    assert library.edit("c" * 64, caption="none", tags=None) is None
+
+    library.delete([a, "c" * 64])
+    for index in (live, building):
+        assert set(index.get([a, b])) == {b}
+    assert set(library.get([a, b])) == {b}
+    live.delete([b])
+    assert live.count() == 0
 
 
 def test_a_service_of_another_model_refuses_the_live_index(infra: Stack) -> None:

@@ -14,7 +14,7 @@ from shared.intake import Intake
 from shared.schemas import ImageState, UploadDetails
 from shared.state import STORED_GRACE_S, RedisJobStore
 from shared.storage import MinioObjectStore
-from shared.vectors import LiveIndexReader
+from shared.vectors import LiveIndex
 from tests.support.images import image_bytes
 from tests.support.polling import finished_job
 from tests.support.stack import milvus_settings, redis_settings, storage_settings
@@ -25,7 +25,7 @@ def test_an_image_stored_but_never_queued_is_taken_again(full_stack: Stack) -> N
     intake = Intake(
         MinioObjectStore.from_settings(storage_settings(full_stack, bucket="images")),
         jobs,
-        LiveIndexReader.connect(milvus_settings(full_stack, prefix="images")),
+        LiveIndex.connect(milvus_settings(full_stack, prefix="images")),
         Limit(10**7, "ingest.max_bytes"),
         Limit(10**8, "ingest.max_pixels"),
     )

@@ -2,10 +2,12 @@ import time
 import uuid
 
 import pytest
+import redis
 
 from imagesearch_dev.localstack import Stack
 from shared.schemas import ImageState
 from shared.state import RedisJobStore
+from tests.support.polling import eventually
 from tests.support.stack import redis_settings
 
 
@@ -38,6 +40,7 @@ def test_job_progress_follows_image_states(jobs: RedisJobStore) -> None:
         "waiting": 0,
         "indexed": 1,
         "failed": 1,
+        "deleted": 0,
     }
     assert [(i.filename, i.reason) for i in job.items] == [("a.png", None), ("b.png", "corrupt")]
     assert jobs.state_of(a) == ImageState.indexed
@@ -87,3 +90,53 @@ def test_unfinished_deliveries_are_counted_until_one_finishes(jobs: RedisJobStor
     assert [jobs.start_delivery(task_id) for _ in range(3)] == [0, 1, 2]
     jobs.end_delivery(task_id)
     assert jobs.start_delivery(task_id) == 0
+
+
+def test_a_deleted_image_keeps_its_state_until_uploaded_again(jobs: RedisJobStore) -> None:
+    image_id = uuid.uuid4().hex
+    assert jobs.set_state(image_id, ImageState.processing)
+    jobs.mark_deleted([image_id], finished=False)
+    assert jobs.unfinished_deletes([image_id, "other"]) == {image_id}
+    jobs.mark_deleted([image_id])
+    assert jobs.unfinished_deletes([image_id]) == set()
+    # a task that still held it cannot bring it back
+    assert not jobs.set_state(image_id, ImageState.indexed)
+    jobs.set_states([image_id], ImageState.queued)
+    assert jobs.state_of(image_id) == ImageState.deleted
+    assert jobs.deleted_among([image_id, uuid.uuid4().hex]) == {image_id}
+    jobs.set_stored(image_id)  # the same bytes uploaded again
+    assert jobs.state_of(image_id) == ImageState.stored
+    assert jobs.set_state(image_id, ImageState.queued)
+
+
+def test_counts_follow_each_image_from_state_to_state(jobs: RedisJobStore) -> None:
+    before = jobs.state_counts()
+    assert ImageState.indexed not in before and ImageState.deleted not in before
+    ids = [uuid.uuid4().hex for _ in range(5)]
+    jobs.set_states(ids, ImageState.queued)
+    jobs.set_state(ids[0], ImageState.processing)
+    jobs.set_state(ids[1], ImageState.failed, "corrupt")
+    jobs.set_state(ids[2], ImageState.indexed)
+    jobs.mark_deleted([ids[3]])
+    after = jobs.state_counts()
+    delta = {state: after[state] - before[state] for state in after}
+    assert delta == {
+        ImageState.stored: 0,
+        ImageState.queued: 1,
+        ImageState.fetching: 0,
+        ImageState.processing: 1,
+        ImageState.waiting: 0,
+        ImageState.failed: 1,
+    }
+
+
+def test_counts_leave_out_states_older_than_the_state_ttl(infra: Stack) -> None:
+    # a database of its own: dropping old states here drops none of the other tests'
+    other_db = redis_settings(infra).url.rsplit("/", 1)[0] + "/7"
+    short = RedisJobStore(redis.Redis.from_url(other_db), ttl_s=2)
+    before = short.state_counts()[ImageState.waiting]
+    short.set_state(uuid.uuid4().hex, ImageState.waiting)
+    assert short.state_counts()[ImageState.waiting] == before + 1
+    eventually(
+        lambda: short.state_counts()[ImageState.waiting] == before, 10, "the old state dropped"
+    )

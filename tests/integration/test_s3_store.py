@@ -52,3 +52,23 @@ def test_unreachable_server_is_unavailable(infra: Stack) -> None:
     down = StorageSettings(**{**settings.model_dump(), "endpoint": f"127.0.0.1:{free_ports(1)[0]}"})
     with pytest.raises(Unavailable):
         MinioObjectStore.from_settings(down).put("k", b"x", "image/png")
+
+
+def test_delete_many_keys_some_absent(store: MinioObjectStore) -> None:
+    for key in ["originals/a", "details/a.json", "previews/b.jpg"]:
+        store.put(key, b"x", "image/png")
+    store.delete(["originals/a", "details/a.json", "thumbnails/never.jpg"])
+    assert list(store.list_keys("")) == ["previews/b.jpg"]
+    store.delete([])
+
+
+def test_set_metadata_keeps_bytes_type_and_other_metadata(store: MinioObjectStore) -> None:
+    data = bytes(range(256)) * 64
+    store.put("originals/m", data, "image/webp", {"filename": "Été.webp", "uploaded-at": "t"})
+    store.set_metadata("originals/m", {"details": "1"})
+    info = store.stat("originals/m")
+    assert info.metadata == {"filename": "Été.webp", "uploaded-at": "t", "details": "1"}
+    assert (info.content_type, info.size) == ("image/webp", len(data))
+    assert store.open("originals/m").read() == data
+    with pytest.raises(NotFound):
+        store.set_metadata("originals/none", {"details": "1"})

@@ -21,7 +21,7 @@ def build_test_stack() -> Stack:
     """A stack of its own on free ports, with a fresh run folder; nothing started yet."""
     run_dir = ROOT / ".run" / "test-stack"
     shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     worker_metrics = free_ports(1)[0]
     settings = StackSettings(run_dir=run_dir, ports=ports)  # type: ignore[arg-type]
@@ -77,8 +77,8 @@ def build_keyed_stack(base: Stack) -> Stack:
     Redis, S3 server, Milvus and worker; nothing started yet."""
     run_dir = ROOT / ".run" / "test-stack-keys"
     shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "ingestapi", "searchapi", "cdnapi"]
-    ports = {**base.settings.ports.model_dump(), **dict(zip(names, free_ports(4), strict=True))}
+    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi"]
+    ports = {**base.settings.ports.model_dump(), **dict(zip(names, free_ports(5), strict=True))}
     settings = base.settings.model_copy(
         update={
             "run_dir": run_dir,

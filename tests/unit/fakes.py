@@ -33,6 +33,16 @@ class InMemoryObjectStore:
     def exists(self, key: str) -> bool:
         return key in self.objects
 
+    def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.objects.pop(key, None)
+
+    def set_metadata(self, key: str, metadata: dict[str, str]) -> None:
+        if key not in self.objects:
+            raise NotFound("object not found")
+        data, content_type, old = self.objects[key]
+        self.objects[key] = (data, content_type, {**old, **metadata})
+
     def list_keys(self, prefix: str) -> Iterator[str]:
         return iter(sorted(k for k in self.objects if k.startswith(prefix)))
 
@@ -103,13 +113,35 @@ class InMemoryJobStore:
     ) -> None:
         self.fetch_slots[slot] = (state, reason, image_id)
 
-    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> bool:
+        if self.state_of(image_id) == ImageState.deleted:
+            return False
         self.states[image_id] = (state, reason)
         self.since[image_id] = time.time()
+        return True
 
     def set_states(self, image_ids: Sequence[str], state: ImageState) -> None:
         for image_id in image_ids:
             self.set_state(image_id, state)
+
+    def set_stored(self, image_id: str) -> None:
+        self.states[image_id] = (ImageState.stored, None)
+        self.since[image_id] = time.time()
+
+    def mark_deleted(self, image_ids: Sequence[str], finished: bool = True) -> None:
+        for image_id in image_ids:
+            self.states[image_id] = (ImageState.deleted, None if finished else "deleting")
+            self.since[image_id] = time.time()
+
+    def unfinished_deletes(self, image_ids: Sequence[str]) -> set[str]:
+        return {i for i in image_ids if self.states.get(i) == (ImageState.deleted, "deleting")}
+
+    def deleted_among(self, image_ids: Sequence[str]) -> set[str]:
+        return {i for i in image_ids if self.state_of(i) == ImageState.deleted}
+
+    def state_counts(self) -> dict[ImageState, int]:
+        counted = set(ImageState) - {ImageState.indexed, ImageState.deleted}
+        return {s: sum(v[0] == s for v in self.states.values()) for s in counted}
 
     def state_of(self, image_id: str) -> ImageState | None:
         return self.state_and_reason(image_id)[0]
@@ -204,6 +236,10 @@ class InMemoryVectorIndex:
 
     def upsert(self, records: Sequence[ImageRecord]) -> None:
         self.records.update({r.id: r for r in records})
+
+    def delete(self, image_ids: Sequence[str]) -> None:
+        for image_id in image_ids:
+            self.records.pop(image_id, None)
 
     def search(
         self,

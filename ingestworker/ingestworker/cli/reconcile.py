@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         container.shutdown_resources()
     print(
         f"stored {report.stored}, indexed {report.indexed}, on their way {report.in_flight}, "
-        f"failed {report.failed}, queued again {report.requeued}"
-        + (f" (job {report.job_id})" if report.job_id else "")
+        f"failed {report.failed}, being deleted {report.deleted}, "
+        f"queued again {report.requeued}" + (f" (job {report.job_id})" if report.job_id else "")
     )
     if report.failed:
         print("failed images are left as they are: --retry-failed queues them again")

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from shared.embedding import Embedder
 from shared.errors import NotFound, Unavailable, reason_of
-from shared.ids import details_key, original_key
+from shared.ids import derived_keys, details_key, original_key
 from shared.images import (
     PREVIEW_PX,
     THUMBNAIL_PX,
@@ -155,15 +155,29 @@ class IndexPipeline:
 
     def _write_and_mark(self, rows: list[_Embedded], report: IndexReport) -> list[_Loaded]:
         started = time.perf_counter()
-        indexed = self._write(rows, report.failed)
+        written = self._write(rows, report.failed)
+        gone = self._undo_deleted([item.image_id for item in written])
+        indexed = [item for item in written if item.image_id not in gone]
         for item in indexed:
             self._jobs.set_state(item.image_id, ImageState.indexed)
         report.write_s += time.perf_counter() - started
         return indexed
 
+    def _undo_deleted(self, image_ids: list[str]) -> set[str]:
+        """Images deleted while this batch held them: the delete marked them before it removed
+        their rows and copies, so looking after the write finds every one whose row or copies
+        this batch may have written back, and removes them again."""
+        gone = self._jobs.deleted_among(image_ids)
+        if gone:
+            self._index.delete(sorted(gone))
+            self._store.delete([key for image_id in gone for key in derived_keys(image_id)])
+            log.info("deleted_while_indexing", images=len(gone))
+        return gone
+
     def _prepare(self, image_id: str, failed: dict[str, str]) -> _Loaded | None:
         """Fetch, decode, read EXIF and details, write the smaller copies."""
-        self._jobs.set_state(image_id, ImageState.processing)
+        if not self._jobs.set_state(image_id, ImageState.processing):
+            return None  # deleted since it was queued
         try:
             item = self._load(image_id)
             self._derive(item)

@@ -24,6 +24,9 @@ class ReconcileReport:
     indexed: int = 0
     in_flight: int = 0
     failed: int = 0  # failed for a reason of their own: left alone unless asked
+    # deleted while their original was still being removed (or the delete was cut short
+    # and will be run again): never queued
+    deleted: int = 0
     requeued: int = 0
     job_id: str | None = None
 
@@ -61,7 +64,9 @@ class ReconcileService:
             progress = self._jobs.progress_of(missing)
             for image_id in missing:
                 state, since = progress.get(image_id, (None, 0.0))
-                if state == ImageState.failed and not retry_failed:
+                if state == ImageState.deleted:
+                    report.deleted += 1
+                elif state == ImageState.failed and not retry_failed:
                     report.failed += 1
                 elif state == ImageState.stored:
                     # its request is queueing it now, or died before it could

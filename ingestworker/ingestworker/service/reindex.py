@@ -4,22 +4,30 @@ Resumable: originals already in the target are skipped, so an interrupted run pi
 it stopped. The live collection keeps serving search until the single switch at the end.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ingestworker.service.originals import stored_ids
 from ingestworker.service.pipeline import IndexPipeline
 from shared.batching import LOOKUP_CHUNK, chunked
 from shared.schemas import ImageState
+from shared.state import ImageStates
 from shared.storage import ObjectStore
 from shared.vectors import VectorIndex
 
 
-class DiscardStates:
-    """A reindex does not touch upload job state."""
+class ReindexStates:
+    """A reindex writes no upload state, but heeds deletes: an image deleted while the reindex
+    holds it is skipped, or removed again from the target once written (IndexPipeline)."""
 
-    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
-        pass
+    def __init__(self, jobs: ImageStates | None = None) -> None:
+        self._jobs = jobs
+
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> bool:
+        return not self.deleted_among([image_id])
+
+    def deleted_among(self, image_ids: Sequence[str]) -> set[str]:
+        return self._jobs.deleted_among(image_ids) if self._jobs else set()
 
 
 @dataclass
@@ -34,7 +42,7 @@ class ReindexService:
     def __init__(
         self, store: ObjectStore, target: VectorIndex, pipeline: IndexPipeline, batch_size: int
     ) -> None:
-        """``pipeline`` writes into ``target`` and keeps no upload state (DiscardStates)."""
+        """``pipeline`` writes into ``target`` and keeps no upload state (ReindexStates)."""
         self._store = store
         self._target = target
         self._pipeline = pipeline

@@ -57,7 +57,7 @@ class Intake:
                 raise
             except AppError as exc:  # storage refused this one file: it alone is rejected
                 return rejected(filename, exc)
-            self._jobs.set_state(image_id, ImageState.stored)
+            self._jobs.set_stored(image_id)
         return UploadResult(
             id=image_id, filename=filename, status=UploadStatus.accepted, http_status=202
         )
@@ -77,9 +77,13 @@ class Intake:
         return content_id(data), decoded.content_type
 
     def _already_here(self, image_id: str) -> bool:
+        """Stored and indexed or on its way; an image deleted (even part-way) is not here:
+        the same bytes again are a fresh upload."""
         if not self._store.exists(original_key(image_id)):
             return False
         progress = self._jobs.progress_of([image_id]).get(image_id)
+        if progress is not None and progress[0] == ImageState.deleted:
+            return False
         return in_hand(progress, time.time()) or bool(self._index.get([image_id]))
 
     def _store_original(

@@ -20,7 +20,11 @@ def in_hand(progress: tuple[ImageState, float] | None, now: float) -> bool:
 
 
 class ImageStates(Protocol):
-    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None: ...
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> bool:
+        """False, and nothing written, when the image was deleted meanwhile."""
+        ...
+
+    def deleted_among(self, image_ids: Sequence[str]) -> set[str]: ...
 
 
 class JobStore(ImageStates, Protocol):
@@ -42,8 +46,23 @@ class JobStore(ImageStates, Protocol):
 
     def state_of(self, image_id: str) -> ImageState | None: ...
 
+    def set_stored(self, image_id: str) -> None:
+        """A fresh upload of these bytes: `stored`, whatever the state was (deleted too)."""
+        ...
+
+    def mark_deleted(self, image_ids: Sequence[str], finished: bool = True) -> None:
+        """Deleted: no task may change that state again. Unfinished while the delete is still
+        removing what the image left (a delete cut short stays unfinished, to be run again)."""
+        ...
+
+    def unfinished_deletes(self, image_ids: Sequence[str]) -> set[str]: ...
+
+    def state_counts(self) -> dict[ImageState, int]:
+        """How many images are in each pending or failed state."""
+        ...
+
     def set_states(self, image_ids: Sequence[str], state: ImageState) -> None:
-        """One state for many images, in one round trip."""
+        """One state for many images, in one round trip (deleted ones keep theirs)."""
         ...
 
     def states_of(self, image_ids: Sequence[str]) -> dict[str, ImageState]:

@@ -12,6 +12,28 @@ from shared.errors import Unavailable
 from shared.schemas import ImageState, JobItem, JobStatus
 
 JOB_TTL_S = 7 * 24 * 3600
+# the states counted for /stats: indexed images are counted by the index, deleted ones not at all
+COUNTED = frozenset(ImageState) - {ImageState.indexed, ImageState.deleted}
+# An image's state is written by this script alone. A deleted image keeps its state against
+# every write but a fresh upload's (force): a task that still held it when it was deleted
+# cannot make it `processing` or `indexed` again. Each counted state keeps a sorted set of
+# its images (by when they got there), for counting without a scan.
+_SET_STATE = """
+local key, image_id, state, reason, at, ttl, force, prefix =
+    KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local current = redis.call('HGET', key, 'state')
+if current == 'deleted' and force ~= '1' then return 0 end
+redis.call('HSET', key, 'state', state, 'reason', reason, 'at', at)
+redis.call('EXPIRE', key, ttl)
+if current and current ~= state then redis.call('ZREM', prefix .. current, image_id) end
+if string.find(ARGV[8], ',' .. state .. ',', 1, true) then
+    redis.call('ZADD', prefix .. state, at, image_id)
+end
+return 1
+"""
+_STATE_SETS = "states:"
+# the reason of a deleted image while its delete has not gone all the way
+UNFINISHED_DELETE = "deleting"
 # a claim outlives a crashed holder by this much; storing one original takes far less
 CLAIM_TIMEOUT_S = 120
 CLAIM_WAIT_S = 60
@@ -21,6 +43,8 @@ class RedisJobStore:
     def __init__(self, client: "redis.Redis[bytes]", ttl_s: int = JOB_TTL_S) -> None:
         self._redis = client
         self._ttl = ttl_s
+        self._set_state = client.register_script(_SET_STATE)
+        self._counted = "," + ",".join(sorted(s.value for s in COUNTED)) + ","
 
     @classmethod
     def from_url(cls, url: str) -> "RedisJobStore":
@@ -65,17 +89,59 @@ class RedisJobStore:
             pipe.execute()
 
     def set_states(self, image_ids: Sequence[str], state: ImageState) -> None:
-        fields = {"state": state.value, "reason": ""}
         with _unavailable_on_error(), self._redis.pipeline() as pipe:
             for image_id in image_ids:
-                self._put_state(pipe, f"image:{image_id}", fields)
+                self._write_state(image_id, state, client=pipe)
             pipe.execute()
 
-    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> None:
-        fields = {"state": state.value, "reason": reason or ""}
+    def set_state(self, image_id: str, state: ImageState, reason: str | None = None) -> bool:
+        with _unavailable_on_error():
+            return bool(self._write_state(image_id, state, reason))
+
+    def set_stored(self, image_id: str) -> None:
+        with _unavailable_on_error():
+            self._write_state(image_id, ImageState.stored, force=True)
+
+    def mark_deleted(self, image_ids: Sequence[str], finished: bool = True) -> None:
+        reason = None if finished else UNFINISHED_DELETE
         with _unavailable_on_error(), self._redis.pipeline() as pipe:
-            self._put_state(pipe, f"image:{image_id}", fields)
+            for image_id in image_ids:
+                self._write_state(image_id, ImageState.deleted, reason, force=True, client=pipe)
             pipe.execute()
+
+    def unfinished_deletes(self, image_ids: Sequence[str]) -> set[str]:
+        with _unavailable_on_error(), self._redis.pipeline(transaction=False) as pipe:
+            for image_id in image_ids:
+                pipe.hmget(f"image:{image_id}", ["state", "reason"])
+            rows = pipe.execute()
+        wanted = [ImageState.deleted.value.encode(), UNFINISHED_DELETE.encode()]
+        return {i for i, row in zip(image_ids, rows, strict=True) if row == wanted}
+
+    def deleted_among(self, image_ids: Sequence[str]) -> set[str]:
+        return {i for i, s in self.states_of(image_ids).items() if s == ImageState.deleted}
+
+    def state_counts(self) -> dict[ImageState, int]:
+        """Images in each counted state (COUNTED) whose state has not expired."""
+        oldest = time.time() - self._ttl
+        with _unavailable_on_error(), self._redis.pipeline() as pipe:
+            for state in sorted(COUNTED):
+                pipe.zremrangebyscore(f"{_STATE_SETS}{state.value}", "-inf", oldest)
+                pipe.zcard(f"{_STATE_SETS}{state.value}")
+            replies = pipe.execute()
+        return dict(zip(sorted(COUNTED), (int(n) for n in replies[1::2]), strict=True))
+
+    def _write_state(
+        self,
+        image_id: str,
+        state: ImageState,
+        reason: str | None = None,
+        force: bool = False,
+        client: "redis.client.Pipeline[bytes] | None" = None,
+    ) -> object:
+        args = [image_id, state.value, reason or "", time.time(), self._ttl, int(force)]
+        return self._set_state(
+            keys=[f"image:{image_id}"], args=[*args, _STATE_SETS, self._counted], client=client
+        )
 
     def _put_state(
         self, pipe: "redis.client.Pipeline[bytes]", key: str, fields: dict[str, str]

@@ -1,12 +1,14 @@
 """Object storage adapter over the minio SDK (MinIO, or any S3-compatible server)."""
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from urllib.parse import quote, unquote
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import REPLACE, CopySource
+from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
 from shared.config import StorageSettings
@@ -83,6 +85,30 @@ class MinioObjectStore:
         except NotFound:
             return False
         return True
+
+    def delete(self, keys: Sequence[str]) -> None:
+        with _unavailable_on_error():
+            errors = list(
+                self._client.remove_objects(self._bucket, (DeleteObject(k) for k in keys))
+            )
+        refused = [e for e in errors if e.code not in _MISSING]
+        if refused:
+            raise Unavailable(f"object storage refused a delete: {refused[0].code}")
+
+    def set_metadata(self, key: str, metadata: dict[str, str]) -> None:
+        info = self.stat(key)
+        merged = {**info.metadata, **metadata}
+        encoded = {k: quote(v, safe="") for k, v in merged.items()}
+        # a metadata replace resets the content type unless it is sent again
+        encoded["Content-Type"] = info.content_type
+        with _unavailable_on_error():
+            self._client.copy_object(
+                self._bucket,
+                key,
+                CopySource(self._bucket, key),
+                metadata=encoded,  # type: ignore[arg-type]
+                metadata_directive=REPLACE,
+            )
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         with _unavailable_on_error():

@@ -1,4 +1,4 @@
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,6 +50,14 @@ class ObjectStore(Protocol):
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         """Every key under a prefix, streamed page by page."""
+        ...
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Remove these objects; keys already absent are no error."""
+        ...
+
+    def set_metadata(self, key: str, metadata: dict[str, str]) -> None:
+        """Add or change user metadata of a stored object, in place (NotFound when absent)."""
         ...
 
     def ping(self) -> None: ...

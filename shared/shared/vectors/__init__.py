@@ -1,7 +1,7 @@
 """The vector index: the port (protocol) and its Milvus adapters."""
 
 from shared.vectors.catalog import ActiveIndex, IndexCatalog
-from shared.vectors.live import LiveIndexReader, live_index_resource
+from shared.vectors.live import LiveIndex, live_index_resource
 from shared.vectors.milvus_client import open_client
 from shared.vectors.milvus_filters import filter_expression
 from shared.vectors.milvus_index import (
@@ -20,7 +20,7 @@ __all__ = [
     "IndexCatalog",
     "IndexLookup",
     "IndexSwitched",
-    "LiveIndexReader",
+    "LiveIndex",
     "MilvusVectorIndex",
     "SearchHit",
     "VectorIndex",

@@ -1,21 +1,35 @@
-"""Read the live collection, whichever model built it: no embedder, no torch."""
+"""The live collection, whichever model built it: no embedder, no torch.
+
+Reads go to the live collection. Deletes and edits go to every collection of the prefix: a
+reindex fills the next model's collection from the originals while this one is live, and an
+image deleted or edited meanwhile must not come back, or come back unedited, at the switch."""
 
 from collections.abc import Iterator, Sequence
 
 from pymilvus import MilvusClient
 
 from shared.config import MilvusSettings
+from shared.schemas import MAX_TAGS
+from shared.text import cut_utf8
 from shared.vectors.catalog import IndexCatalog
-from shared.vectors.milvus_client import fetch_rows, open_client, unavailable_on_error
+from shared.vectors.milvus_client import (
+    display_fields,
+    fetch_rows,
+    open_client,
+    unavailable_on_error,
+)
+from shared.vectors.milvus_filters import ids_expression
+from shared.vectors.milvus_index import TAG_BYTES, VARCHAR_BYTES
 
 
-class LiveIndexReader:
+class LiveIndex:
     def __init__(self, client: MilvusClient, prefix: str) -> None:
         self._client = client
+        self._prefix = prefix
         self._catalog = IndexCatalog(client, prefix)
 
     @classmethod
-    def connect(cls, settings: MilvusSettings) -> "LiveIndexReader":
+    def connect(cls, settings: MilvusSettings) -> "LiveIndex":
         with unavailable_on_error():
             client = open_client(settings)
         return cls(client, settings.collection_prefix)
@@ -27,16 +41,58 @@ class LiveIndexReader:
         with unavailable_on_error():
             self._client.has_collection(self._catalog.name)
 
-    def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
-        """Display fields of the ids in the live collection (none when nothing is live)."""
+    def live_collection(self) -> str | None:
         with unavailable_on_error():
             if not self._client.has_collection(self._catalog.name):
-                return {}
+                return None
             active = self._catalog.active()
-        return fetch_rows(self._client, active.collection, image_ids) if active else {}
+        return active.collection if active else None
+
+    def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        """Display fields of the ids in the live collection (none when nothing is live)."""
+        collection = self.live_collection()
+        return fetch_rows(self._client, collection, image_ids) if collection else {}
+
+    def delete(self, image_ids: Sequence[str]) -> None:
+        """Remove these rows from every collection of the prefix."""
+        if not image_ids:
+            return
+        with unavailable_on_error():
+            for collection in self._collections():
+                self._client.delete(collection, filter=ids_expression(image_ids))
+
+    def edit(
+        self, image_id: str, caption: str | None, tags: Sequence[str] | None
+    ) -> dict[str, object] | None:
+        """Set the caption and/or tags of a row in every collection that has it, vector and
+        all other fields as they were; the live row's display fields after, or None when the
+        live collection lacks it."""
+        live = self.live_collection()
+        changes: dict[str, object] = {}
+        if caption is not None:
+            changes["caption"] = cut_utf8(caption, VARCHAR_BYTES["caption"])
+        if tags is not None:
+            changes["tags"] = [cut_utf8(t, TAG_BYTES) for t in tags][:MAX_TAGS]
+        after = None
+        with unavailable_on_error():
+            for collection in self._collections():
+                rows = self._client.get(collection, ids=[image_id], output_fields=["*"])
+                if not rows:
+                    continue
+                row = {**rows[0], **changes}
+                self._client.upsert(collection, [row])
+                if collection == live:
+                    after = display_fields(row)
+        return after
+
+    def _collections(self) -> list[str]:
+        """This prefix's image collections (the catalog is not one)."""
+        return [
+            name for name in self._client.list_collections() if name.startswith(f"{self._prefix}__")
+        ]
 
 
-def live_index_resource(settings: MilvusSettings) -> Iterator[LiveIndexReader]:
-    reader = LiveIndexReader.connect(settings)
-    yield reader
-    reader.close()
+def live_index_resource(settings: MilvusSettings) -> Iterator[LiveIndex]:
+    index = LiveIndex.connect(settings)
+    yield index
+    index.close()

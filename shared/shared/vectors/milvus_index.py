@@ -191,6 +191,12 @@ class MilvusVectorIndex:
             for batch in chunked(rows, MAX_UPSERT_ROWS):
                 self._client.upsert(self._collection, batch)
 
+    def delete(self, image_ids: Sequence[str]) -> None:
+        if not image_ids:
+            return
+        with unavailable_on_error():
+            self._client.delete(self._collection, filter=ids_expression(image_ids))
+
     def search(
         self,
         vector: Sequence[float],

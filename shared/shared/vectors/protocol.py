@@ -67,6 +67,10 @@ class VectorIndex(Protocol):
 
     def upsert(self, records: Sequence[ImageRecord]) -> None: ...
 
+    def delete(self, image_ids: Sequence[str]) -> None:
+        """Remove these rows; ids not in the index are no error."""
+        ...
+
     def search(
         self,
         vector: Sequence[float],

@@ -1,5 +1,5 @@
 from ingestworker.service.pipeline import IndexPipeline
-from ingestworker.service.reindex import DiscardStates, ReindexService
+from ingestworker.service.reindex import ReindexService, ReindexStates
 from shared.ids import content_id, original_key
 from tests.support.images import image_bytes
 from tests.unit.fakes import ColourEmbedder, InMemoryObjectStore, InMemoryVectorIndex
@@ -8,7 +8,7 @@ from tests.unit.fakes import ColourEmbedder, InMemoryObjectStore, InMemoryVector
 def reindex_service(
     store: InMemoryObjectStore, target: InMemoryVectorIndex, embedder: ColourEmbedder, batch: int
 ) -> ReindexService:
-    pipeline = IndexPipeline(store, target, embedder, DiscardStates())
+    pipeline = IndexPipeline(store, target, embedder, ReindexStates())
     return ReindexService(store, target, pipeline, batch_size=batch)
 
 

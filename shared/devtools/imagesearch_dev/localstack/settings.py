@@ -8,6 +8,8 @@ from shared.config import ServiceSettings
 
 class StackPorts(BaseModel):
     nginx: int = Field(8080, ge=1, le=65535)
+    # nginx's image cache refresh listener (ingestapi clears deleted images there)
+    nginx_refresh: int = Field(8081, ge=1, le=65535)
     ingestapi: int = Field(8001, ge=1, le=65535)
     searchapi: int = Field(8002, ge=1, le=65535)
     cdnapi: int = Field(8003, ge=1, le=65535)

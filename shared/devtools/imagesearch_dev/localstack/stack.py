@@ -86,6 +86,8 @@ class Stack:
             for key, value in values.items()
         }
         env["IMAGESEARCH_CONF_DIR"] = str(ROOT / "conf")
+        refresh = f"http://{host}:{s.ports.nginx_refresh}"
+        env["INGESTAPI__CACHE__TARGETS"] = json.dumps([refresh])
         for service in ("INGESTAPI", "SEARCHAPI", "CDNAPI"):
             env.update({f"{service}__AUTH__{k}": v for k, v in self._auth_env().items()})
         return {**env, **self._extra_env}
@@ -225,6 +227,7 @@ class Stack:
         values = {
             "RUN_DIR": str(self.run_dir),
             "NGINX_LISTEN": f"{host}:{s.ports.nginx}",
+            "NGINX_REFRESH_LISTEN": f"{host}:{s.ports.nginx_refresh}",
             "NGINX_MIME_TYPES": str(NGINX_MIME_TYPES),
             "NGINX_CONF_DIR": str(ROOT / "conf" / "nginx"),
             "NGINX_MAX_BODY": "512m",
@@ -239,9 +242,10 @@ class Stack:
             "FRONTEND_ROOT": str(ROOT / "frontend"),
         }
         templates = ROOT / "conf" / "nginx"
-        (out / "locations.conf").write_text(
-            render((templates / "locations.conf.template").read_text(), values)
-        )
+        for name in ("locations", "refresh"):
+            (out / f"{name}.conf").write_text(
+                render((templates / f"{name}.conf.template").read_text(), values)
+            )
         conf = out / "nginx.conf"
         conf.write_text(render((templates / "local.conf.template").read_text(), values))
         return conf

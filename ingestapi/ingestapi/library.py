@@ -1,0 +1,125 @@
+"""Owning the library: deleting images and editing their caption and tags."""
+
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from typing import Protocol
+
+from ingestapi.schemas import DeleteItem, DeleteResponse, ImageEdit
+from shared.errors import Conflict, NotFound
+from shared.ids import details_key, image_keys, is_content_id, original_key
+from shared.log import get_logger
+from shared.schemas import ImageState, ImageStatus
+from shared.state import JobStore
+from shared.storage import ObjectStore
+from shared.vectors import IndexLookup
+
+log = get_logger(__name__)
+# object stats at once while finding which of many ids exist
+STAT_THREADS = 8
+
+
+class LibraryIndex(IndexLookup, Protocol):
+    def delete(self, image_ids: Sequence[str]) -> None: ...
+
+    def edit(
+        self, image_id: str, caption: str | None, tags: Sequence[str] | None
+    ) -> dict[str, object] | None: ...
+
+
+class ImageCache(Protocol):
+    def forget(self, image_ids: Sequence[str]) -> None: ...
+
+
+class DeletionService:
+    """A deleted image leaves nothing: no row (in any model's collection), no original, copy
+    or details, no cached bytes in nginx. Its state says `deleted` first, so that a task
+    holding it cannot write it back (see IndexPipeline._undo_deleted), and the same bytes
+    uploaded again are a fresh upload."""
+
+    def __init__(
+        self, store: ObjectStore, jobs: JobStore, index: LibraryIndex, cache: ImageCache
+    ) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._index = index
+        self._cache = cache
+
+    def delete_one(self, image_id: str) -> None:
+        if not self.delete([image_id]).items[0].status == "deleted":
+            raise NotFound("no such image")
+
+    def delete(self, image_ids: Sequence[str]) -> DeleteResponse:
+        wanted = list(dict.fromkeys(image_ids))
+        valid = sorted(i for i in wanted if is_content_id(i))
+        with ExitStack() as claims:
+            # an upload of the same bytes waits, and then stores them afresh
+            for image_id in valid:
+                claims.enter_context(self._jobs.claim(image_id))
+            known = self._known(valid)
+            self._jobs.mark_deleted(known, finished=False)
+            self._index.delete(known)
+            self._store.delete([key for image_id in known for key in image_keys(image_id)])
+            self._cache.forget(known)
+            self._jobs.mark_deleted(known)
+        if known:
+            log.info("images_deleted", images=len(known))
+        found = set(known)
+        return DeleteResponse(
+            items=[
+                DeleteItem(id=i, status="deleted", http_status=204)
+                if i in found
+                else DeleteItem(id=i, status="not_found", reason="no such image", http_status=404)
+                for i in wanted
+            ]
+        )
+
+    def _known(self, image_ids: list[str]) -> list[str]:
+        """The ids with anything left: an original, a row, or a delete not finished."""
+        known = set(self._index.get(image_ids)) | self._jobs.unfinished_deletes(image_ids)
+        rest = [i for i in image_ids if i not in known]
+        with ThreadPoolExecutor(STAT_THREADS) as pool:
+            stored = pool.map(lambda i: self._store.exists(original_key(i)), rest)
+            known.update(i for i, here in zip(rest, stored, strict=True) if here)
+        return [i for i in image_ids if i in known]
+
+
+class EditService:
+    """Caption and tags of an indexed image, changed in place: the row keeps its vector (no
+    re-embedding) and the details object, which a reindex reads, says the same."""
+
+    def __init__(self, store: ObjectStore, jobs: JobStore, index: LibraryIndex) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._index = index
+
+    def edit(self, image_id: str, edit: ImageEdit) -> ImageStatus:
+        if not is_content_id(image_id):
+            raise NotFound("no such image")
+        with self._jobs.claim(image_id):  # never after a delete that is removing its details
+            state = self._jobs.state_of(image_id)
+            if state == ImageState.deleted or not self._index.get([image_id]):
+                if state not in (None, ImageState.deleted) and state != ImageState.indexed:
+                    raise Conflict(f"not indexed yet ({state.value}): edit it once it is")
+                raise NotFound("no such image")
+            self._save_details(image_id, edit)
+            row = self._index.edit(image_id, edit.caption, edit.tags)
+        if row is None:
+            raise NotFound("no such image")
+        log.info("image_edited", image_id=image_id, fields=sorted(edit.model_fields_set))
+        return ImageStatus(id=image_id, state="indexed", metadata=row)
+
+    def _save_details(self, image_id: str, edit: ImageEdit) -> None:
+        info = self._store.stat(original_key(image_id))
+        details: dict[str, object] = {}
+        if info.metadata.get("details"):
+            try:
+                loaded = json.loads(self._store.open(details_key(image_id)).read())
+                details = loaded if isinstance(loaded, dict) else {}
+            except (NotFound, ValueError):
+                details = {}
+        details.update(edit.model_dump(exclude_unset=True))
+        self._store.put(details_key(image_id), json.dumps(details).encode(), "application/json")
+        if not info.metadata.get("details"):
+            self._store.set_metadata(original_key(image_id), {"details": "1"})
