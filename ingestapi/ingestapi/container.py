@@ -1,5 +1,6 @@
 from dependency_injector import containers, providers
 
+from ingestapi.browse import BrowseService, StatsService
 from ingestapi.image_cache import NginxImageCache
 from ingestapi.library import DeletionService, EditService
 from ingestapi.service import (
@@ -14,6 +15,7 @@ from ingestapi.settings import IngestApiSettings
 from shared.config import Limit
 from shared.images import PixelBudget
 from shared.intake import Intake
+from shared.library import ItemMaker
 from shared.queue import CeleryTaskQueue, make_celery
 from shared.state import job_store_resource
 from shared.storage import MinioObjectStore
@@ -75,4 +77,19 @@ class Container(containers.DeclarativeContainer):
     )
     edit_service = providers.Factory(
         EditService, store=object_store, jobs=job_store, index=live_index
+    )
+    browse_service = providers.Factory(
+        BrowseService,
+        index=live_index,
+        items=providers.Singleton(
+            ItemMaker,
+            settings.provided.library.image_url_prefix,
+            settings.provided.auth.url_signer.call().sign,
+        ),
+    )
+    stats_service = providers.Singleton(
+        StatsService,
+        jobs=job_store,
+        index=live_index,
+        cache_s=settings.provided.library.stats_cache_s,
     )

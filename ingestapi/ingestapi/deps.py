@@ -4,6 +4,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from ingestapi.browse import BrowseService, StatsService
 from ingestapi.container import Container
 from ingestapi.library import DeletionService, EditService
 from ingestapi.service import (
@@ -57,6 +58,16 @@ def _edit_service(request: Request) -> EditService:
     return container_of(request).edit_service()
 
 
+def _browse_service(request: Request) -> BrowseService:
+    return container_of(request).browse_service()
+
+
+def _stats_service(request: Request) -> StatsService:
+    return container_of(request).stats_service()
+
+
+BrowseServiceDep = Annotated[BrowseService, Depends(_browse_service)]
+StatsServiceDep = Annotated[StatsService, Depends(_stats_service)]
 DeletionServiceDep = Annotated[DeletionService, Depends(_deletion_service)]
 EditServiceDep = Annotated[EditService, Depends(_edit_service)]
 ImageStatusServiceDep = Annotated[ImageStatusService, Depends(_image_status_service)]

@@ -1,10 +1,12 @@
 """ingestapi's own response bodies (the upload and job bodies are in shared.schemas: the
 worker writes the state they report)."""
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.library import ImageItem
 from shared.schemas import MAX_CAPTION_CHARS, Tags
 
 
@@ -55,3 +57,29 @@ class ImageEdit(BaseModel):
         if "tags" in self.model_fields_set and self.tags is None:
             self.tags = []
         return self
+
+
+class BrowseResponse(BaseModel):
+    items: list[ImageItem]
+    next_cursor: str | None = Field(None, description="pass as cursor for the next page")
+    next: str | None = Field(None, description="the next page, if any")
+    matching: int = Field(description="images the filters keep, in all")
+    took_ms: float
+
+
+class ModelInfo(BaseModel):
+    model: str
+    dim: int
+    collection: str
+    live_since: datetime
+
+
+class LibraryStats(BaseModel):
+    images: dict[str, int] = Field(
+        description="indexed (the live index), and the images on their way or failed (their "
+        "state is kept for a week)"
+    )
+    total: int = Field(description="indexed, on their way and failed")
+    bytes: int = Field(description="size of the indexed originals")
+    model: ModelInfo | None = Field(None, description="the model of the live index")
+    computed_at: datetime

@@ -36,6 +36,13 @@ class IngestSettings(BaseModel):
     max_queue: int = Field(10_000, ge=1, description="tasks waiting before uploads get 503")
 
 
+class LibrarySettings(BaseModel):
+    image_url_prefix: str = Field("/images", description="where cdnapi serves images (via nginx)")
+    stats_cache_s: float = Field(
+        30.0, ge=0, description="how long one computation of /stats (which sums every size) serves"
+    )
+
+
 class IngestApiSettings(ServiceSettings):
     service: ClassVar[str] = "ingestapi"
 
@@ -51,3 +58,4 @@ class IngestApiSettings(ServiceSettings):
     fetch: FetchSettings = FetchSettings()
     # nginx's image cache, cleared of each deleted image
     cache: ImageCacheSettings = ImageCacheSettings()
+    library: LibrarySettings = LibrarySettings()

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from functools import lru_cache, partial
 from typing import TypeVar
 
@@ -24,6 +23,7 @@ from shared.embedding import Embedder, Vectors
 from shared.errors import NotFound
 from shared.ids import is_content_id
 from shared.images import decode_image
+from shared.library import ItemMaker
 from shared.vectors import SearchHit, VectorIndex
 from shared.web.signing import UrlSigner
 
@@ -55,8 +55,7 @@ class SearchService:
         self._index = index
         self._executor = executor
         self._image_executor = image_executor
-        self._url_prefix = url_prefix.rstrip("/")
-        self._sign = url_signer.sign
+        self._items = ItemMaker(url_prefix, url_signer.sign)
         self._max_depth = max_depth
         self._max_pixels = max_pixels
         self._text_vector = lru_cache(maxsize=query_cache_size)(self._embed_text)
@@ -155,23 +154,8 @@ class SearchService:
         return sorted((h for h in hits if h.id not in excluded), key=_rank)
 
     def _item(self, hit: SearchHit) -> SearchItem:
-        fields = hit.fields
-        tags = fields.get("tags")
-        return SearchItem(
-            id=hit.id,
-            score=round(hit.score, SCORE_DIGITS),
-            url=self._sign(f"{self._url_prefix}/{hit.id}"),
-            thumbnail_url=self._sign(f"{self._url_prefix}/{hit.id}/thumbnail"),
-            preview_url=self._sign(f"{self._url_prefix}/{hit.id}/preview"),
-            filename=_opt_str(fields.get("filename")),
-            content_type=_opt_str(fields.get("content_type")),
-            width=_opt_int(fields.get("width")),
-            height=_opt_int(fields.get("height")),
-            taken_at=_opt_time(fields.get("taken_at")),
-            created_at=_opt_time(fields.get("created_at")),
-            caption=_opt_str(fields.get("caption")),
-            tags=[str(t) for t in tags] if isinstance(tags, list) else [],
-        )
+        fields = self._items.fields(hit.id, hit.fields)
+        return SearchItem.model_validate({**fields, "score": round(hit.score, SCORE_DIGITS)})
 
 
 def autocut(hits: list[SearchHit]) -> list[SearchHit]:
@@ -202,15 +186,3 @@ def _when(hit: SearchHit) -> int:
         if isinstance(value, int):
             return value
     return 0
-
-
-def _opt_str(value: object) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-def _opt_int(value: object) -> int | None:
-    return int(value) if isinstance(value, int | float) else None
-
-
-def _opt_time(value: object) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None

@@ -81,7 +81,7 @@ def main() -> int:
         return 2
     run_dir = ROOT / ".run" / "bench-cdn"
     shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     ports = dict(zip(names, free_ports(len(names) + 1), strict=False))
     static_port = free_ports(1)[0]
     stack = Stack(

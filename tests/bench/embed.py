@@ -205,7 +205,7 @@ def bench_e2e(model: Path, images: int, config: Config, per_request: int) -> dic
 
     run_dir = ROOT / ".run" / "bench-stack"
     shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     *ports, metrics_port = free_ports(len(names) + 1)
     settings = StackSettings(
         run_dir=run_dir,

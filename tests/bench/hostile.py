@@ -251,7 +251,7 @@ def main() -> int:
     only = sys.argv[1] if len(sys.argv) > 1 else ""  # run the inputs whose name has this
     run_dir = ROOT / ".run" / "bench-hostile"
     shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     allow = f'["{IMAGE_HOST}/32"]'
     stack = Stack(

@@ -42,7 +42,7 @@ def run_cli(stack: Stack, folder: Path, concurrency: int) -> tuple[float, str]:
 def bench(images: int, concurrency: int) -> dict[str, Any]:
     run_dir = ROOT / ".run" / "bench-stack"
     shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     settings = StackSettings(
         run_dir=run_dir,
         ports=dict(zip(names, free_ports(len(names)), strict=True)),  # type: ignore[arg-type]

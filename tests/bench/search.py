@@ -276,7 +276,7 @@ def main() -> int:
     args = parser.parse_args()
     run_dir = ROOT / ".run" / "bench-search"
     shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
+    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     stack = Stack(
         StackSettings(
             run_dir=run_dir,

@@ -2,6 +2,7 @@
 
 from shared.vectors.catalog import ActiveIndex, IndexCatalog
 from shared.vectors.live import LiveIndex, live_index_resource
+from shared.vectors.milvus_browse import BadCursor, BrowseCursor, BrowsePage
 from shared.vectors.milvus_client import open_client
 from shared.vectors.milvus_filters import filter_expression
 from shared.vectors.milvus_index import (
@@ -15,6 +16,9 @@ from shared.vectors.protocol import ImageFilter, ImageRecord, IndexLookup, Searc
 
 __all__ = [
     "ActiveIndex",
+    "BadCursor",
+    "BrowseCursor",
+    "BrowsePage",
     "ImageFilter",
     "ImageRecord",
     "IndexCatalog",

@@ -11,7 +11,8 @@ from pymilvus import MilvusClient
 from shared.config import MilvusSettings
 from shared.schemas import MAX_TAGS
 from shared.text import cut_utf8
-from shared.vectors.catalog import IndexCatalog
+from shared.vectors.catalog import ActiveIndex, IndexCatalog
+from shared.vectors.milvus_browse import BrowseCursor, BrowsePage, browse
 from shared.vectors.milvus_client import (
     display_fields,
     fetch_rows,
@@ -20,6 +21,10 @@ from shared.vectors.milvus_client import (
 )
 from shared.vectors.milvus_filters import ids_expression
 from shared.vectors.milvus_index import TAG_BYTES, VARCHAR_BYTES
+from shared.vectors.protocol import ImageFilter
+
+# rows read at a time while summing sizes
+BYTES_BATCH = 16384
 
 
 class LiveIndex:
@@ -41,17 +46,55 @@ class LiveIndex:
         with unavailable_on_error():
             self._client.has_collection(self._catalog.name)
 
-    def live_collection(self) -> str | None:
+    def active(self) -> ActiveIndex | None:
+        """The live collection and the model that built it (None before the first one)."""
         with unavailable_on_error():
             if not self._client.has_collection(self._catalog.name):
                 return None
-            active = self._catalog.active()
+            return self._catalog.active()
+
+    def live_collection(self) -> str | None:
+        active = self.active()
         return active.collection if active else None
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         """Display fields of the ids in the live collection (none when nothing is live)."""
         collection = self.live_collection()
         return fetch_rows(self._client, collection, image_ids) if collection else {}
+
+    def browse(
+        self, where: ImageFilter | None, limit: int, after: BrowseCursor | None = None
+    ) -> BrowsePage:
+        """A page of the live collection, newest first (see milvus_browse)."""
+        collection = self.live_collection()
+        if collection is None:
+            return BrowsePage([], None, 0)
+        return browse(self._client, collection, where, limit, after)
+
+    def count(self) -> int:
+        collection = self.live_collection()
+        if collection is None:
+            return 0
+        with unavailable_on_error():
+            rows = self._client.query(collection, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def total_bytes(self) -> int:
+        """The size of every original in the live collection (reads one field of every row)."""
+        collection = self.live_collection()
+        if collection is None:
+            return 0
+        total = 0
+        with unavailable_on_error():
+            iterator = self._client.query_iterator(
+                collection, batch_size=BYTES_BATCH, filter="", output_fields=["bytes"]
+            )
+            try:
+                while rows := iterator.next():
+                    total += sum(int(row["bytes"]) for row in rows)
+            finally:
+                iterator.close()
+        return total
 
     def delete(self, image_ids: Sequence[str]) -> None:
         """Remove these rows from every collection of the prefix."""

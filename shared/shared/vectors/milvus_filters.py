@@ -49,6 +49,10 @@ def _range(field: str, low: int | None, high: int | None) -> list[str]:
     return out
 
 
+def string_literal(value: str) -> str:
+    return _string(value)
+
+
 def _string(value: str) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 

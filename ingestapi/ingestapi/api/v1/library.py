@@ -1,15 +1,62 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from ingestapi.deps import DeletionServiceDep, EditServiceDep
-from ingestapi.schemas import DeleteRequest, DeleteResponse, ImageEdit
-from shared.errors import Conflict, Forbidden, NotFound, Unauthorized, Unavailable
+from ingestapi.browse import BrowseParams
+from ingestapi.deps import BrowseServiceDep, DeletionServiceDep, EditServiceDep, StatsServiceDep
+from ingestapi.schemas import (
+    BrowseResponse,
+    DeleteRequest,
+    DeleteResponse,
+    ImageEdit,
+    LibraryStats,
+)
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+    Unprocessable,
+)
 from shared.schemas import ImageStatus
 from shared.web import error_responses, json_body, json_request_body, require_key
 
 router = APIRouter(tags=["library"])
+
+
+@router.get(
+    "/images",
+    dependencies=[require_key("read")],
+    response_model=BrowseResponse,
+    responses=error_responses(Unauthorized, Unprocessable, Unavailable),
+    summary="The library, newest first (date taken, else uploaded), with search's filters",
+    description=(
+        "Paged by cursor: pass `next_cursor` (or follow `next`). A page holds what comes after "
+        "the cursor in (date, id) order, so images added while paging are never repeated and "
+        "never push others off a page."
+    ),
+)
+async def browse_images(
+    request: Request, params: Annotated[BrowseParams, Query()], service: BrowseServiceDep
+) -> BrowseResponse:
+    page = await run_in_threadpool(service.page, params)
+    if page.next_cursor:
+        url = request.url.include_query_params(cursor=page.next_cursor)
+        page.next = f"{url.path}?{url.query}"
+    return page
+
+
+@router.get(
+    "/stats",
+    dependencies=[require_key("read")],
+    response_model=LibraryStats,
+    responses=error_responses(Unauthorized, Unavailable),
+    summary="Images by state, their total size and the live model",
+)
+async def library_stats(service: StatsServiceDep) -> LibraryStats:
+    return await run_in_threadpool(service.stats)
 
 
 @router.delete(

@@ -1,0 +1,106 @@
+"""The library as a timeline (newest first, filtered, paged by cursor) and its counts."""
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pydantic import Field
+
+from ingestapi.schemas import BrowseResponse, LibraryStats, ModelInfo
+from shared.errors import Unprocessable
+from shared.library import ImageFilterParams, ItemMaker
+from shared.schemas import ImageState
+from shared.state import JobStore
+from shared.vectors import ActiveIndex, BadCursor, BrowseCursor, BrowsePage, ImageFilter
+
+MAX_BROWSE_LIMIT = 200
+
+
+class BrowseParams(ImageFilterParams):
+    limit: int = Field(50, ge=1, le=MAX_BROWSE_LIMIT)
+    cursor: str | None = Field(
+        None, max_length=512, description="next_cursor of the page before; none: the newest"
+    )
+
+
+class BrowsableIndex(Protocol):
+    def browse(
+        self, where: ImageFilter | None, limit: int, after: BrowseCursor | None = None
+    ) -> BrowsePage: ...
+
+    def count(self) -> int: ...
+
+    def total_bytes(self) -> int: ...
+
+    def active(self) -> ActiveIndex | None: ...
+
+
+class BrowseService:
+    def __init__(self, index: BrowsableIndex, items: ItemMaker) -> None:
+        self._index = index
+        self._items = items
+
+    def page(self, params: BrowseParams) -> BrowseResponse:
+        started = time.perf_counter()
+        try:
+            after = BrowseCursor.decode(params.cursor) if params.cursor else None
+        except BadCursor as exc:
+            raise Unprocessable(f"cursor: {exc}") from None
+        page = self._index.browse(params.image_filter(), params.limit, after)
+        return BrowseResponse(
+            items=[self._items.item(image_id, row) for image_id, row in page.rows],
+            next_cursor=page.next.encode() if page.next else None,
+            matching=page.matching,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+
+class StatsService:
+    """Counts by state: indexed from the live index, the rest from the state store. The total
+    size reads every row, so one computation serves everyone for ``cache_s``."""
+
+    def __init__(
+        self,
+        jobs: JobStore,
+        index: BrowsableIndex,
+        cache_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._jobs = jobs
+        self._index = index
+        self._cache_s = cache_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: tuple[float, LibraryStats] | None = None
+
+    def stats(self) -> LibraryStats:
+        with self._lock:  # one computation at a time; the others wait for its result
+            if self._cached and self._clock() - self._cached[0] < self._cache_s:
+                return self._cached[1]
+            stats = self._compute()
+            self._cached = (self._clock(), stats)
+            return stats
+
+    def _compute(self) -> LibraryStats:
+        images = {ImageState.indexed.value: self._index.count()}
+        images.update({state.value: n for state, n in self._jobs.state_counts().items()})
+        active = self._index.active()
+        model = (
+            ModelInfo(
+                model=active.model,
+                dim=active.dim,
+                collection=active.collection,
+                live_since=datetime.fromtimestamp(active.switched_at, UTC),
+            )
+            if active
+            else None
+        )
+        return LibraryStats(
+            images=images,
+            total=sum(images.values()),
+            bytes=self._index.total_bytes(),
+            model=model,
+            computed_at=datetime.now(UTC),
+        )
