@@ -140,3 +140,32 @@ function parseEvent(block) {
   }
   return event;
 }
+
+// ---- the library: timeline, counts, delete, edit
+export function browse(params) {
+  return call(`/api/v1/images?${new URLSearchParams(params)}`);
+}
+
+export function stats() {
+  return call("/api/v1/stats");
+}
+
+export function deleteImages(ids) {
+  return call("/api/v1/images/delete", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ ids }),
+  });
+}
+
+export function deleteImage(id) {
+  return call(`/api/v1/images/${id}`, { method: "DELETE" });
+}
+
+export function editImage(id, changes) {
+  return call(`/api/v1/images/${id}`, {
+    method: "PATCH",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(changes),
+  });
+}

@@ -1,4 +1,5 @@
-// The page: search (text, picture, similar), a grid that pages on scroll, a lightbox, uploads.
+// The page: the library timeline, search (text, picture, similar), a grid that pages on
+// scroll, a lightbox that edits and deletes, selection for bulk delete, uploads.
 import * as api from "./api.js";
 import { openUploads } from "./upload.js";
 
@@ -12,7 +13,8 @@ const filters = $("filters");
 const PAGE = 40;
 
 // what is on screen: the items, the next page's link, and how the query was described
-const state = { items: [], next: null, label: "", loading: false, run: 0 };
+const state = { items: [], next: null, label: "", loading: false, run: 0, library: false };
+const selected = new Set();
 let typing; // the pending search-as-you-type
 
 function setStatus(text, kind = "") {
@@ -37,25 +39,40 @@ function dateOf(item) {
   return when ? new Date(when).toLocaleDateString() : "";
 }
 
-function card(item, index) {
+function scoreText(item) {
+  return typeof item.score === "number" ? `score ${item.score.toFixed(3)}` : dateOf(item);
+}
+
+function card(item) {
   const li = document.createElement("li");
   li.dataset.id = item.id;
+  const name = item.filename || "image";
+  const pick = document.createElement("input");
+  pick.type = "checkbox";
+  pick.className = "select";
+  pick.checked = selected.has(item.id);
+  pick.setAttribute("aria-label", `select ${name}`);
+  pick.addEventListener("change", () => toggleSelected(item.id, pick.checked));
+  li.classList.toggle("selected", pick.checked);
   const open = document.createElement("button");
   open.type = "button";
   open.className = "open";
-  open.title = `${item.filename || item.id} · score ${item.score.toFixed(3)}`;
-  open.setAttribute("aria-label", `${item.filename || "image"}, score ${item.score.toFixed(3)}`);
+  open.title = `${item.filename || item.id} · ${scoreText(item)}`;
+  open.setAttribute("aria-label", `${name}, ${scoreText(item)}`);
   const img = document.createElement("img");
   img.src = item.thumbnail_url;
   img.loading = "lazy";
   img.alt = item.caption || item.filename || "";
   img.width = 256;
   img.height = 256;
-  const score = document.createElement("span");
-  score.className = "score";
-  score.textContent = item.score.toFixed(2);
-  open.append(img, score);
-  open.addEventListener("click", () => showLightbox(index));
+  open.append(img);
+  if (typeof item.score === "number") {
+    const score = document.createElement("span");
+    score.className = "score";
+    score.textContent = item.score.toFixed(2);
+    open.append(score);
+  }
+  open.addEventListener("click", () => showLightbox(indexOf(item.id)));
   const more = document.createElement("button");
   more.type = "button";
   more.className = "similar";
@@ -65,28 +82,38 @@ function card(item, index) {
   const caption = document.createElement("span");
   caption.className = "caption";
   caption.textContent = [item.filename, dateOf(item)].filter(Boolean).join(" · ");
-  li.append(open, caption, more);
+  li.append(pick, open, caption, more);
   return li;
 }
 
+const indexOf = (id) => state.items.findIndex((item) => item.id === id);
+
 function show(body, append) {
-  const start = append ? state.items.length : 0;
   state.items = append ? state.items.concat(body.items) : body.items;
   state.next = body.next;
-  const cards = body.items.map((item, i) => card(item, start + i));
+  const cards = body.items.map((item) => card(item));
   if (append) results.append(...cards);
   else results.replaceChildren(...cards);
   moreButton.hidden = !state.next;
-  if (state.items.length === 0) {
+  if (state.library) {
+    const total = body.matching ?? state.items.length;
+    setStatus(
+      total === 0
+        ? "No images here yet: upload some, or loosen the filters."
+        : `${total.toLocaleString()} images in your library, newest first`,
+      total === 0 ? "empty" : "done",
+    );
+  } else if (state.items.length === 0) {
     setStatus(`Nothing found for ${state.label}. Try other words or fewer filters — or upload images first.`, "empty");
   } else {
     setStatus(`${state.items.length}${state.next ? "+" : ""} images for ${state.label} (${body.took_ms} ms)`, "done");
   }
 }
 
-async function run(label, request) {
+async function run(label, request, library = false) {
   const run = ++state.run;
   state.label = label;
+  state.library = library;
   state.loading = true;
   setStatus(`Searching for ${label}…`, "loading");
   results.setAttribute("aria-busy", "true");
@@ -97,8 +124,8 @@ async function run(label, request) {
     if (run === state.run) {
       results.replaceChildren();
       moreButton.hidden = true;
-      setStatus(`Search failed: ${error.message}`, "error");
-      if (error.status === 401) askForKey(() => rerun(label, request));
+      setStatus(`${library ? "Loading the library" : "Search"} failed: ${error.message}`, "error");
+      if (error.status === 401) askForKey(() => rerun(label, request, library));
     }
   } finally {
     if (run === state.run) state.loading = false;
@@ -107,8 +134,8 @@ async function run(label, request) {
 }
 
 // (inside run, its own counter hides the function)
-function rerun(label, request) {
-  return run(label, request);
+function rerun(label, request, library) {
+  return run(label, request, library);
 }
 
 // ---- API key: asked for when the server wants one, kept for this tab
@@ -142,6 +169,102 @@ async function loadMore() {
     state.loading = false;
   }
 }
+
+// the library, newest first, with the filters (dates, tags) that apply to it
+function showLibrary() {
+  const url = new URL(window.location);
+  url.searchParams.delete("q");
+  history.replaceState(null, "", url);
+  const { sort, cutoff, ...filtersOnly } = params();
+  refreshCounts();
+  return run("your library", () => api.browse(filtersOnly), true);
+}
+
+async function refreshCounts() {
+  const counts = $("counts");
+  try {
+    const s = await api.stats();
+    const pending = ["stored", "queued", "fetching", "processing", "waiting"]
+      .map((k) => s.images[k] || 0)
+      .reduce((a, b) => a + b, 0);
+    const parts = [`${s.images.indexed.toLocaleString()} images`, formatBytes(s.bytes)];
+    if (pending) parts.push(`${pending.toLocaleString()} on their way`);
+    if (s.images.failed) parts.push(`${s.images.failed.toLocaleString()} failed`);
+    counts.textContent = parts.join(" · ");
+  } catch {
+    counts.textContent = "";
+  }
+}
+
+function formatBytes(bytes) {
+  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  let n = bytes;
+  let unit = 0;
+  while (n >= 1000 && unit < units.length - 1) {
+    n /= 1000;
+    unit += 1;
+  }
+  return `${unit ? n.toFixed(1) : n} ${units[unit]}`;
+}
+
+// ---- selection and deleting
+function toggleSelected(id, on) {
+  if (on) selected.add(id);
+  else selected.delete(id);
+  results.querySelector(`li[data-id="${id}"]`)?.classList.toggle("selected", on);
+  updateSelectionBar();
+}
+
+function updateSelectionBar() {
+  $("selection").hidden = selected.size === 0;
+  $("selection-count").textContent = `${selected.size} selected`;
+}
+
+function clearSelection() {
+  for (const id of [...selected]) toggleSelected(id, false);
+  for (const box of results.querySelectorAll(".select")) box.checked = false;
+}
+
+const confirmDialog = $("confirm");
+
+function confirmDelete(text) {
+  return new Promise((resolve) => {
+    $("confirm-text").textContent = text;
+    confirmDialog.returnValue = "";
+    confirmDialog.addEventListener("close", () => resolve(confirmDialog.returnValue === "yes"), {
+      once: true,
+    });
+    confirmDialog.showModal();
+  });
+}
+
+function removeShown(ids) {
+  const gone = new Set(ids);
+  state.items = state.items.filter((item) => !gone.has(item.id));
+  for (const id of ids) {
+    results.querySelector(`li[data-id="${id}"]`)?.remove();
+    selected.delete(id);
+  }
+  updateSelectionBar();
+}
+
+async function deleteSelected() {
+  const ids = [...selected];
+  const many = ids.length === 1 ? "this image" : `these ${ids.length} images`;
+  if (!(await confirmDelete(`Delete ${many}? This cannot be undone.`))) return;
+  try {
+    const body = await api.deleteImages(ids);
+    const done = body.items.filter((i) => i.status === "deleted" || i.status === "not_found");
+    removeShown(done.map((i) => i.id));
+    setStatus(`Deleted ${done.length} ${done.length === 1 ? "image" : "images"}.`, "done");
+    refreshCounts();
+  } catch (error) {
+    setStatus(`Delete failed: ${error.message}`, "error");
+  }
+}
+
+$("delete-selected").addEventListener("click", deleteSelected);
+$("clear-selection").addEventListener("click", clearSelection);
 
 function runText(text) {
   const url = new URL(window.location);
@@ -183,7 +306,7 @@ function showLightbox(index) {
   $("lightbox-title").textContent = item.filename || item.id;
   const meta = $("lightbox-meta");
   meta.replaceChildren();
-  row(meta, "Score", item.score.toFixed(3));
+  if (typeof item.score === "number") row(meta, "Score", item.score.toFixed(3));
   row(meta, "Size", item.width && item.height ? `${item.width} × ${item.height}` : "");
   row(meta, "Taken", item.taken_at ? new Date(item.taken_at).toLocaleString() : "");
   row(meta, "Uploaded", item.created_at ? new Date(item.created_at).toLocaleString() : "");
@@ -191,6 +314,9 @@ function showLightbox(index) {
   row(meta, "Tags", (item.tags || []).join(", "));
   row(meta, "Type", item.content_type);
   row(meta, "Id", item.id);
+  $("edit-caption").value = item.caption || "";
+  $("edit-tags").value = (item.tags || []).join(", ");
+  $("edit-status").textContent = "";
   const download = $("lightbox-download");
   download.href = item.url;
   download.download = item.filename || item.id;
@@ -202,6 +328,41 @@ function closeLightbox() {
 }
 
 $("lightbox-close").addEventListener("click", closeLightbox);
+
+$("edit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const item = state.items[shown];
+  if (!item) return;
+  const tags = $("edit-tags").value.split(",").map((t) => t.trim()).filter(Boolean);
+  $("edit-status").textContent = "Saving…";
+  try {
+    const body = await api.editImage(item.id, { caption: $("edit-caption").value.trim(), tags });
+    item.caption = body.metadata.caption || null;
+    item.tags = body.metadata.tags || [];
+    showLightbox(shown);
+    $("edit-status").textContent = "Saved";
+  } catch (error) {
+    $("edit-status").textContent = `Not saved: ${error.message}`;
+  }
+});
+
+$("lightbox-delete").addEventListener("click", async () => {
+  const item = state.items[shown];
+  if (!item) return;
+  if (!(await confirmDelete(`Delete ${item.filename || "this image"}? This cannot be undone.`))) return;
+  try {
+    await api.deleteImage(item.id);
+  } catch (error) {
+    if (error.status !== 404) {
+      $("edit-status").textContent = `Not deleted: ${error.message}`;
+      return;
+    }
+  }
+  closeLightbox();
+  removeShown([item.id]);
+  setStatus(`Deleted ${item.filename || "the image"}.`, "done");
+  refreshCounts();
+});
 $("lightbox-similar").addEventListener("click", () => runSimilar(state.items[shown]));
 lightbox.addEventListener("keydown", (event) => {
   if (event.key === "ArrowRight") showLightbox(Math.min(shown + 1, state.items.length - 1));
@@ -225,6 +386,7 @@ input.addEventListener("input", () => {
   clearTimeout(typing);
   const text = input.value.trim();
   if (text.length >= 3) typing = setTimeout(() => runText(text), 350);
+  else if (!text && !state.library) typing = setTimeout(showLibrary, 350);
 });
 
 $("query-image").addEventListener("change", (event) => {
@@ -236,6 +398,7 @@ $("query-image").addEventListener("change", (event) => {
 filters.addEventListener("change", () => {
   const text = input.value.trim();
   if (text) runText(text);
+  else showLibrary();
 });
 
 moreButton.addEventListener("click", loadMore);
@@ -265,9 +428,15 @@ document.addEventListener("drop", (event) => {
 });
 
 $("open-upload").addEventListener("click", openUploads);
+// what was just uploaded shows at the top of the timeline
+document.addEventListener("images-added", () => {
+  if (state.library) showLibrary();
+});
 
 const initial = new URL(window.location).searchParams.get("q");
 if (initial) {
   input.value = initial;
   runText(initial);
+} else {
+  showLibrary();
 }

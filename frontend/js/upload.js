@@ -112,6 +112,7 @@ async function uploadAll(files) {
   await Promise.all(workers);
   showSummary(false);
   dialog.dataset.done = "true";
+  document.dispatchEvent(new CustomEvent("images-added"));
 }
 
 // a dropped folder arrives as a directory entry: walk it for its files
