@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 RUN := $(UV) run --frozen
 S3RVER_VERSION := 3.7.1
 
-.PHONY: help setup up down status demo test test-unit lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-browse bench-cdn bench-hostile train-model
+.PHONY: help setup up down status demo test test-unit lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile train-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ test: setup ## all tests (unit, integration, end-to-end); they start their own s
 test-unit: setup ## unit tests only (no servers)
 	$(RUN) pytest tests/unit
 
-bench: bench-embed bench-ingest bench-search bench-browse bench-cdn bench-hostile ## every benchmark (results under tests/bench/results/)
+bench: bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile ## every benchmark (results under tests/bench/results/)
 
 bench-embed: setup ## embedder and ingest throughput -> tests/bench/results/embed.{json,md}
 	$(RUN) python -m tests.bench.embed
@@ -59,6 +59,9 @@ bench-search: setup ## vector search at 100k and 1M, and text search end to end 
 
 bench-browse: setup ## the timeline, /stats and deletes at 100k images -> tests/bench/results/browse.{json,md}
 	$(RUN) python -m tests.bench.browse
+
+bench-duplicates: setup ## precision and recall of the duplicate tiers on a labelled set -> tests/bench/results/duplicates.{json,md}
+	$(RUN) python -m tests.bench.duplicates
 
 bench-hostile: setup ## hostile inputs against the running stack: RSS, search p50, statuses -> tests/bench/results/hostile.{json,md}
 	$(RUN) python -m tests.bench.hostile

@@ -169,3 +169,7 @@ export function editImage(id, changes) {
     body: JSON.stringify(changes),
   });
 }
+
+export function duplicateGroups(link) {
+  return call(link || "/api/v1/duplicates?tier=same_picture&limit=20");
+}

@@ -66,6 +66,13 @@ function card(item) {
   img.width = 256;
   img.height = 256;
   open.append(img);
+  if (item.duplicates) {
+    const copies = document.createElement("span");
+    copies.className = "copies";
+    copies.textContent = `+${item.duplicates}`;
+    copies.title = `${item.duplicates} more ${item.duplicates === 1 ? "copy" : "copies"} of this picture`;
+    open.append(copies);
+  }
   if (typeof item.score === "number") {
     const score = document.createElement("span");
     score.className = "score";
@@ -111,6 +118,7 @@ function show(body, append) {
 }
 
 async function run(label, request, library = false) {
+  showGrid();
   const run = ++state.run;
   state.label = label;
   state.library = library;
@@ -428,6 +436,81 @@ document.addEventListener("drop", (event) => {
 });
 
 $("open-upload").addEventListener("click", openUploads);
+
+// ---- duplicates: each group of copies side by side; deleting keeps the best one
+const duplicatesView = $("duplicates");
+const groupsList = $("groups");
+let nextGroups = null;
+
+function showGrid() {
+  duplicatesView.hidden = true;
+  results.hidden = false;
+}
+
+function groupRow(group) {
+  const li = document.createElement("li");
+  li.dataset.key = group.key;
+  const members = document.createElement("ul");
+  members.className = "members";
+  group.items.forEach((item, n) => {
+    const member = document.createElement("li");
+    member.dataset.id = item.id;
+    if (n === 0) member.className = "keep";
+    const img = document.createElement("img");
+    img.src = item.thumbnail_url;
+    img.alt = item.filename || "";
+    const text = document.createElement("span");
+    const size = item.width && item.height ? `${item.width} × ${item.height}` : "";
+    text.textContent = [n === 0 ? "keep" : "", item.filename, size, item.bytes ? formatBytes(item.bytes) : ""]
+      .filter(Boolean)
+      .join(" · ");
+    member.append(img, text);
+    members.append(member);
+  });
+  const extras = group.items.slice(1).map((item) => item.id);
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "danger delete-extras";
+  remove.textContent = `Delete the ${extras.length} ${extras.length === 1 ? "extra" : "extras"}`;
+  remove.addEventListener("click", async () => {
+    const what = extras.length === 1 ? "this copy" : `these ${extras.length} copies`;
+    if (!(await confirmDelete(`Delete ${what} and keep the first picture?`))) return;
+    try {
+      await api.deleteImages(extras);
+      li.remove();
+      setStatus(`Deleted ${extras.length} ${extras.length === 1 ? "copy" : "copies"}.`, "done");
+      refreshCounts();
+    } catch (error) {
+      setStatus(`Delete failed: ${error.message}`, "error");
+    }
+  });
+  li.append(members, remove);
+  return li;
+}
+
+async function showDuplicates(link = null) {
+  ++state.run; // whatever the grid was loading is no longer wanted
+  state.next = null;
+  results.hidden = true;
+  moreButton.hidden = true;
+  duplicatesView.hidden = false;
+  if (!link) groupsList.replaceChildren();
+  setStatus("Looking for copies…", "loading");
+  try {
+    const body = await api.duplicateGroups(link);
+    groupsList.append(...body.groups.map(groupRow));
+    nextGroups = body.next;
+    $("more-groups").hidden = !nextGroups;
+    const shown = groupsList.children.length;
+    setStatus(shown ? `${shown}${nextGroups ? "+" : ""} pictures with copies` : "No copies found.", shown ? "done" : "empty");
+  } catch (error) {
+    setStatus(`Could not load duplicates: ${error.message}`, "error");
+    if (error.status === 401) askForKey(() => showDuplicates(link));
+  }
+}
+
+$("open-duplicates").addEventListener("click", () => showDuplicates());
+$("more-groups").addEventListener("click", () => showDuplicates(nextGroups));
 // what was just uploaded shows at the top of the timeline
 document.addEventListener("images-added", () => {
   if (state.library) showLibrary();

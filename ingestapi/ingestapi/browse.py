@@ -8,9 +8,10 @@ from typing import Protocol
 
 from pydantic import Field
 
+from ingestapi.duplicates import DuplicatesService
 from ingestapi.schemas import BrowseResponse, LibraryStats, ModelInfo
 from shared.errors import Unprocessable
-from shared.library import ImageFilterParams, ItemMaker
+from shared.library import ImageFilterParams, ImageItem, ItemMaker
 from shared.schemas import ImageState
 from shared.state import JobStore
 from shared.vectors import ActiveIndex, BadCursor, BrowseCursor, BrowsePage, ImageFilter
@@ -22,6 +23,9 @@ class BrowseParams(ImageFilterParams):
     limit: int = Field(50, ge=1, le=MAX_BROWSE_LIMIT)
     cursor: str | None = Field(
         None, max_length=512, description="next_cursor of the page before; none: the newest"
+    )
+    collapse: bool = Field(
+        True, description="show a same-picture group once, with how many others it stands for"
     )
 
 
@@ -38,9 +42,12 @@ class BrowsableIndex(Protocol):
 
 
 class BrowseService:
-    def __init__(self, index: BrowsableIndex, items: ItemMaker) -> None:
+    def __init__(
+        self, index: BrowsableIndex, items: ItemMaker, duplicates: DuplicatesService
+    ) -> None:
         self._index = index
         self._items = items
+        self._duplicates = duplicates
 
     def page(self, params: BrowseParams) -> BrowseResponse:
         started = time.perf_counter()
@@ -49,8 +56,17 @@ class BrowseService:
         except BadCursor as exc:
             raise Unprocessable(f"cursor: {exc}") from None
         page = self._index.browse(params.image_filter(), params.limit, after)
+        # folding may leave a page short: the cursor still follows every row read
+        shown = (
+            self._duplicates.fold(page.rows)
+            if params.collapse
+            else [(image_id, row, 0) for image_id, row in page.rows]
+        )
         return BrowseResponse(
-            items=[self._items.item(image_id, row) for image_id, row in page.rows],
+            items=[
+                ImageItem.model_validate({**self._items.fields(i, row), "duplicates": n})
+                for i, row, n in shown
+            ],
             next_cursor=page.next.encode() if page.next else None,
             matching=page.matching,
             took_ms=round((time.perf_counter() - started) * 1000, 2),

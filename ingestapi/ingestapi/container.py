@@ -1,6 +1,7 @@
 from dependency_injector import containers, providers
 
 from ingestapi.browse import BrowseService, StatsService
+from ingestapi.duplicates import DuplicatesService
 from ingestapi.image_cache import NginxImageCache
 from ingestapi.library import DeletionService, EditService
 from ingestapi.service import (
@@ -78,14 +79,14 @@ class Container(containers.DeclarativeContainer):
     edit_service = providers.Factory(
         EditService, store=object_store, jobs=job_store, index=live_index
     )
+    item_maker = providers.Singleton(
+        ItemMaker,
+        settings.provided.library.image_url_prefix,
+        settings.provided.auth.url_signer.call().sign,
+    )
+    duplicates_service = providers.Factory(DuplicatesService, index=live_index, items=item_maker)
     browse_service = providers.Factory(
-        BrowseService,
-        index=live_index,
-        items=providers.Singleton(
-            ItemMaker,
-            settings.provided.library.image_url_prefix,
-            settings.provided.auth.url_signer.call().sign,
-        ),
+        BrowseService, index=live_index, items=item_maker, duplicates=duplicates_service
     )
     stats_service = providers.Singleton(
         StatsService,

@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 
 from ingestapi.browse import BrowseService, StatsService
 from ingestapi.container import Container
+from ingestapi.duplicates import DuplicatesService
 from ingestapi.library import DeletionService, EditService
 from ingestapi.service import (
     ImageStatusService,
@@ -66,6 +67,11 @@ def _stats_service(request: Request) -> StatsService:
     return container_of(request).stats_service()
 
 
+def _duplicates_service(request: Request) -> DuplicatesService:
+    return container_of(request).duplicates_service()
+
+
+DuplicatesServiceDep = Annotated[DuplicatesService, Depends(_duplicates_service)]
 BrowseServiceDep = Annotated[BrowseService, Depends(_browse_service)]
 StatsServiceDep = Annotated[StatsService, Depends(_stats_service)]
 DeletionServiceDep = Annotated[DeletionService, Depends(_deletion_service)]

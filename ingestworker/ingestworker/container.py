@@ -93,6 +93,7 @@ class Container(containers.DeclarativeContainer):
         decode=decoder,
         batch_size=settings.provided.embedding.batch_size,
         prepare_threads=settings.provided.batching.prepare_threads,
+        duplicates=settings.provided.duplicates,
     )
     gathered_indexing = providers.Factory(
         GatheredIndexing,
@@ -160,6 +161,7 @@ class Container(containers.DeclarativeContainer):
             preview_px=settings.provided.derived.preview_px,
             batch_size=settings.provided.embedding.batch_size,
             prepare_threads=settings.provided.batching.prepare_threads,
+            duplicates=settings.provided.duplicates,
         ),
         batch_size=settings.provided.embedding.batch_size,
     )

@@ -11,6 +11,7 @@ from shared.config import (
     ServiceSettings,
     StorageSettings,
 )
+from shared.library.duplicates import DuplicateSettings
 from shared.netguard import FetchSettings
 from shared.queue import VISIBILITY_TIMEOUT_S
 
@@ -76,3 +77,5 @@ class IngestWorkerSettings(ServiceSettings):
     fetch: FetchSettings = FetchSettings()
     url_ingest: UrlIngestSettings = UrlIngestSettings()
     batching: BatchingSettings = BatchingSettings()
+    # how new images are filed as copies (same picture) or bursts (similar shot) of others
+    duplicates: DuplicateSettings = DuplicateSettings()

@@ -20,6 +20,7 @@ class SearchOptions:
     min_score: float | None = None
     cutoff: Literal["auto", "none"] = "none"
     sort: Literal["relevance", "date"] = "relevance"
+    collapse: bool = False
     filter: ImageFilter = field(default_factory=ImageFilter)
 
 
@@ -35,6 +36,11 @@ class SearchParams(ImageFilterParams):
     sort: Literal["relevance", "date"] = Field(
         "relevance", description="date: newest taken (else uploaded) first, after the cutoffs"
     )
+    collapse: bool = Field(
+        True,
+        description="show a same-picture group once (its best match), with `duplicates`: how "
+        "many of its other images the results held",
+    )
 
     def options(self, max_depth: int) -> SearchOptions:
         if self.offset + self.limit > max_depth:
@@ -45,6 +51,7 @@ class SearchParams(ImageFilterParams):
             min_score=self.min_score,
             cutoff=self.cutoff,
             sort=self.sort,
+            collapse=self.collapse,
             filter=self.image_filter(),
         )
 

@@ -9,7 +9,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from typing import TypeVar
 
@@ -36,6 +36,8 @@ SCORE_DIGITS = 6
 class Page:
     hits: list[SearchHit]
     next_offset: int | None
+    # hits folded into each shown one: the same picture, further down (collapse)
+    folded: dict[str, int] = field(default_factory=dict)
 
 
 class SearchService:
@@ -120,31 +122,47 @@ class SearchService:
             None, partial(self.page, vector, options)
         )
         return SearchResponse(
-            items=[self._item(hit) for hit in page.hits],
+            items=[self._item(hit, page.folded.get(hit.id, 0)) for hit in page.hits],
             next_offset=page.next_offset,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
     def page(self, vector: Vectors, options: SearchOptions) -> Page:
         """One page of a stable order: score, then id; auto cutoff and date order work on the
-        whole candidate window (search.max_depth), so every page agrees on them."""
+        whole candidate window (search.max_depth), so every page agrees on them. Folding
+        (collapse) works from the first hit on every page, so pages agree on it too."""
         whole_window = options.cutoff == "auto" or options.sort == "date"
         end = options.offset + options.limit
         window = self._max_depth if whole_window else min(end + 1, self._max_depth)
+        folded: dict[str, int] = {}
         with SEARCH_SECONDS.labels("vector_search").time():
-            hits = self._ranked(vector, window, options)
-            # Milvus returns any `window` of a group of equal scores at the window's edge: while
-            # the page reaches into such a group, widen the window until the group is whole,
-            # so that every page of the (score, id) order is exact
-            while len(hits) >= window and window < self._max_depth and _tied(hits, end):
+            while True:
+                hits = self._window(vector, window, end, options)
+                full = len(hits) >= window
+                if options.collapse:
+                    hits, folded = fold_same_pictures(hits)
+                # folding took hits out: read further while the page is not filled
+                if len(hits) > end or not full or window >= self._max_depth:
+                    break
                 window = min(window * 2, self._max_depth)
-                hits = self._ranked(vector, window, options)
         if options.cutoff == "auto":
             hits = autocut(hits)
         if options.sort == "date":
             hits.sort(key=lambda h: (-_when(h), h.id))
         more = len(hits) > end and end < self._max_depth
-        return Page(hits[options.offset : end], end if more else None)
+        return Page(hits[options.offset : end], end if more else None, folded)
+
+    def _window(
+        self, vector: Vectors, window: int, end: int, options: SearchOptions
+    ) -> list[SearchHit]:
+        hits = self._ranked(vector, window, options)
+        # Milvus returns any `window` of a group of equal scores at the window's edge: while
+        # the page reaches into such a group, widen the window until the group is whole, so
+        # that every page of the (score, id) order is exact
+        while len(hits) >= window and window < self._max_depth and _tied(hits, end):
+            window = min(window * 2, self._max_depth)
+            hits = self._ranked(vector, window, options)
+        return hits
 
     def _ranked(self, vector: Vectors, window: int, options: SearchOptions) -> list[SearchHit]:
         hits = self._index.search(
@@ -153,9 +171,25 @@ class SearchService:
         excluded = set(options.filter.exclude_ids)
         return sorted((h for h in hits if h.id not in excluded), key=_rank)
 
-    def _item(self, hit: SearchHit) -> SearchItem:
+    def _item(self, hit: SearchHit, folded: int) -> SearchItem:
         fields = self._items.fields(hit.id, hit.fields)
-        return SearchItem.model_validate({**fields, "score": round(hit.score, SCORE_DIGITS)})
+        score = round(hit.score, SCORE_DIGITS)
+        return SearchItem.model_validate({**fields, "score": score, "duplicates": folded})
+
+
+def fold_same_pictures(hits: list[SearchHit]) -> tuple[list[SearchHit], dict[str, int]]:
+    """Each same-picture group (as the worker filed it) once, at its best-ranked image, and
+    how many of its other images the results held."""
+    shown: dict[str, SearchHit] = {}
+    folded: dict[str, int] = {}
+    for hit in hits:
+        group = str(hit.fields.get("dup_of") or hit.id)
+        if group in shown:
+            first = shown[group].id
+            folded[first] = folded.get(first, 0) + 1
+        else:
+            shown[group] = hit
+    return list(shown.values()), folded
 
 
 def autocut(hits: list[SearchHit]) -> list[SearchHit]:

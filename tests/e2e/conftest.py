@@ -14,7 +14,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="session")
+# per module: a running Playwright keeps an event loop in this thread, which the unit tests'
+# own asyncio.run() calls (run after the end-to-end ones) must not find
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing: make setup installs it (apt-get install chromium)")

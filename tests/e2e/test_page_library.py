@@ -1,10 +1,15 @@
 """The page as a library, in a real browser: it opens on the timeline with the counts, scrolls
-for more, edits and deletes from the lightbox, and deletes a selection."""
+for more, edits and deletes from the lightbox, deletes a selection, and shows copies of a
+picture side by side to delete the extras."""
 
+import io
 import uuid
 
 import httpx
+import numpy as np
+from PIL import Image
 from playwright.sync_api import Page, expect
+from skimage import data
 
 from imagesearch_dev.localstack import Stack
 from tests.support.images import image_bytes
@@ -140,3 +145,42 @@ def test_a_selection_is_deleted_at_once(page: Page, full_stack: Stack) -> None:
     page.reload()
     only_tag(page, tag)
     expect(page.locator("#status")).to_contain_text("1 images in your library")
+
+
+def test_the_duplicates_view_deletes_the_extras_and_keeps_the_best(
+    page: Page, full_stack: Stack
+) -> None:
+    tag = f"dv{uuid.uuid4().hex[:8]}"
+    photo = Image.fromarray(np.asarray(data.rocket())).convert("RGB")
+    w, h = photo.size
+    photo.paste(tuple(uuid.uuid4().bytes[:3]), (w - 4, h - 4, w, h))  # this run's own bytes
+    copy = photo.crop((w // 25, h // 25, w, h)).resize((w // 2, h // 2))
+    with httpx.Client(base_url=full_stack.settings.url("nginx"), timeout=60) as api:
+        ids = []
+        for name, image, quality in (("rocket.jpg", photo, 92), ("rocket-small.jpg", copy, 50)):
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=quality)
+            files = [("files", (name, out.getvalue(), "image/jpeg"))]
+            response = api.post("/api/v1/images", files=files, data={"tags": tag})
+            assert finished_job(api, response.json()["job_id"])["state"] == "indexed"
+            ids.append(response.json()["items"][0]["id"])
+    best, extra = ids
+
+    page.goto("/")
+    only_tag(page, tag)
+    cards = page.locator("#results li")
+    expect(cards).to_have_count(1)  # the copy is folded into the photo
+    expect(cards.first.locator(".copies")).to_have_text("+1")
+
+    page.click("#open-duplicates")
+    group = page.locator(f"#groups > li[data-key='{best}']")
+    expect(group).to_be_visible()
+    members = group.locator(".members li")
+    expect(members).to_have_count(2)
+    assert members.evaluate_all("m => m.map(x => x.dataset.id)") == [best, extra]
+    expect(members.first).to_have_class("keep")
+    group.locator(".delete-extras").click()
+    expect(page.locator("#confirm-text")).to_contain_text("this copy")
+    page.click("#confirm-yes")
+    expect(group).to_have_count(0)
+    assert [status_of(full_stack, i) for i in ids] == [200, 404]

@@ -256,6 +256,11 @@ class InMemoryVectorIndex:
         kept = [h for h in scored if min_score is None or h.score > min_score]
         return sorted(kept, key=lambda h: -h.score)[:limit]
 
+    def nearest(
+        self, vectors: Sequence[Sequence[float]], limit: int, min_score: float
+    ) -> list[list[SearchHit]]:
+        return [self.search(v, limit, min_score=min_score) for v in vectors]
+
     def vector_of(self, image_id: str) -> list[float] | None:
         record = self.records.get(image_id)
         return [float(x) for x in record.vector] if record else None
@@ -299,4 +304,5 @@ def _fields(record: ImageRecord) -> dict[str, object]:
         "taken_at": record.taken_at,
         "caption": record.caption,
         "tags": list(record.tags),
+        **{k: v for k, v in record.extra.items() if k in ("phash", "dup_of", "shot_of")},
     }

@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from ingestworker.service.duplicates import DuplicateFiler, NewImage
 from shared.embedding import Embedder
 from shared.errors import NotFound, Unavailable, reason_of
 from shared.ids import derived_keys, details_key, original_key
@@ -26,6 +27,8 @@ from shared.images import (
     reduced,
     store_derived,
 )
+from shared.images.matching import Features, features
+from shared.library.duplicates import DuplicateSettings, Fingerprint, perceptual_hash
 from shared.log import get_logger
 from shared.schemas import ImageState
 from shared.state import ImageStates
@@ -45,9 +48,12 @@ class _Loaded:
     source: str
     caption: str
     tags: list[str]
+    phash: str
+    features: Features
 
 
 _Embedded = tuple[_Loaded, Sequence[float]]
+_Record = tuple[_Loaded, Sequence[float], dict[str, object]]
 Decoder = Callable[..., DecodedImage]
 
 
@@ -82,6 +88,7 @@ class IndexPipeline:
         decode: Decoder = decode_image,
         batch_size: int = 32,
         prepare_threads: int = 2,
+        duplicates: DuplicateSettings | None = None,
     ) -> None:
         self._store = store
         self._batch_size = batch_size
@@ -93,6 +100,7 @@ class IndexPipeline:
         self._jobs = jobs
         self._thumbnail_px = thumbnail_px
         self._preview_px = preview_px
+        self._filer = DuplicateFiler(index, store, duplicates or DuplicateSettings())
 
     def run(self, image_ids: Sequence[str]) -> IndexReport:
         """Index a batch. Whatever goes wrong with one image fails that image alone, with the
@@ -155,7 +163,7 @@ class IndexPipeline:
 
     def _write_and_mark(self, rows: list[_Embedded], report: IndexReport) -> list[_Loaded]:
         started = time.perf_counter()
-        written = self._write(rows, report.failed)
+        written = self._write(self._filed(rows), report.failed) if rows else []
         gone = self._undo_deleted([item.image_id for item in written])
         indexed = [item for item in written if item.image_id not in gone]
         for item in indexed:
@@ -208,14 +216,30 @@ class IndexPipeline:
             half = len(items) // 2
             return self._embed(items[:half], report) + self._embed(items[half:], report)
 
-    def _write(self, rows: list[_Embedded], failed: dict[str, str]) -> list[_Loaded]:
+    def _filed(self, rows: list[_Embedded]) -> list[_Record]:
+        """Each row with the duplicate groups it joins (shared.library.duplicates)."""
+        new = [
+            NewImage(
+                item.image_id,
+                vector,
+                Fingerprint(item.phash, item.decoded.taken_at),
+                item.features,
+            )
+            for item, vector in rows
+        ]
+        groups = self._filer.file(new)
+        return [
+            (item, vector, {"phash": item.phash, **groups[item.image_id]}) for item, vector in rows
+        ]
+
+    def _write(self, rows: list[_Record], failed: dict[str, str]) -> list[_Loaded]:
         """One index write for the batch; a write refused while the index answers is a data
         problem: halved until each refused row is alone (and fails)."""
         if not rows:
             return []
         try:
-            self._index.upsert([_record(item, vector) for item, vector in rows])
-            return [item for item, _ in rows]
+            self._index.upsert([_record(item, vector, extra) for item, vector, extra in rows])
+            return [item for item, _, _ in rows]
         except IndexSwitched:
             raise
         except Exception as exc:
@@ -258,6 +282,8 @@ class IndexPipeline:
             source=str(details.get("source") or obj.metadata.get("source", "")),
             caption=str(details.get("caption", "")),
             tags=[str(t) for t in tags] if isinstance(tags, list) else [],
+            phash=perceptual_hash(decoded.image),
+            features=features(decoded.image),
         )
 
     def _derive(self, item: _Loaded) -> None:
@@ -283,7 +309,7 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def _record(item: _Loaded, vector: Sequence[float]) -> ImageRecord:
+def _record(item: _Loaded, vector: Sequence[float], extra: dict[str, object]) -> ImageRecord:
     return ImageRecord(
         id=item.image_id,
         vector=vector,
@@ -298,6 +324,7 @@ def _record(item: _Loaded, vector: Sequence[float]) -> ImageRecord:
         caption=item.caption,
         tags=item.tags,
         source=item.source,
+        extra=extra,
     )
 
 

@@ -14,17 +14,20 @@ from shared.text import cut_utf8
 from shared.vectors.catalog import ActiveIndex, IndexCatalog
 from shared.vectors.milvus_browse import BrowseCursor, BrowsePage, browse
 from shared.vectors.milvus_client import (
+    DISPLAY_FIELDS,
     display_fields,
     fetch_rows,
     open_client,
     unavailable_on_error,
 )
-from shared.vectors.milvus_filters import ids_expression
+from shared.vectors.milvus_filters import ids_expression, string_literal
 from shared.vectors.milvus_index import TAG_BYTES, VARCHAR_BYTES
 from shared.vectors.protocol import ImageFilter
 
 # rows read at a time while summing sizes
 BYTES_BATCH = 16384
+# the most rows one query returns (Milvus' own cap): groups and duplicates beyond are not read
+MAX_GROUP_ROWS = 16384
 
 
 class LiveIndex:
@@ -95,6 +98,60 @@ class LiveIndex:
             finally:
                 iterator.close()
         return total
+
+    def group_of(self, image_id: str, field: str) -> list[tuple[str, dict[str, object]]] | None:
+        """The other images filed in ``image_id``'s group (``field``: dup_of or shot_of): the
+        group's first image and every image filed under it. None when the image is not in
+        the live collection."""
+        collection = self.live_collection()
+        if collection is None:
+            return None
+        with unavailable_on_error():
+            rows = self._client.get(collection, ids=[image_id], output_fields=[field])
+            if not rows:
+                return None
+            group = str(rows[0].get(field) or image_id)
+            expr = f"({field} == {string_literal(group)} or id == {string_literal(group)})"
+            found = self._client.query(
+                collection,
+                filter=f"{expr} and id != {string_literal(image_id)}",
+                output_fields=DISPLAY_FIELDS,
+                limit=MAX_GROUP_ROWS,
+            )
+        return [(str(r["id"]), display_fields(r)) for r in found]
+
+    def members(self, field: str, firsts: Sequence[str]) -> dict[str, list[str]]:
+        """The ids filed under each of these first images (``field``: dup_of or shot_of)."""
+        collection = self.live_collection()
+        if collection is None or not firsts:
+            return {}
+        values = ", ".join(string_literal(f) for f in firsts)
+        with unavailable_on_error():
+            rows = self._client.query(
+                collection,
+                filter=f"{field} in [{values}]",
+                output_fields=[field],
+                limit=MAX_GROUP_ROWS,
+            )
+        out: dict[str, list[str]] = {}
+        for row in rows:
+            out.setdefault(str(row[field]), []).append(str(row["id"]))
+        return out
+
+    def groups(self, field: str) -> dict[str, list[str]]:
+        """Every group with an image filed under its first one: first image id → the ids
+        filed under it (the first image may be gone: deleted)."""
+        collection = self.live_collection()
+        if collection is None:
+            return {}
+        with unavailable_on_error():
+            rows = self._client.query(
+                collection, filter=f'{field} != ""', output_fields=[field], limit=MAX_GROUP_ROWS
+            )
+        out: dict[str, list[str]] = {}
+        for row in rows:
+            out.setdefault(str(row[field]), []).append(str(row["id"]))
+        return out
 
     def delete(self, image_ids: Sequence[str]) -> None:
         """Remove these rows from every collection of the prefix."""

@@ -87,9 +87,12 @@ def browse(
         window = scope
         if left > most:
             window, span = _window(client, collection, scope, where, after, need, most, span)
-        rows = client.query(
+        found = client.query(
             collection, filter=window, output_fields=DISPLAY_FIELDS, limit=MAX_QUERY_ROWS
         )
+    # pymilvus hands rows out lazily, by position: sorting its list in place would pair rows
+    # with other rows' dynamic fields, so each is made a plain dict first
+    rows = [dict(row) for row in found]
     rows.sort(key=lambda row: (_when(row), str(row["id"])), reverse=True)
     page = rows[:limit]
     last = page[-1] if page else None

@@ -22,6 +22,10 @@ DISPLAY_FIELDS = [
     "caption",
     "tags",
     "source",
+    # dynamic fields (rows indexed before they existed lack them): see shared.library.duplicates
+    "phash",
+    "dup_of",
+    "shot_of",
 ]
 # milvus-lite has no nullable fields: "no EXIF date" is this value, below any real date
 UNKNOWN_TIME = -(2**53)

@@ -229,6 +229,31 @@ class MilvusVectorIndex:
             for hit in result[0]
         ]
 
+    def nearest(
+        self, vectors: Sequence[Sequence[float]], limit: int, min_score: float
+    ) -> list[list[SearchHit]]:
+        """For each vector, the rows scoring above ``min_score``, best first (one request)."""
+        if not vectors:
+            return []
+        self._still_live()
+        params = {**self._settings.search_params, "radius": min_score, "range_filter": 1.0}
+        with unavailable_on_error():
+            result = self._client.search(
+                self._collection,
+                data=[[float(x) for x in v] for v in vectors],
+                anns_field="vector",
+                limit=limit,
+                output_fields=DISPLAY_FIELDS,
+                search_params={"metric_type": "COSINE", "params": params},
+            )
+        return [
+            [
+                SearchHit(str(h["id"]), float(h["distance"]), display_fields(h["entity"]))
+                for h in hits
+            ]
+            for hits in result
+        ]
+
     def vector_of(self, image_id: str) -> list[float] | None:
         with unavailable_on_error():
             rows = self._client.get(self._collection, ids=[image_id], output_fields=["vector"])

@@ -82,6 +82,12 @@ class VectorIndex(Protocol):
         only scores above it."""
         ...
 
+    def nearest(
+        self, vectors: Sequence[Sequence[float]], limit: int, min_score: float
+    ) -> list[list[SearchHit]]:
+        """For each vector, the rows scoring above ``min_score``, best first."""
+        ...
+
     def vector_of(self, image_id: str) -> list[float] | None: ...
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:

@@ -1,8 +1,12 @@
+from collections.abc import Sequence
+
 import pytest
 
 from ingestapi.browse import BrowseParams, BrowseService, StatsService
-from shared.errors import Unprocessable
+from ingestapi.duplicates import DuplicatesService
+from shared.errors import NotFound, Unprocessable
 from shared.library import ItemMaker
+from shared.library.duplicates import Tier
 from shared.schemas import ImageState
 from shared.vectors import ActiveIndex, BrowseCursor, BrowsePage, ImageFilter
 from tests.unit.fakes import InMemoryJobStore
@@ -30,11 +34,50 @@ class Timeline:
     def active(self) -> ActiveIndex | None:
         return ActiveIndex("images__m__1", "org/model", 512, 1_700_000_000)
 
+    # the groups the worker filed: b and c are copies of a
+    ROWS: dict[str, dict[str, object]] = {
+        "a" * 64: {"filename": "a.jpg", "width": 10, "height": 10},
+        "b" * 64: {"filename": "b.jpg", "width": 40, "height": 30, "dup_of": "a" * 64},
+        "c" * 64: {"filename": "c.jpg", "width": 40, "height": 30, "dup_of": "a" * 64},
+        "d" * 64: {"filename": "d.jpg", "dup_of": "e" * 64},  # its first image was deleted
+    }
+
+    def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        return {i: self.ROWS[i] for i in image_ids if i in self.ROWS}
+
+    def members(self, field: str, firsts: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for image_id, row in self.ROWS.items():
+            if row.get(field) in firsts:
+                out.setdefault(str(row[field]), []).append(image_id)
+        return out
+
+    def groups(self, field: str) -> dict[str, list[str]]:
+        return self.members(field, [str(r[field]) for r in self.ROWS.values() if field in r])
+
+    def group_of(self, image_id: str, field: str) -> list[tuple[str, dict[str, object]]] | None:
+        if image_id not in self.ROWS:
+            return None
+        group = self.ROWS[image_id].get(field) or image_id
+        return [
+            (i, r)
+            for i, r in self.ROWS.items()
+            if i != image_id and (i == group or r.get(field) == group)
+        ]
+
+
+def maker() -> ItemMaker:
+    return ItemMaker("/images/", lambda path: f"{path}?sig=s")
+
+
+def service(index: Timeline) -> BrowseService:
+    return BrowseService(index, maker(), DuplicatesService(index, maker()))
+
 
 def test_a_page_has_signed_items_and_the_next_cursor() -> None:
     index = Timeline()
-    service = BrowseService(index, ItemMaker("/images/", lambda path: f"{path}?sig=s"))
-    page = service.page(BrowseParams.model_validate({"tags": "x, y", "limit": 5}))
+    browse = service(index)
+    page = browse.page(BrowseParams.model_validate({"tags": "x, y", "limit": 5}))
     assert page.matching == 7
     [item] = page.items
     assert item.url == f"/images/{'a' * 64}?sig=s"
@@ -44,10 +87,10 @@ def test_a_page_has_signed_items_and_the_next_cursor() -> None:
     where, limit, after = index.asked[0]
     assert (where and where.tags, limit, after) == (("x", "y"), 5, None)
 
-    service.page(BrowseParams(cursor=page.next_cursor))
+    browse.page(BrowseParams(cursor=page.next_cursor))
     assert index.asked[1][2] == BrowseCursor(1_700_000_000, "a" * 64, 3600)
     with pytest.raises(Unprocessable, match="cursor"):
-        service.page(BrowseParams(cursor="not-a-cursor"))
+        browse.page(BrowseParams(cursor="not-a-cursor"))
 
 
 def test_stats_are_computed_once_per_cache_period() -> None:
@@ -65,3 +108,25 @@ def test_stats_are_computed_once_per_cache_period() -> None:
     assert service.stats() is stats and index.sums == 1
     now[0] += 2
     assert service.stats() is not stats and index.sums == 2
+
+
+def test_the_timeline_folds_a_same_picture_group_into_its_first_image() -> None:
+    folded = DuplicatesService(Timeline(), maker()).fold(list(Timeline.ROWS.items()))
+    assert [(i[:1], n) for i, _, n in folded] == [("a", 2), ("d", 0)]
+
+
+def test_an_images_duplicates_and_the_groups_across_the_library() -> None:
+    duplicates = DuplicatesService(Timeline(), maker())
+    of_b = duplicates.of_image("b" * 64)
+    assert [(i.id[:1], i.tier.value) for i in of_b.items] == [
+        ("c", "same_picture"),
+        ("a", "same_picture"),
+    ]
+    with pytest.raises(NotFound):
+        duplicates.of_image("f" * 64)
+    groups = duplicates.groups(Tier.same_picture, limit=10, cursor=None)
+    # best first (most pixels); d's group has one image left: no group
+    assert [[i.id[:1] for i in g.items] for g in groups.groups] == [["b", "c", "a"]]
+    assert groups.next_cursor is None
+    with pytest.raises(Unprocessable):
+        duplicates.groups(Tier.same_picture, limit=10, cursor="../x")

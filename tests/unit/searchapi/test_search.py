@@ -337,3 +337,31 @@ def test_search_is_served_when_the_rate_limits_storage_is_down(
         assert statuses == [200, 200, 200]  # not 500, and not limited: the limiter is out
         after = sample(client, "imagesearch_rate_limit_errors_total", bucket="search")
         assert after == before + 3
+
+
+def test_a_same_picture_group_shows_once_on_every_page(index: InMemoryVectorIndex) -> None:
+    """Twelve copies of image 0 (filed under it by the worker) fold into one item; pages of
+    the folded order still hold every other image once."""
+    first = index.records[f"{0:064x}"]
+    copies = [record(100 + n, list(first.vector), extra={"dup_of": first.id}) for n in range(12)]
+    index.upsert(copies)
+    settings = SearchApiSettings(search={"max_depth": 80})  # type: ignore[arg-type]
+    container = Container(settings=settings)
+    container.embedder.override(providers.Object(ColourEmbedder()))
+    container.vector_index.override(providers.Object(index))
+    with TestClient(create_app(container)) as client:
+        seen: list[dict[str, object]] = []
+        url: str | None = "/api/v1/image/search?text=red&limit=6"
+        while url:
+            body = client.get(url).json()
+            seen += body["items"]
+            url = body["next"]
+        ids = [str(item["id"]) for item in seen]
+        assert len(ids) == len(set(ids)) == 40
+        group = [item for item in seen if item["id"] in {first.id, *(c.id for c in copies)}]
+        assert len(group) == 1 and group[0]["duplicates"] == 12
+        unfolded = client.get(
+            "/api/v1/image/search", params={"text": "red", "limit": 80, "collapse": "false"}
+        ).json()
+        assert len(unfolded["items"]) == 52
+        assert all(item["duplicates"] == 0 for item in unfolded["items"])

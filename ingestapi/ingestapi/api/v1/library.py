@@ -4,7 +4,14 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ingestapi.browse import BrowseParams
-from ingestapi.deps import BrowseServiceDep, DeletionServiceDep, EditServiceDep, StatsServiceDep
+from ingestapi.deps import (
+    BrowseServiceDep,
+    DeletionServiceDep,
+    DuplicatesServiceDep,
+    EditServiceDep,
+    StatsServiceDep,
+)
+from ingestapi.duplicates import MAX_GROUPS, DuplicateGroups, ImageDuplicates
 from ingestapi.schemas import (
     BrowseResponse,
     DeleteRequest,
@@ -20,6 +27,7 @@ from shared.errors import (
     Unavailable,
     Unprocessable,
 )
+from shared.library.duplicates import Tier
 from shared.schemas import ImageStatus
 from shared.web import error_responses, json_body, json_request_body, require_key
 
@@ -42,6 +50,43 @@ async def browse_images(
     request: Request, params: Annotated[BrowseParams, Query()], service: BrowseServiceDep
 ) -> BrowseResponse:
     page = await run_in_threadpool(service.page, params)
+    if page.next_cursor:
+        url = request.url.include_query_params(cursor=page.next_cursor)
+        page.next = f"{url.path}?{url.query}"
+    return page
+
+
+@router.get(
+    "/images/{image_id}/duplicates",
+    dependencies=[require_key("read")],
+    response_model=ImageDuplicates,
+    responses=error_responses(Unauthorized, NotFound, Unavailable),
+    summary="Other copies of this picture (same_picture) and shots taken with it (similar_shot)",
+    description=(
+        "same_picture: the same photo re-encoded, resized, cropped by at most a tenth on a "
+        "side or with other metadata; similar_shot: close to it and taken within minutes of it "
+        "(both with a date taken). As the worker filed them when they were indexed."
+    ),
+)
+async def image_duplicates(image_id: str, service: DuplicatesServiceDep) -> ImageDuplicates:
+    return await run_in_threadpool(service.of_image, image_id)
+
+
+@router.get(
+    "/duplicates",
+    dependencies=[require_key("read")],
+    response_model=DuplicateGroups,
+    responses=error_responses(Unauthorized, Unprocessable, Unavailable),
+    summary="Groups of duplicates across the library, a page at a time",
+)
+async def duplicate_groups(
+    request: Request,
+    service: DuplicatesServiceDep,
+    tier: Tier = Tier.same_picture,
+    limit: Annotated[int, Query(ge=1, le=MAX_GROUPS)] = 20,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> DuplicateGroups:
+    page = await run_in_threadpool(service.groups, tier, limit, cursor)
     if page.next_cursor:
         url = request.url.include_query_params(cursor=page.next_cursor)
         page.next = f"{url.path}?{url.query}"
