@@ -47,7 +47,7 @@ class DeletionService:
         self._cache = cache
 
     def delete_one(self, image_id: str) -> None:
-        if not self.delete([image_id]).items[0].status == "deleted":
+        if self.delete([image_id]).items[0].status != "deleted":
             raise NotFound("no such image")
 
     def delete(self, image_ids: Sequence[str]) -> DeleteResponse:

@@ -2,11 +2,12 @@
 
 100,000 rows go straight into the live collection (random vectors; upload dates over two
 years in bursts of one request's second, two thirds with an EXIF date taken over twenty years,
-tags of which each image has two of twenty). Then, through nginx and ingestapi:
+tags of which each image has two of twenty, one in twenty filed as a copy of another). Then,
+through nginx and ingestapi (the timeline folds copies, as by default):
 - the first page, pages deep in the timeline (following cursors), and filtered pages;
 - /stats, computed and then from its cache;
-- deletes of images whose copies nginx has cached (one, then 100 at once), with the cache
-  cleared on each (measured apart: the same deletes with no cache to clear).
+- deletes (one, then 100 at once), with nginx's image cache cleared of each (measured apart:
+  the same deletes with no cache to clear).
 Writes tests/bench/results/browse.{json,md}."""
 
 import os
@@ -57,6 +58,9 @@ def records(rng: np.random.Generator) -> list[ImageRecord]:
                     taken_at=NOW - int(rng.integers(0, 20 * YEAR)) if dated else None,
                     tags=[TAGS[int(t)] for t in rng.integers(0, len(TAGS), 2)],
                     source="bench",
+                    # one in twenty a copy of the image before it, as the worker files them
+                    phash=f"{int(rng.integers(0, 2**62)):016x}",
+                    dup_of=f"{n - 1:064x}" if n % 20 == 19 else "",
                 )
             )
             n += 1

@@ -160,8 +160,9 @@ def decide(
     return None
 
 
-def thumbnail_features(image: Image.Image) -> Features:
-    with Image.open(io.BytesIO(derive(image).thumbnail)) as thumbnail:
+def stored_features(encoded: bytes) -> Features:
+    """As a later image's filing reads this one's: from its stored thumbnail."""
+    with Image.open(io.BytesIO(encoded)) as thumbnail:
         return features(thumbnail)
 
 
@@ -172,9 +173,14 @@ def main() -> int:
     embedder = load_embedder(EmbeddingSettings(model=str(MODEL_DIR), device="cpu"))
     decoded = [decode_image(s.jpeg, long_side=1280) for s in set_]
     vectors = embedder.embed_images([d.image for d in decoded])
-    prints = [Fingerprint(perceptual_hash(d.image), d.taken_at) for d in decoded]
-    as_new = [(p, features(d.image)) for p, d in zip(prints, decoded, strict=True)]
-    as_stored = [(p, thumbnail_features(d.image)) for p, d in zip(prints, decoded, strict=True)]
+    # as the worker: hash and keypoints from the thumbnail it makes
+    thumbnails = [derive(d.image) for d in decoded]
+    prints = [
+        Fingerprint(perceptual_hash(t.thumbnail_image), d.taken_at)
+        for t, d in zip(thumbnails, decoded, strict=True)
+    ]
+    as_new = [(p, features(t.thumbnail_image)) for p, t in zip(prints, thumbnails, strict=True)]
+    as_stored = [(p, stored_features(t.thumbnail)) for p, t in zip(prints, thumbnails, strict=True)]
     settings = DuplicateSettings()
     sims = vectors @ vectors.T
     counts = {tier: {"tp": 0, "fp": 0, "fn": 0} for tier in Tier}

@@ -54,7 +54,10 @@ def test_delete_and_edit_reach_the_live_and_the_next_models_collection(infra: St
     building.ensure_collection()
     a, b = "a" * 64, "b" * 64
     for index in (live, building):
-        index.upsert([record(a, unit([1, 0, 0, 0]), "a.png"), record(b, unit([0, 1, 0, 0]))])
+        first = ImageRecord(
+            a, unit([1, 0, 0, 0]), "a.png", "image/png", 10, 20, 300, 1, phash="00ff", dup_of=b
+        )
+        index.upsert([first, record(b, unit([0, 1, 0, 0]))])
     library = LiveIndex.connect(settings)
 
     after = library.edit(a, caption="a café ☕", tags=["x" * 100, "sea"])
@@ -63,6 +66,7 @@ def test_delete_and_edit_reach_the_live_and_the_next_models_collection(infra: St
     assert after["filename"] == "a.png"
     for index in (live, building):
         assert index.get([a])[a]["caption"] == "a café ☕"
+        assert index.get([a])[a]["dup_of"] == b  # what the worker filed stays
         assert index.vector_of(a) == pytest.approx(unit([1, 0, 0, 0]), abs=1e-6)
     assert library.edit("c" * 64, caption="none", tags=None) is None
 

@@ -304,5 +304,7 @@ def _fields(record: ImageRecord) -> dict[str, object]:
         "taken_at": record.taken_at,
         "caption": record.caption,
         "tags": list(record.tags),
-        **{k: v for k, v in record.extra.items() if k in ("phash", "dup_of", "shot_of")},
+        "phash": record.phash,
+        "dup_of": record.dup_of,
+        "shot_of": record.shot_of,
     }

@@ -28,7 +28,7 @@ class NewImage:
     image_id: str
     vector: Sequence[float]
     fingerprint: Fingerprint
-    features: Features
+    features: Features | None  # None: not described (no same-picture match for it)
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,8 @@ class DuplicateFiler:
 
     def _same_picture_group(self, image: NewImage, known: list[_Known]) -> str:
         s = self._settings
+        if image.features is None:
+            return ""
         candidates = [
             k
             for k in known

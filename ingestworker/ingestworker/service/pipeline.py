@@ -15,6 +15,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from PIL import Image
+
 from ingestworker.service.duplicates import DuplicateFiler, NewImage
 from shared.embedding import Embedder
 from shared.errors import NotFound, Unavailable, reason_of
@@ -48,12 +50,14 @@ class _Loaded:
     source: str
     caption: str
     tags: list[str]
-    phash: str
-    features: Features
+    # fingerprints for duplicates, from the thumbnail (cheap, and what a later image that may
+    # be a copy of this one reads back from storage)
+    phash: str = ""
+    features: Features | None = None
 
 
 _Embedded = tuple[_Loaded, Sequence[float]]
-_Record = tuple[_Loaded, Sequence[float], dict[str, object]]
+_Record = tuple[_Loaded, Sequence[float], dict[str, str]]
 Decoder = Callable[..., DecodedImage]
 
 
@@ -188,7 +192,8 @@ class IndexPipeline:
             return None  # deleted since it was queued
         try:
             item = self._load(image_id)
-            self._derive(item)
+            thumbnail = self._derive(item)
+            item = replace(item, phash=perceptual_hash(thumbnail), features=features(thumbnail))
         except Unavailable:
             raise
         except Exception as exc:  # anything about this one image: it fails, the batch goes on
@@ -228,9 +233,7 @@ class IndexPipeline:
             for item, vector in rows
         ]
         groups = self._filer.file(new)
-        return [
-            (item, vector, {"phash": item.phash, **groups[item.image_id]}) for item, vector in rows
-        ]
+        return [(item, vector, groups[item.image_id]) for item, vector in rows]
 
     def _write(self, rows: list[_Record], failed: dict[str, str]) -> list[_Loaded]:
         """One index write for the batch; a write refused while the index answers is a data
@@ -238,7 +241,7 @@ class IndexPipeline:
         if not rows:
             return []
         try:
-            self._index.upsert([_record(item, vector, extra) for item, vector, extra in rows])
+            self._index.upsert([_record(item, vector, groups) for item, vector, groups in rows])
             return [item for item, _, _ in rows]
         except IndexSwitched:
             raise
@@ -282,14 +285,14 @@ class IndexPipeline:
             source=str(details.get("source") or obj.metadata.get("source", "")),
             caption=str(details.get("caption", "")),
             tags=[str(t) for t in tags] if isinstance(tags, list) else [],
-            phash=perceptual_hash(decoded.image),
-            features=features(decoded.image),
         )
 
-    def _derive(self, item: _Loaded) -> None:
+    def _derive(self, item: _Loaded) -> Image.Image:
         """The thumbnail and preview cdnapi serves, from the decode made for the model."""
         image = item.decoded.image
-        store_derived(self._store, item.image_id, image, self._thumbnail_px, self._preview_px)
+        return store_derived(
+            self._store, item.image_id, image, self._thumbnail_px, self._preview_px
+        )
 
     def _details(self, image_id: str) -> dict[str, object]:
         try:
@@ -309,7 +312,7 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def _record(item: _Loaded, vector: Sequence[float], extra: dict[str, object]) -> ImageRecord:
+def _record(item: _Loaded, vector: Sequence[float], groups: dict[str, str]) -> ImageRecord:
     return ImageRecord(
         id=item.image_id,
         vector=vector,
@@ -324,7 +327,9 @@ def _record(item: _Loaded, vector: Sequence[float], extra: dict[str, object]) ->
         caption=item.caption,
         tags=item.tags,
         source=item.source,
-        extra=extra,
+        phash=item.phash,
+        dup_of=groups["dup_of"],
+        shot_of=groups["shot_of"],
     )
 
 

@@ -20,6 +20,8 @@ DERIVED_TYPE = "image/jpeg"
 class Derived:
     thumbnail: bytes
     preview: bytes
+    # the thumbnail before encoding: a cheap image to fingerprint (duplicates)
+    thumbnail_image: Image.Image
 
 
 def derive(
@@ -30,16 +32,19 @@ def derive(
     preview.thumbnail((preview_px, preview_px), Image.Resampling.BILINEAR)
     thumbnail = preview.copy()
     thumbnail.thumbnail((thumbnail_px, thumbnail_px), Image.Resampling.BICUBIC)
-    return Derived(thumbnail=_jpeg(thumbnail, 80), preview=_jpeg(preview, 85))
+    return Derived(
+        thumbnail=_jpeg(thumbnail, 80), preview=_jpeg(preview, 85), thumbnail_image=thumbnail
+    )
 
 
 def store_derived(
     store: ObjectStore, image_id: str, image: Image.Image, thumbnail_px: int, preview_px: int
-) -> None:
-    """Write both copies of an image where cdnapi serves them from."""
+) -> Image.Image:
+    """Write both copies of an image where cdnapi serves them from; the thumbnail's image."""
     derived = derive(image, thumbnail_px, preview_px)
     store.put(thumbnail_key(image_id), derived.thumbnail, DERIVED_TYPE)
     store.put(preview_key(image_id), derived.preview, DERIVED_TYPE)
+    return derived.thumbnail_image
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:

@@ -4,6 +4,7 @@ Reads go to the live collection. Deletes and edits go to every collection of the
 reindex fills the next model's collection from the originals while this one is live, and an
 image deleted or edited meanwhile must not come back, or come back unedited, at the switch."""
 
+import time
 from collections.abc import Iterator, Sequence
 
 from pymilvus import MilvusClient
@@ -21,7 +22,7 @@ from shared.vectors.milvus_client import (
     unavailable_on_error,
 )
 from shared.vectors.milvus_filters import ids_expression, string_literal
-from shared.vectors.milvus_index import TAG_BYTES, VARCHAR_BYTES
+from shared.vectors.milvus_index import ACTIVE_CHECK_S, TAG_BYTES, VARCHAR_BYTES
 from shared.vectors.protocol import ImageFilter
 
 # rows read at a time while summing sizes
@@ -35,6 +36,8 @@ class LiveIndex:
         self._client = client
         self._prefix = prefix
         self._catalog = IndexCatalog(client, prefix)
+        # (when looked, what was live): every call would otherwise cost two round trips
+        self._looked: tuple[float, ActiveIndex | None] | None = None
 
     @classmethod
     def connect(cls, settings: MilvusSettings) -> "LiveIndex":
@@ -50,11 +53,16 @@ class LiveIndex:
             self._client.has_collection(self._catalog.name)
 
     def active(self) -> ActiveIndex | None:
-        """The live collection and the model that built it (None before the first one)."""
+        """The live collection and the model that built it (None before the first one), as
+        seen at most ACTIVE_CHECK_S ago: a reindex's switch shows within that."""
+        looked = self._looked
+        if looked is not None and time.monotonic() - looked[0] < ACTIVE_CHECK_S:
+            return looked[1]
         with unavailable_on_error():
-            if not self._client.has_collection(self._catalog.name):
-                return None
-            return self._catalog.active()
+            exists = self._client.has_collection(self._catalog.name)
+            active = self._catalog.active() if exists else None
+        self._looked = (time.monotonic(), active)
+        return active
 
     def live_collection(self) -> str | None:
         active = self.active()

@@ -15,12 +15,7 @@ from dataclasses import dataclass
 
 from pymilvus import MilvusClient
 
-from shared.vectors.milvus_client import (
-    DISPLAY_FIELDS,
-    UNKNOWN_TIME,
-    display_fields,
-    unavailable_on_error,
-)
+from shared.vectors.milvus_client import UNKNOWN_TIME, fetch_rows, unavailable_on_error
 from shared.vectors.milvus_filters import filter_expression, string_literal
 from shared.vectors.protocol import ImageFilter
 
@@ -33,6 +28,7 @@ MAX_STEPS = 64
 MAX_SPAN_S = 2**52
 # the most rows one Milvus query returns
 MAX_QUERY_ROWS = 16384
+SORT_FIELDS = ["taken_at", "created_at"]
 
 
 class BadCursor(ValueError):
@@ -87,18 +83,16 @@ def browse(
         window = scope
         if left > most:
             window, span = _window(client, collection, scope, where, after, need, most, span)
+        # the window's rows by their sort keys only (cheap), then the page's display fields
         found = client.query(
-            collection, filter=window, output_fields=DISPLAY_FIELDS, limit=MAX_QUERY_ROWS
+            collection, filter=window, output_fields=SORT_FIELDS, limit=MAX_QUERY_ROWS
         )
-    # pymilvus hands rows out lazily, by position: sorting its list in place would pair rows
-    # with other rows' dynamic fields, so each is made a plain dict first
-    rows = [dict(row) for row in found]
-    rows.sort(key=lambda row: (_when(row), str(row["id"])), reverse=True)
-    page = rows[:limit]
-    last = page[-1] if page else None
-    more = len(rows) > limit
-    cursor = BrowseCursor(_when(last), str(last["id"]), span) if more and last else None
-    return BrowsePage([(str(r["id"]), display_fields(r)) for r in page], cursor, matching)
+        keys = sorted(((_when(row), str(row["id"])) for row in found), reverse=True)
+        ids = [image_id for _, image_id in keys[:limit]]
+        shown = fetch_rows(client, collection, ids) if ids else {}
+    more = len(keys) > limit and ids
+    cursor = BrowseCursor(keys[limit - 1][0], ids[-1], span) if more else None
+    return BrowsePage([(i, shown[i]) for i in ids if i in shown], cursor, matching)
 
 
 def _window(

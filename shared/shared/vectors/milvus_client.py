@@ -22,7 +22,7 @@ DISPLAY_FIELDS = [
     "caption",
     "tags",
     "source",
-    # dynamic fields (rows indexed before they existed lack them): see shared.library.duplicates
+    # how the worker filed it among duplicates: see shared.library.duplicates
     "phash",
     "dup_of",
     "shot_of",

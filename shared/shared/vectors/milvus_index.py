@@ -27,7 +27,8 @@ from shared.vectors.milvus_filters import filter_expression, ids_expression
 from shared.vectors.protocol import ImageFilter, ImageRecord, SearchHit
 
 # bumped when the collection's fields change: a new version is a new collection (`reindex`)
-SCHEMA_VERSION = 2
+# 3: phash, dup_of, shot_of (duplicates)
+SCHEMA_VERSION = 3
 # Milvus counts VARCHAR lengths in UTF-8 bytes; every string is cut to these at a character
 # boundary before it is written (a 4-byte character per char of our own caption/tag limits)
 VARCHAR_BYTES = {
@@ -37,6 +38,9 @@ VARCHAR_BYTES = {
     "camera": 256,
     "caption": MAX_CAPTION_CHARS * 4,
     "source": 1024,
+    "phash": 64,
+    "dup_of": 64,
+    "shot_of": 64,
 }
 TAG_BYTES = MAX_TAG_CHARS * 4
 # Milvus caps a request at ~64 MB and milvus-lite slows sharply past ~8 MB: keep batches small
@@ -153,7 +157,9 @@ class MilvusVectorIndex:
         schema.add_field("bytes", DataType.INT64)
         schema.add_field("created_at", DataType.INT64)
         schema.add_field("taken_at", DataType.INT64)
-        for name in ("filename", "content_type", "camera", "caption", "source"):
+        for name in (
+            "filename", "content_type", "camera", "caption", "source", "phash", "dup_of", "shot_of"
+        ):  # fmt: skip
             schema.add_field(name, DataType.VARCHAR, max_length=VARCHAR_BYTES[name])
         schema.add_field(
             "tags",

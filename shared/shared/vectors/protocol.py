@@ -18,6 +18,10 @@ class ImageRecord:
     caption: str = ""
     tags: Sequence[str] = ()
     source: str = ""
+    # duplicates, as the worker filed the image (shared.library.duplicates)
+    phash: str = ""
+    dup_of: str = ""
+    shot_of: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -50,8 +50,8 @@ class World:
         return ids
 
     def filed(self, image_id: str) -> tuple[str, str]:
-        extra = self.index.records[image_id].extra
-        return str(extra["dup_of"]), str(extra["shot_of"])
+        record = self.index.records[image_id]
+        return record.dup_of, record.shot_of
 
 
 def copy_of(image: Image.Image) -> bytes:
@@ -73,7 +73,7 @@ def test_a_copy_is_filed_under_its_photo_and_a_burst_under_its_first_shot() -> N
     assert world.filed(copy) == (first, "")  # its EXIF date is gone: no shot of anything
     assert world.filed(shot) == ("", first)
     assert world.filed(unrelated) == ("", "")
-    assert len(str(world.index.records[copy].extra["phash"])) == 16
+    assert len(world.index.records[copy].phash) == 16
 
 
 def test_copies_in_one_chunk_are_filed_under_the_first_of_them() -> None:

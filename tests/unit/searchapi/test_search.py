@@ -343,7 +343,7 @@ def test_a_same_picture_group_shows_once_on_every_page(index: InMemoryVectorInde
     """Twelve copies of image 0 (filed under it by the worker) fold into one item; pages of
     the folded order still hold every other image once."""
     first = index.records[f"{0:064x}"]
-    copies = [record(100 + n, list(first.vector), extra={"dup_of": first.id}) for n in range(12)]
+    copies = [record(100 + n, list(first.vector), dup_of=first.id) for n in range(12)]
     index.upsert(copies)
     settings = SearchApiSettings(search={"max_depth": 80})  # type: ignore[arg-type]
     container = Container(settings=settings)

@@ -48,6 +48,9 @@ def test_every_string_written_fits_its_field_in_bytes(char: str) -> None:
         caption=long,
         tags=[long] * 40,
         source=long,
+        phash=long,
+        dup_of=long,
+        shot_of=long,
     )
     index.upsert([record])
     [row] = client.rows
