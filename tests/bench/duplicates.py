@@ -43,6 +43,7 @@ from shared.library.duplicates import (
     similar_shot,
 )
 from tests.bench.report import save_results
+from tests.support.images import dated_jpeg
 from tests.support.paths import MODEL_DIR
 
 PHOTOS = [
@@ -78,15 +79,6 @@ def photo(name: str) -> Image.Image:
     return image
 
 
-def jpeg(image: Image.Image, quality: int = 92, taken_at: int | None = None) -> bytes:
-    out = io.BytesIO()
-    exif = Image.Exif()
-    if taken_at is not None:
-        exif[0x8769] = {0x9003: time.strftime("%Y:%m:%d %H:%M:%S", time.gmtime(taken_at))}
-    image.save(out, "JPEG", quality=quality, exif=exif)
-    return out.getvalue()
-
-
 def copy_of(image: Image.Image, rng: random.Random) -> bytes:
     w, h = image.size
     cut = rng.uniform(0, 0.1)
@@ -99,14 +91,14 @@ def copy_of(image: Image.Image, rng: random.Random) -> bytes:
     scale = rng.uniform(0.25, 1)
     cropped = image.crop(box)
     size = (max(16, int(cropped.width * scale)), max(16, int(cropped.height * scale)))
-    return jpeg(cropped.resize(size, Image.Resampling.BICUBIC), rng.randint(40, 95))
+    return dated_jpeg(cropped.resize(size, Image.Resampling.BICUBIC), rng.randint(40, 95))
 
 
 def samples(rng: random.Random) -> list[Sample]:
     out: list[Sample] = []
     for n, name in enumerate(PHOTOS):
         image, taken = photo(name), T0 + n * 86_400
-        out.append(Sample(f"{name}", name, "original", taken, jpeg(image, taken_at=taken)))
+        out.append(Sample(f"{name}", name, "original", taken, dated_jpeg(image, 92, taken)))
         out += [
             Sample(f"{name}/copy{c}", name, "copy", None, copy_of(image, rng))
             for c in range(COPIES)
@@ -123,12 +115,16 @@ def samples(rng: random.Random) -> list[Sample]:
                 ][r % 3]
             )
             when = taken + r + 1
-            out.append(Sample(f"{name}/frame{r}", name, "reframing", when, jpeg(framed, 90, when)))
+            out.append(
+                Sample(f"{name}/frame{r}", name, "reframing", when, dated_jpeg(framed, 90, when))
+            )
     for n, scene in enumerate(all_scenes()[:: max(1, len(all_scenes()) // SCENES)][:SCENES]):
         for r in range(RENDERINGS):
             when = T0 + 400 * 86_400 + n * 86_400 + r * 20
             image = render(scene, 384, rng)
-            out.append(Sample(f"scene{n}/{r}", f"scene{n}", "scene", when, jpeg(image, 90, when)))
+            out.append(
+                Sample(f"scene{n}/{r}", f"scene{n}", "scene", when, dated_jpeg(image, 90, when))
+            )
     return out
 
 

@@ -2,8 +2,6 @@
 cropped, re-encoded copy of it without its EXIF, a burst frame taken two seconds later, and
 another photo."""
 
-import io
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,18 +13,10 @@ from PIL import Image
 from skimage import data
 
 from imagesearch_dev.localstack import Stack
+from tests.support.images import dated_jpeg
 from tests.support.polling import finished_job
 
 TAKEN = 1_700_000_000
-
-
-def jpeg(image: Image.Image, quality: int, taken_at: int | None) -> bytes:
-    exif = Image.Exif()
-    if taken_at is not None:
-        exif[0x8769] = {0x9003: time.strftime("%Y:%m:%d %H:%M:%S", time.gmtime(taken_at))}
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, exif=exif)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +37,10 @@ def library(api: httpx.Client) -> dict[str, str]:
     burst = photo.crop((int(w * 0.25), 0, w, h))
     other = Image.fromarray(np.asarray(data.astronaut())).convert("RGB")
     files = {
-        "photo.jpg": jpeg(photo, 92, TAKEN),
-        "copy.jpg": jpeg(copy, 45, None),
-        "burst.jpg": jpeg(burst, 90, TAKEN + 2),
-        "other.jpg": jpeg(other, 90, TAKEN + 1),
+        "photo.jpg": dated_jpeg(photo, 92, TAKEN),
+        "copy.jpg": dated_jpeg(copy, 45, None),
+        "burst.jpg": dated_jpeg(burst, 90, TAKEN + 2),
+        "other.jpg": dated_jpeg(other, 90, TAKEN + 1),
     }
     ids: dict[str, str] = {"tag": tag}
     # the photo first: the copy is filed under it

@@ -21,7 +21,7 @@ from shared.vectors.milvus_client import (
     open_client,
     unavailable_on_error,
 )
-from shared.vectors.milvus_filters import ids_expression, string_literal
+from shared.vectors.milvus_filters import ids_expression, string_literal, strings_literal
 from shared.vectors.milvus_index import ACTIVE_CHECK_S, TAG_BYTES, VARCHAR_BYTES
 from shared.vectors.protocol import ImageFilter
 
@@ -130,31 +130,22 @@ class LiveIndex:
 
     def members(self, field: str, firsts: Sequence[str]) -> dict[str, list[str]]:
         """The ids filed under each of these first images (``field``: dup_of or shot_of)."""
-        collection = self.live_collection()
-        if collection is None or not firsts:
+        if not firsts:
             return {}
-        values = ", ".join(string_literal(f) for f in firsts)
-        with unavailable_on_error():
-            rows = self._client.query(
-                collection,
-                filter=f"{field} in [{values}]",
-                output_fields=[field],
-                limit=MAX_GROUP_ROWS,
-            )
-        out: dict[str, list[str]] = {}
-        for row in rows:
-            out.setdefault(str(row[field]), []).append(str(row["id"]))
-        return out
+        return self._filed(field, f"{field} in {strings_literal(firsts)}")
 
     def groups(self, field: str) -> dict[str, list[str]]:
         """Every group with an image filed under its first one: first image id → the ids
         filed under it (the first image may be gone: deleted)."""
+        return self._filed(field, f'{field} != ""')
+
+    def _filed(self, field: str, expr: str) -> dict[str, list[str]]:
         collection = self.live_collection()
         if collection is None:
             return {}
         with unavailable_on_error():
             rows = self._client.query(
-                collection, filter=f'{field} != ""', output_fields=[field], limit=MAX_GROUP_ROWS
+                collection, filter=expr, output_fields=[field], limit=MAX_GROUP_ROWS
             )
         out: dict[str, list[str]] = {}
         for row in rows:

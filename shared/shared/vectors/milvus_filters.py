@@ -22,22 +22,22 @@ def filter_expression(where: ImageFilter | None) -> str:
     parts += _range("taken_at", where.taken_from, where.taken_to)
     parts += _range("created_at", where.created_from, where.created_to)
     if where.tags:
-        parts.append(f"array_contains_{where.tags_mode}(tags, {_strings(where.tags)})")
+        parts.append(f"array_contains_{where.tags_mode}(tags, {strings_literal(where.tags)})")
     if where.content_types:
-        parts.append(f"content_type in {_strings(where.content_types)}")
+        parts.append(f"content_type in {strings_literal(where.content_types)}")
     if where.min_width is not None:
         parts.append(f"width >= {int(where.min_width)}")
     if where.min_height is not None:
         parts.append(f"height >= {int(where.min_height)}")
     if where.source is not None:
-        parts.append(f"source == {_string(where.source)}")
+        parts.append(f"source == {string_literal(where.source)}")
     if where.exclude_ids:
-        parts.append(f"id not in {_strings(where.exclude_ids)}")
+        parts.append(f"id not in {strings_literal(where.exclude_ids)}")
     return " and ".join(parts)
 
 
 def ids_expression(image_ids: Sequence[str]) -> str:
-    return f"id in {_strings(image_ids)}"
+    return f"id in {strings_literal(image_ids)}"
 
 
 def _range(field: str, low: int | None, high: int | None) -> list[str]:
@@ -50,12 +50,8 @@ def _range(field: str, low: int | None, high: int | None) -> list[str]:
 
 
 def string_literal(value: str) -> str:
-    return _string(value)
-
-
-def _string(value: str) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _strings(values: Sequence[str]) -> str:
-    return "[" + ", ".join(_string(v) for v in values) + "]"
+def strings_literal(values: Sequence[str]) -> str:
+    return "[" + ", ".join(string_literal(v) for v in values) + "]"

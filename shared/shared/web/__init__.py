@@ -11,6 +11,7 @@ from shared.web.body import (
     multipart_request_body,
 )
 from shared.web.errors import ErrorBody, error_responses
+from shared.web.links import next_link
 from shared.web.ratelimit import RateLimiter, RateLimitSettings, rate_limit
 from shared.web.readiness import Checks, readiness_router
 
@@ -28,6 +29,7 @@ __all__ = [
     "json_body",
     "json_request_body",
     "multipart_request_body",
+    "next_link",
     "rate_limit",
     "readiness_router",
     "require_key",

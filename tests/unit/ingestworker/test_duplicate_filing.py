@@ -2,15 +2,13 @@
 shot (similar shot): against the index and within one chunk. Fakes for storage and index;
 the real hash, keypoint matcher and decision."""
 
-import io
-import time
-
 import numpy as np
 from PIL import Image
 from skimage import data
 
 from ingestworker.service.pipeline import IndexPipeline
 from shared.ids import content_id, original_key
+from tests.support.images import dated_jpeg
 from tests.unit.fakes import (
     ColourEmbedder,
     InMemoryJobStore,
@@ -19,15 +17,6 @@ from tests.unit.fakes import (
 )
 
 TAKEN = 1_700_000_000
-
-
-def jpeg(image: Image.Image, quality: int = 90, taken_at: int | None = None) -> bytes:
-    exif = Image.Exif()
-    if taken_at is not None:
-        exif[0x8769] = {0x9003: time.strftime("%Y:%m:%d %H:%M:%S", time.gmtime(taken_at))}
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, exif=exif)
-    return out.getvalue()
 
 
 def photo(name: str) -> Image.Image:
@@ -56,18 +45,18 @@ class World:
 
 def copy_of(image: Image.Image) -> bytes:
     w, h = image.size
-    return jpeg(image.crop((w // 20, 0, w, h - h // 25)).resize((w // 2, h // 2)), quality=45)
+    return dated_jpeg(image.crop((w // 20, 0, w, h - h // 25)).resize((w // 2, h // 2)), quality=45)
 
 
 def test_a_copy_is_filed_under_its_photo_and_a_burst_under_its_first_shot() -> None:
     world = World()
     coffee = photo("coffee")
-    [first] = world.add(jpeg(coffee, taken_at=TAKEN))
+    [first] = world.add(dated_jpeg(coffee, taken_at=TAKEN))
     w, h = coffee.size
-    burst = jpeg(coffee.crop((w // 4, 0, w, h)), taken_at=TAKEN + 2)
+    burst = dated_jpeg(coffee.crop((w // 4, 0, w, h)), taken_at=TAKEN + 2)
     # (the fake embedder's vectors are mean colours: close for any two photos, so only the
     # time keeps this one from being a shot of the coffee)
-    other = jpeg(photo("astronaut"), taken_at=TAKEN + 86_400)
+    other = dated_jpeg(photo("astronaut"), taken_at=TAKEN + 86_400)
     copy, shot, unrelated = world.add(copy_of(coffee), burst, other)
     assert world.filed(first) == ("", "")
     assert world.filed(copy) == (first, "")  # its EXIF date is gone: no shot of anything
@@ -79,7 +68,9 @@ def test_a_copy_is_filed_under_its_photo_and_a_burst_under_its_first_shot() -> N
 def test_copies_in_one_chunk_are_filed_under_the_first_of_them() -> None:
     world = World()
     chelsea = photo("chelsea")
-    first, copy, other = world.add(jpeg(chelsea), copy_of(chelsea), jpeg(photo("rocket")))
+    first, copy, other = world.add(
+        dated_jpeg(chelsea), copy_of(chelsea), dated_jpeg(photo("rocket"))
+    )
     assert world.filed(copy) == (first, "")
     assert world.filed(other) == ("", "")
 
@@ -91,5 +82,5 @@ def test_look_alikes_that_are_not_the_same_picture_stay_apart() -> None:
     b = a.copy()
     a.paste((220, 30, 30), (100, 100, 200, 200))
     b.paste((220, 30, 30), (400, 250, 500, 350))
-    _, second = world.add(jpeg(a), jpeg(b))
+    _, second = world.add(dated_jpeg(a), dated_jpeg(b))
     assert world.filed(second) == ("", "")

@@ -29,7 +29,7 @@ from shared.errors import (
 )
 from shared.library.duplicates import Tier
 from shared.schemas import ImageStatus
-from shared.web import error_responses, json_body, json_request_body, require_key
+from shared.web import error_responses, json_body, json_request_body, next_link, require_key
 
 router = APIRouter(tags=["library"])
 
@@ -51,8 +51,7 @@ async def browse_images(
 ) -> BrowseResponse:
     page = await run_in_threadpool(service.page, params)
     if page.next_cursor:
-        url = request.url.include_query_params(cursor=page.next_cursor)
-        page.next = f"{url.path}?{url.query}"
+        page.next = next_link(request, cursor=page.next_cursor)
     return page
 
 
@@ -88,8 +87,7 @@ async def duplicate_groups(
 ) -> DuplicateGroups:
     page = await run_in_threadpool(service.groups, tier, limit, cursor)
     if page.next_cursor:
-        url = request.url.include_query_params(cursor=page.next_cursor)
-        page.next = f"{url.path}?{url.query}"
+        page.next = next_link(request, cursor=page.next_cursor)
     return page
 
 

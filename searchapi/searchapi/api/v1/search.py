@@ -23,6 +23,7 @@ from shared.web import (
     error_responses,
     form_body,
     multipart_request_body,
+    next_link,
     rate_limit,
     require_key,
 )
@@ -137,6 +138,5 @@ async def similar_images(
 
 def _with_next_link(result: SearchResponse, request: Request) -> SearchResponse:
     if result.next_offset is not None:
-        url = request.url.include_query_params(offset=result.next_offset)
-        result.next = f"{url.path}?{url.query}"
+        result.next = next_link(request, offset=result.next_offset)
     return result
