@@ -136,7 +136,10 @@ async function run(label, request, library = false) {
       if (error.status === 401) askForKey(() => rerun(label, request, library));
     }
   } finally {
-    if (run === state.run) state.loading = false;
+    if (run === state.run) {
+      state.loading = false;
+      watchForMore();
+    }
     results.removeAttribute("aria-busy");
   }
 }
@@ -175,6 +178,7 @@ async function loadMore() {
     setStatus(`Could not load more: ${error.message}`, "error");
   } finally {
     state.loading = false;
+    if (run === state.run) watchForMore();
   }
 }
 
@@ -410,9 +414,19 @@ filters.addEventListener("change", () => {
 });
 
 moreButton.addEventListener("click", loadMore);
-new IntersectionObserver((entries) => {
+const sentinel = $("sentinel");
+const pager = new IntersectionObserver((entries) => {
   if (entries.some((e) => e.isIntersecting)) loadMore();
-}).observe($("sentinel"));
+});
+pager.observe(sentinel);
+
+// once a page is on screen: observing again reports whether the end of the grid is still in
+// view (a page shorter than the window, or one that arrived while another was loading), which
+// no scroll would report
+function watchForMore() {
+  pager.unobserve(sentinel);
+  pager.observe(sentinel);
+}
 
 // a picture dropped anywhere but the upload dialog searches with it
 const hint = $("drop-hint");
