@@ -8,8 +8,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 RUN := $(UV) run --frozen
 S3RVER_VERSION := 3.7.1
+# PyPI's `milvus`: a real Milvus standalone server (the newest with a Linux x86-64 wheel)
+MILVUS_SERVER_VERSION := 2.3.5
 
-.PHONY: help setup up down status demo test test-unit lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile train-model
+.PHONY: help setup up down status demo test test-unit test-milvus lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile train-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,6 +47,11 @@ test: setup ## all tests (unit, integration, end-to-end); they start their own s
 
 test-unit: setup ## unit tests only (no servers)
 	$(RUN) pytest tests/unit
+
+test-milvus: setup ## the vector adapter's conformance tests on milvus-lite and on a real Milvus server
+	@[ -x .tools/milvus-server/bin/milvus-server ] || { $(UV) venv -q .tools/milvus-server && \
+	  VIRTUAL_ENV=.tools/milvus-server $(UV) pip install -q milvus==$(MILVUS_SERVER_VERSION); }
+	$(RUN) pytest tests/conformance --milvus-lanes=lite,server
 
 bench: bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile ## every benchmark (results under tests/bench/results/)
 

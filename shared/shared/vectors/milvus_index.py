@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 from pymilvus import DataType, MilvusClient
 
 from shared.batching import chunked
@@ -45,6 +46,16 @@ VARCHAR_BYTES = {
 TAG_BYTES = MAX_TAG_CHARS * 4
 # Milvus caps a request at ~64 MB and milvus-lite slows sharply past ~8 MB: keep batches small
 MAX_UPSERT_ROWS = 1000
+# a Milvus server reads "Bounded" by default: a row written a moment ago may be missing from a
+# read even in the process that wrote it (an edit, then its reply). Session: a client always
+# sees its own writes; other processes see them within the server's time tick
+CONSISTENCY = "Session"
+# a range search's upper bound: an image's own vector scores 1 plus float rounding (1.0000001),
+# which a bound of exactly 1.0 drops
+MAX_COSINE = 1.001
+# a filtered search that comes back short is redone exactly when its filter keeps at most this
+# many rows (one query of their vectors: 4 MB at 512-d)
+EXACT_SEARCH_MAX_ROWS = 2048
 
 
 # how long a reader trusts its last look at the catalog before looking again
@@ -175,7 +186,12 @@ class MilvusVectorIndex:
             metric_type="COSINE",
             params=dict(self._settings.index_params),
         )
-        self._client.create_collection(self._collection, schema=schema, index_params=index)
+        self._client.create_collection(
+            self._collection,
+            schema=schema,
+            index_params=index,
+            consistency_level=CONSISTENCY,
+        )
 
     def _check_model(self) -> None:
         description = self._client.describe_collection(self._collection).get("description", "")
@@ -215,18 +231,19 @@ class MilvusVectorIndex:
         self._still_live()
         params: dict[str, object] = dict(self._settings.search_params)
         if min_score is not None:
-            params.update(radius=min_score, range_filter=1.0)
+            params.update(radius=min_score, range_filter=MAX_COSINE)
+        expression = filter_expression(where)
         with unavailable_on_error():
             result = self._client.search(
                 self._collection,
                 data=[list(vector)],
                 anns_field="vector",
                 limit=limit,
-                filter=filter_expression(where),
+                filter=expression,
                 output_fields=DISPLAY_FIELDS,
                 search_params={"metric_type": "COSINE", "params": params},
             )
-        return [
+        hits = [
             SearchHit(
                 id=str(hit["id"]),
                 score=float(hit["distance"]),
@@ -234,6 +251,48 @@ class MilvusVectorIndex:
             )
             for hit in result[0]
         ]
+        if expression and len(hits) < limit:
+            # a graph or cluster index walks its neighbours and drops what the filter refuses:
+            # when a filter keeps few rows it can come back short, or empty (HNSW on a real
+            # Milvus, IVF on milvus-lite). Few rows are scored exactly instead.
+            exact = self._exact_search(vector, limit, expression, min_score)
+            if exact is not None:
+                return exact
+        return hits
+
+    def _exact_search(
+        self, vector: Sequence[float], limit: int, expression: str, min_score: float | None
+    ) -> list[SearchHit] | None:
+        """Every row the filter keeps, scored by cosine here; None when it keeps too many."""
+        with unavailable_on_error():
+            counted = self._client.query(
+                self._collection, filter=expression, output_fields=["count(*)"]
+            )
+            if int(counted[0]["count(*)"]) > EXACT_SEARCH_MAX_ROWS:
+                return None
+            rows = self._client.query(
+                self._collection,
+                filter=expression,
+                output_fields=["vector", *DISPLAY_FIELDS],
+                limit=EXACT_SEARCH_MAX_ROWS,
+            )
+        if not rows:
+            return []
+        rows = [dict(row) for row in rows]  # pymilvus' lazy rows, read once
+        query = np.asarray(vector, dtype=np.float32)
+        stored = np.asarray([row["vector"] for row in rows], dtype=np.float32)
+        norms = np.linalg.norm(stored, axis=1) * (np.linalg.norm(query) or 1.0)
+        scores = stored @ query / np.where(norms == 0, 1.0, norms)
+        order = np.argsort(-scores, kind="stable")
+        hits = []
+        for i in order:
+            score = float(scores[i])
+            if min_score is not None and score <= min_score:
+                break
+            hits.append(SearchHit(str(rows[i]["id"]), score, display_fields(rows[i])))
+            if len(hits) == limit:
+                break
+        return hits
 
     def nearest(
         self, vectors: Sequence[Sequence[float]], limit: int, min_score: float
@@ -242,7 +301,7 @@ class MilvusVectorIndex:
         if not vectors:
             return []
         self._still_live()
-        params = {**self._settings.search_params, "radius": min_score, "range_filter": 1.0}
+        params = {**self._settings.search_params, "radius": min_score, "range_filter": MAX_COSINE}
         with unavailable_on_error():
             result = self._client.search(
                 self._collection,

@@ -22,7 +22,9 @@ class RecordingClient:
     def prepare_index_params(self) -> Any:
         return MilvusClient.prepare_index_params()
 
-    def create_collection(self, name: str, schema: Any, index_params: Any) -> None:
+    def create_collection(
+        self, name: str, schema: Any, index_params: Any, consistency_level: str
+    ) -> None:
         self.schema = schema
 
     def upsert(self, collection: str, rows: list[dict[str, object]]) -> None:
