@@ -58,7 +58,7 @@ class MilvusSettings(BaseModel):
 
 class EmbeddingSettings(BaseModel):
     # a hub id or a local directory in sentence-transformers or plain transformers CLIP format
-    model: str = "sentence-transformers/clip-ViT-B-32"
+    model: str = "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"
     # optional: another text encoder into the same space (e.g. a multilingual one)
     text_model: str | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"

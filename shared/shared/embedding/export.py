@@ -24,11 +24,21 @@ IMAGE_FILE, TEXT_FILE = "image.onnx", "text.onnx"
 INT8_SUFFIX = ".int8.onnx"
 
 
+# text towers trained on texts padded to their full length (SigLIP pools its last position):
+# a text padded only to the longest of its batch would get another vector alone than batched
+PAD_TO_FULL_LENGTH = frozenset({"siglip", "siglip2"})
+
+
+def pads_to_full_length(model: Any) -> bool:
+    return getattr(getattr(model, "config", None), "model_type", None) in PAD_TO_FULL_LENGTH
+
+
 @dataclass(frozen=True)
 class Export:
     folder: Path
     dim: int
     max_seq_length: int
+    pad_to_full_length: bool = False
 
     def tower(self, name: str, int8: bool = False) -> Path:
         path = self.folder / (IMAGE_FILE if name == "image" else TEXT_FILE)
@@ -49,7 +59,12 @@ def exported(model_id: str, folder: Path | None = None, int8: bool = False) -> E
             if not (dest / "meta.json").exists():
                 _export(model_id, dest)
     meta = json.loads((dest / "meta.json").read_text())
-    export = Export(dest, int(meta["dim"]), int(meta["max_seq_length"]))
+    export = Export(
+        dest,
+        int(meta["dim"]),
+        int(meta["max_seq_length"]),
+        bool(meta.get("pad_to_full_length", False)),
+    )
     if int8 and not export.tower("text", int8=True).exists():
         with _locked(root):
             _quantize(export)
@@ -123,7 +138,12 @@ def _export(model_id: str, dest: Path) -> None:
         dim = int(tower(*example).shape[1])
     processor: Any = first.processor
     processor.save_pretrained(partial)
-    meta = {"model": model_id, "dim": dim, "max_seq_length": _max_seq_length(first, clip)}
+    meta = {
+        "model": model_id,
+        "dim": dim,
+        "max_seq_length": _max_seq_length(first, clip),
+        "pad_to_full_length": pads_to_full_length(clip),
+    }
     (partial / "meta.json").write_text(json.dumps(meta))
     shutil.rmtree(dest, ignore_errors=True)
     partial.rename(dest)

@@ -132,7 +132,7 @@ class ExportedEmbedder:
         for start in range(0, len(texts), self._batch_size):
             tokens = self._tokenizer(
                 list(texts[start : start + self._batch_size]),
-                padding=True,
+                padding="max_length" if self._text_export.pad_to_full_length else True,
                 truncation=True,
                 max_length=self._text_export.max_seq_length,
                 return_tensors="np",

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 import numpy as np
 import torch
@@ -9,6 +10,7 @@ from PIL import Image
 from sentence_transformers import SentenceTransformer
 
 from shared.config import EmbeddingSettings
+from shared.embedding.export import pads_to_full_length
 from shared.embedding.precision import (
     Trial,
     cpu_has_native_bf16,
@@ -127,6 +129,12 @@ def _load(model_id: str, device: str, dtype: str) -> SentenceTransformer:
     model = SentenceTransformer(model_id, device=device, model_kwargs={"dtype": _DTYPES[dtype]})
     model.eval()
     _truncate_to_context(model)
+    first: Any = model[0]
+    if pads_to_full_length(getattr(first, "model", None)) and hasattr(first, "processing_kwargs"):
+        first.processing_kwargs = {
+            **first.processing_kwargs,
+            "text": {"padding": "max_length", "max_length": first.max_seq_length},
+        }
     return model
 
 

@@ -55,7 +55,7 @@ def write_card(model_dir: Path, metrics: dict[str, object], architecture: str) -
 
 A small CLIP trained by `python -m imagesearch_dev.training.train` on synthetic captioned
 scenes, so that text → image search works with no model hub. It is the default model of the
-local stack and the tests; production uses `sentence-transformers/clip-ViT-B-32`.
+local stack and the tests; production uses `laion/CLIP-ViT-B-32-laion2B-s34B-b79K`.
 
 - Architecture: transformers `CLIPModel`; {architecture}.
 - Tokenizer: the real CLIP BPE (49,408 tokens), converted offline from open_clip's vocabulary.
