@@ -11,7 +11,7 @@ S3RVER_VERSION := 3.7.1
 # PyPI's `milvus`: a real Milvus standalone server (the newest with a Linux x86-64 wheel)
 MILVUS_SERVER_VERSION := 2.3.5
 
-.PHONY: help setup up down status demo test test-unit test-milvus lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile train-model
+.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile bench-memory train-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ test-milvus: setup ## the vector adapter's conformance tests on milvus-lite and 
 	  VIRTUAL_ENV=.tools/milvus-server $(UV) pip install -q milvus==$(MILVUS_SERVER_VERSION); }
 	$(RUN) pytest tests/conformance --milvus-lanes=lite,server
 
-bench: bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile ## every benchmark (results under tests/bench/results/)
+bench: bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile bench-memory ## every benchmark (results under tests/bench/results/)
 
 bench-embed: setup ## embedder and ingest throughput -> tests/bench/results/embed.{json,md}
 	$(RUN) python -m tests.bench.embed
@@ -77,6 +77,9 @@ bench-cdn: setup ## image delivery: nginx file, S3, cdnapi, nginx cache (wrk) ->
 	@command -v wrk >/dev/null || $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
 	$(RUN) python -m tests.bench.cdn
 
+bench-memory: setup ## each service's peak memory under load with the production model's size -> tests/bench/results/memory.{json,md}
+	$(RUN) python -m tests.bench.memory
+
 train-model: setup ## retrain the offline model into shared/models/tiny-clip (about 11 min on 2 cores)
 	$(RUN) python -m imagesearch_dev.training.train shared/models/tiny-clip
 
@@ -95,8 +98,14 @@ compose-check: ## validate docker-compose.yml (needs only a compose client, no e
 	  else echo "no compose client: apt-get install docker-compose" >&2; exit 1; fi; \
 	  $$dc -f docker-compose.yml --env-file .env.example config -q && \
 	  $$dc -f docker-compose.yml --env-file .env.example --profile flower config -q && \
+	  $$dc -f docker-compose.yml --env-file .env.example --profile monitoring --profile tracing config -q && \
 	  $$dc -f docker-compose.yml -f docker/compose.gpu.yml --env-file .env.example config -q && \
-	  echo "docker-compose.yml is valid (also with --profile flower and docker/compose.gpu.yml)"
+	  echo "docker-compose.yml is valid (also with the flower, monitoring and tracing profiles and docker/compose.gpu.yml)"
+
+monitoring-check: ## promtool checks the Prometheus config and alert rules (apt: prometheus)
+	@command -v promtool >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+	promtool check config conf/prometheus/prometheus.yml
+	promtool check rules conf/prometheus/alerts.yml
 
 clean: down ## stop the stack and delete its data, logs and the built model
 	rm -rf .run

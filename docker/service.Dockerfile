@@ -27,12 +27,21 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --package "${PACKAGE}"
 
 FROM python:${PYTHON_VERSION}-slim AS runtime
-RUN useradd --create-home --uid 10001 app
+# the service user by number: Kubernetes' runAsNonRoot can only verify a numeric USER
+ARG APP_UID=10001
+# the cache folder (the hub's model download, the runtimes' exports, the dtype decision) is
+# where the `models` volume mounts: created and owned here, so a fresh named volume starts as
+# a copy of it, owned by the service user, not as an empty root-owned folder
+RUN groupadd --gid "${APP_UID}" app \
+ && useradd --uid "${APP_UID}" --gid "${APP_UID}" --create-home app \
+ && mkdir -p /home/app/.cache/huggingface /home/app/.cache/imagesearch \
+ && chown -R "${APP_UID}:${APP_UID}" /home/app/.cache
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
 COPY conf /app/conf
 ENV PATH=/app/.venv/bin:$PATH \
     IMAGESEARCH_CONF_DIR=/app/conf \
     PYTHONUNBUFFERED=1 \
+    HOME=/home/app \
     HF_HOME=/home/app/.cache/huggingface
-USER app
+USER ${APP_UID}:${APP_UID}

@@ -39,6 +39,8 @@ def make_worker_celery(settings: IngestWorkerSettings) -> Celery:
         worker_proc_alive_timeout=PROC_ALIVE_TIMEOUT_S,
         # gathering holds tasks unacknowledged in the main process (celery-batches)
         worker_prefetch_multiplier=settings.batching.prefetch_per_child,
+        # never one child per CPU of the node (celery's default): each child holds a model
+        worker_concurrency=settings.worker.concurrency,
     )
     if settings.reconcile.interval_s:
         # run by `celery -A ingestworker.celery_app beat` (one beat per deployment)

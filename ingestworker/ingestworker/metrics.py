@@ -37,6 +37,11 @@ EMBED_SECONDS_PER_IMAGE = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
 
+IMAGES = Counter(
+    "imagesearch_worker_images_total",
+    "images a batch finished: indexed, or failed by kind of error (its exception's class)",
+    ["outcome", "reason"],
+)
 FORWARD_PASSES = Counter("imagesearch_worker_forward_passes_total", "model calls on image batches")
 STAGE_SECONDS = Counter(
     "imagesearch_worker_stage_seconds_total",
@@ -48,6 +53,10 @@ STAGE_SECONDS = Counter(
 
 def record_batch(report: IndexReport) -> None:
     images = len(report.indexed)
+    if images:
+        IMAGES.labels("indexed", "").inc(images)
+    for kind in report.failure_kinds.values():
+        IMAGES.labels("failed", kind).inc()
     FORWARD_PASSES.inc(report.forward_passes)
     for stage in ("prepare", "embed", "write", "starved"):
         STAGE_SECONDS.labels(stage).inc(getattr(report, f"{stage}_s"))

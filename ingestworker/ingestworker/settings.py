@@ -46,6 +46,16 @@ class TaskSettings(BaseModel):
     max_backoff_s: float = Field(60.0, gt=0, description="waits double from 1 s up to this")
 
 
+class WorkerProcessSettings(BaseModel):
+    concurrency: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="prefork children, each holding its own model (memory grows with each); "
+        "one child of every core suits OpenVINO, the default runtime",
+    )
+
+
 class BatchingSettings(BaseModel):
     """Indexing tasks are gathered across uploads into forward passes of embedding.batch_size
     images, and their images prepared by threads ahead of the model."""
@@ -77,5 +87,6 @@ class IngestWorkerSettings(ServiceSettings):
     fetch: FetchSettings = FetchSettings()
     url_ingest: UrlIngestSettings = UrlIngestSettings()
     batching: BatchingSettings = BatchingSettings()
+    worker: WorkerProcessSettings = WorkerProcessSettings()
     # how new images are filed as copies (same picture) or bursts (similar shot) of others
     duplicates: DuplicateSettings = DuplicateSettings()

@@ -16,7 +16,7 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
-from searchapi.metrics import SEARCH_SECONDS
+from searchapi.metrics import QUERY_CACHE, SEARCH_SECONDS
 from searchapi.schemas import SearchItem, SearchOptions, SearchResponse
 from shared.config import Limit
 from shared.embedding import Embedder, Vectors
@@ -61,6 +61,7 @@ class SearchService:
         self._max_depth = max_depth
         self._max_pixels = max_pixels
         self._text_vector = lru_cache(maxsize=query_cache_size)(self._embed_text)
+        QUERY_CACHE.source = self._text_vector.cache_info
 
     async def by_text(self, text: str, options: SearchOptions) -> SearchResponse:
         started = time.perf_counter()

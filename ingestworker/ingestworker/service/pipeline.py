@@ -65,6 +65,8 @@ Decoder = Callable[..., DecodedImage]
 class IndexReport:
     indexed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    # what kind of error failed each image (its exception's class): a small set, for metrics
+    failure_kinds: dict[str, str] = field(default_factory=dict)
     # busy time per stage: prepare is summed over its threads, so the stages can add up to
     # more than the wall time when they overlap
     prepare_s: float = 0.0
@@ -154,7 +156,7 @@ class IndexPipeline:
     def _timed_prepare(self, image_id: str, report: IndexReport) -> _Loaded | None:
         started = time.perf_counter()
         try:
-            return self._prepare(image_id, report.failed)
+            return self._prepare(image_id, report)
         finally:
             with self._lock:
                 report.prepare_s += time.perf_counter() - started
@@ -167,7 +169,7 @@ class IndexPipeline:
 
     def _write_and_mark(self, rows: list[_Embedded], report: IndexReport) -> list[_Loaded]:
         started = time.perf_counter()
-        written = self._write(self._filed(rows), report.failed) if rows else []
+        written = self._write(self._filed(rows), report) if rows else []
         gone = self._undo_deleted([item.image_id for item in written])
         indexed = [item for item in written if item.image_id not in gone]
         for item in indexed:
@@ -186,7 +188,7 @@ class IndexPipeline:
             log.info("deleted_while_indexing", images=len(gone))
         return gone
 
-    def _prepare(self, image_id: str, failed: dict[str, str]) -> _Loaded | None:
+    def _prepare(self, image_id: str, report: IndexReport) -> _Loaded | None:
         """Fetch, decode, read EXIF and details, write the smaller copies."""
         if not self._jobs.set_state(image_id, ImageState.processing):
             return None  # deleted since it was queued
@@ -197,7 +199,7 @@ class IndexPipeline:
         except Unavailable:
             raise
         except Exception as exc:  # anything about this one image: it fails, the batch goes on
-            self._fail(image_id, exc, failed)
+            self._fail(image_id, exc, report)
             return None
         # past the copies, a batch holds only what the model reads: not 32 previews' pixels
         return replace(item, decoded=replace(item.decoded, image=reduced(item.decoded.image)))
@@ -216,7 +218,7 @@ class IndexPipeline:
             raise
         except Exception as exc:
             if len(items) == 1:
-                self._fail(items[0].image_id, exc, report.failed)
+                self._fail(items[0].image_id, exc, report)
                 return []
             half = len(items) // 2
             return self._embed(items[:half], report) + self._embed(items[half:], report)
@@ -235,7 +237,7 @@ class IndexPipeline:
         groups = self._filer.file(new)
         return [(item, vector, groups[item.image_id]) for item, vector in rows]
 
-    def _write(self, rows: list[_Record], failed: dict[str, str]) -> list[_Loaded]:
+    def _write(self, rows: list[_Record], report: IndexReport) -> list[_Loaded]:
         """One index write for the batch; a write refused while the index answers is a data
         problem: halved until each refused row is alone (and fails)."""
         if not rows:
@@ -249,10 +251,10 @@ class IndexPipeline:
             if isinstance(exc, Unavailable) and not self._index_answers():
                 raise
             if len(rows) == 1:
-                self._fail(rows[0][0].image_id, exc, failed)
+                self._fail(rows[0][0].image_id, exc, report)
                 return []
             half = len(rows) // 2
-            return self._write(rows[:half], failed) + self._write(rows[half:], failed)
+            return self._write(rows[:half], report) + self._write(rows[half:], report)
 
     def _index_answers(self) -> bool:
         try:
@@ -261,9 +263,10 @@ class IndexPipeline:
             return False
         return True
 
-    def _fail(self, image_id: str, exc: BaseException, failed: dict[str, str]) -> None:
+    def _fail(self, image_id: str, exc: BaseException, report: IndexReport) -> None:
         reason = reason_of(exc)
-        failed[image_id] = reason
+        report.failed[image_id] = reason
+        report.failure_kinds[image_id] = type(exc).__name__
         self._jobs.set_state(image_id, ImageState.failed, reason)
         log.warning("image_failed", image_id=image_id, reason=reason)
 

@@ -32,11 +32,18 @@ API_ENV = {"searchapi": {"OMP_WAIT_POLICY": "PASSIVE"}}
 
 
 class Stack:
-    def __init__(self, settings: StackSettings, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: StackSettings,
+        extra_env: dict[str, str] | None = None,
+        process_env: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.settings = settings
         self.run_dir = (ROOT / settings.run_dir).resolve()
         self.table = ProcessTable(self.run_dir)
         self._extra_env = extra_env or {}
+        # variables for one process only (by name: "worker", "searchapi"…), over the others
+        self._process_env = process_env or {}
 
     @property
     def extra_env(self) -> dict[str, str]:
@@ -181,6 +188,7 @@ class Stack:
         # the cores shared out among the children: more threads only fight over the same cores
         threads = str(max(1, (os.cpu_count() or 1) // self.settings.worker_concurrency))
         env = {**self.service_env(), "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        env.update(self._process_env.get("worker", {}))
         url = self.redis_url
         return ProcessSpec("worker", argv, lambda: probes.celery_worker_ready(url), env=env)
 
@@ -206,7 +214,7 @@ class Stack:
         if name == "cdnapi" and self.settings.cdnapi_workers > 1:
             argv += ["--workers", str(self.settings.cdnapi_workers)]
         url = f"http://{host}:{port}/healthz"
-        env = {**self.service_env(), **API_ENV.get(name, {})}
+        env = {**self.service_env(), **API_ENV.get(name, {}), **self._process_env.get(name, {})}
         return ProcessSpec(name, argv, lambda: probes.http_ok(url), env=env)
 
     def _nginx(self) -> ProcessSpec:
