@@ -1,6 +1,7 @@
 """A real Celery worker process (prefork) indexes what the producer queues on Redis."""
 
 import json
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -131,3 +132,13 @@ def test_one_image_uploads_are_gathered_into_fewer_forward_passes(worker: Stack)
 
 def _worker_metric(url: str, name: str) -> float:
     return metric_sum(httpx.get(url, timeout=10).text, name) or 0.0
+
+
+def test_the_worker_runs_as_many_children_as_its_config_says(worker: Stack) -> None:
+    """Started as the deployments start it (no --concurrency; worker.concurrency from the
+    environment): one child holding a model, not celery's default of one per CPU."""
+    pid = worker.table.running_pid("worker")
+    assert pid is not None
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    assert len(children) == worker.settings.worker_concurrency == 1
+    assert (os.cpu_count() or 1) > 1  # else the default would give the same count

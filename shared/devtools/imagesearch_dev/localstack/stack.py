@@ -182,12 +182,14 @@ class Stack:
     def _worker(self) -> ProcessSpec:
         argv = [
             sys.executable, "-m", "celery", "-A", "ingestworker.celery_app", "worker",
-            "--pool", "prefork", "--concurrency", str(self.settings.worker_concurrency),
-            "--loglevel", "INFO", "--hostname", f"ingestworker-{self.settings.ports.redis}@%h",
+            "--pool", "prefork", "--loglevel", "INFO",
+            "--hostname", f"ingestworker-{self.settings.ports.redis}@%h",
         ]  # fmt: skip
         # the cores shared out among the children: more threads only fight over the same cores
         threads = str(max(1, (os.cpu_count() or 1) // self.settings.worker_concurrency))
         env = {**self.service_env(), "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        # as the deployments set it: the config, not the command line
+        env["INGESTWORKER__WORKER__CONCURRENCY"] = str(self.settings.worker_concurrency)
         env.update(self._process_env.get("worker", {}))
         url = self.redis_url
         return ProcessSpec("worker", argv, lambda: probes.celery_worker_ready(url), env=env)
