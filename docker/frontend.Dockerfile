@@ -2,6 +2,7 @@
 FROM nginx:1.27-alpine
 COPY frontend /usr/share/nginx/html
 COPY conf/nginx/proxy_params.conf /etc/nginx/imagesearch/proxy_params.conf
+COPY conf/nginx/trace.conf /etc/nginx/imagesearch/trace.conf
 COPY conf/nginx/locations.conf.template /etc/nginx/templates/locations.inc.template
 COPY conf/nginx/refresh.conf.template /etc/nginx/templates/refresh.inc.template
 COPY conf/nginx/docker.conf.template /etc/nginx/templates/default.conf.template

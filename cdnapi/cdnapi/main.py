@@ -8,6 +8,7 @@ from cdnapi.container import Container
 from cdnapi.settings import CdnApiSettings
 from shared.log import configure_logging
 from shared.preflight import exit_on_failure, load_config
+from shared.telemetry import configure_tracing
 from shared.web import build_app
 
 
@@ -16,6 +17,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         with exit_on_failure():
             settings = load_config(CdnApiSettings)
         configure_logging(settings.log, "cdnapi")
+        configure_tracing(settings.telemetry, "cdnapi")
         container = Container(settings=settings)
     return build_app(
         "cdnapi",

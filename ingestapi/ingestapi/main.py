@@ -13,6 +13,7 @@ from ingestapi.settings import IngestApiSettings
 from shared.errors import Unavailable
 from shared.log import configure_logging, get_logger
 from shared.preflight import exit_on_failure, load_config
+from shared.telemetry import configure_tracing
 from shared.web import RouteCap, build_app
 
 log = get_logger(__name__)
@@ -23,6 +24,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         with exit_on_failure():
             settings = load_config(IngestApiSettings)
         configure_logging(settings.log, "ingestapi")
+        configure_tracing(settings.telemetry, "ingestapi")
         container = Container(settings=settings)
     ready = container
 

@@ -20,6 +20,7 @@ from ingestworker import metrics  # first: it sets up prometheus_client's multip
 from ingestworker.container import Container
 from shared.log import configure_logging, get_logger
 from shared.preflight import check_live_model, check_models, exit_on_failure
+from shared.telemetry import configure_tracing
 
 log = get_logger(__name__)
 _container = Container()
@@ -45,6 +46,7 @@ def _preflight(**_: Any) -> None:
     with exit_on_failure():
         settings = _container.settings()
         configure_logging(settings.log, "ingestworker")
+        configure_tracing(settings.telemetry, "ingestworker")
         check_models(settings.embedding, "ingestworker")
         check_live_model(settings.milvus, settings.embedding.model, "ingestworker")
 

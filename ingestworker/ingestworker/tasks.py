@@ -18,8 +18,11 @@ from shared.errors import Unavailable
 from shared.log import get_logger
 from shared.queue import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED, RECONCILE
 from shared.schemas import ImageState, UploadDetails
+from shared.telemetry import context_from, links_to, tracer
 
 log = get_logger(__name__)
+_tracer = tracer(__name__)
+TRACE_HEADERS = ("traceparent", "tracestate")
 # an outage is never a reason to fail an image: its task retries until the service answers
 # (tasks.max_retries only decides when its images show as waiting)
 RETRY_FOREVER = None
@@ -49,7 +52,15 @@ def index_images(
         )
         for request in requests
     ]
-    report = container().gathered_indexing().run(deliveries)
+    # one parent (the first task's upload); the other tasks gathered in are links
+    carriers = [trace_headers(request.request_dict) for request in requests]
+    with _tracer.start_as_current_span(
+        "index_images",
+        context=context_from(carriers[0] if carriers else None),
+        links=links_to(carriers[1:]),
+        attributes={"tasks": len(deliveries), "images": sum(len(d.image_ids) for d in deliveries)},
+    ):
+        report = container().gathered_indexing().run(deliveries)
     record_batch(report.index)
     return {
         "indexed": report.index.indexed,
@@ -71,7 +82,10 @@ def index_isolated(self: Task, image_ids: list[str], job_id: str | None = None) 
     if split is not None:
         return {"indexed": [], "failed": split.failed, "split": split.halves}
     try:
-        report = container().index_pipeline().run(image_ids)
+        with _tracer.start_as_current_span(
+            "index_isolated", context=context_from(trace_headers(vars(self.request)))
+        ):
+            report = container().index_pipeline().run(image_ids)
     except Unavailable as exc:
         _retry(self, exc, "index_retry", job_id, waiting)
     finally:
@@ -87,7 +101,11 @@ def fetch_urls(
 ) -> dict[str, Any]:
     service = container().url_download_service()
     try:
-        report = service.run(job_id, [(slot, url) for slot, url in items], UploadDetails(**details))
+        with _tracer.start_as_current_span(
+            "fetch_urls", context=context_from(trace_headers(vars(self.request)))
+        ):
+            pairs = [(slot, url) for slot, url in items]
+            report = service.run(job_id, pairs, UploadDetails(**details))
     except Unavailable as exc:
         slots = [slot for slot, _ in items]
         _retry(self, exc, "fetch_retry", job_id, partial(_mark_fetches_waiting, slots))
@@ -98,6 +116,11 @@ def fetch_urls(
 def reconcile() -> dict[str, Any]:
     """Periodic (beat): queue again what is stored but not indexed."""
     return vars(container().reconcile_service().run())
+
+
+def trace_headers(message: dict[str, Any] | None) -> dict[str, str]:
+    """The trace context a task's message carried (CeleryTaskQueue sends it as headers)."""
+    return {k: str(message[k]) for k in TRACE_HEADERS if message and message.get(k)}
 
 
 def _retry(

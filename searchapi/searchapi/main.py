@@ -13,6 +13,7 @@ from searchapi.container import Container
 from searchapi.settings import SearchApiSettings
 from shared.log import configure_logging, get_logger
 from shared.preflight import check_live_model, check_models, exit_on_failure, load_config
+from shared.telemetry import configure_tracing
 from shared.web import RouteCap, build_app
 
 log = get_logger(__name__)
@@ -24,6 +25,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         with exit_on_failure():
             settings = load_config(SearchApiSettings)
             configure_logging(settings.log, "searchapi")
+            configure_tracing(settings.telemetry, "searchapi")
             check_models(settings.embedding, "searchapi")
             check_live_model(settings.milvus, settings.embedding.model, "searchapi")
         container = Container(settings=settings)

@@ -11,6 +11,8 @@ from tests.support.paths import MODEL_DIR, ROOT
 from tests.support.ports import free_ports
 
 INFRA = ["redis", "s3", "milvus"]
+TRACED = ["INGESTAPI", "SEARCHAPI", "CDNAPI", "INGESTWORKER"]
+SPANS_FILE = "spans.jsonl"
 # a whole worker killed in a fault test: its tasks come back after this long
 VISIBILITY_TIMEOUT_S = 15
 # URL ingest tests serve images from this loopback address; all others stay refused
@@ -26,6 +28,8 @@ def build_test_stack() -> Stack:
     worker_metrics = free_ports(1)[0]
     settings = StackSettings(run_dir=run_dir, ports=ports)  # type: ignore[arg-type]
     model = str(MODEL_DIR)
+    # every finished span of every service, as JSON lines (tests/e2e/test_traces.py)
+    spans = str(run_dir / SPANS_FILE)
     return Stack(
         settings,
         extra_env={
@@ -41,6 +45,7 @@ def build_test_stack() -> Stack:
             # every test request comes from one address: the suite is not a client to limit
             "INGESTAPI__RATE_LIMIT__ENABLED": "false",
             "SEARCHAPI__RATE_LIMIT__ENABLED": "false",
+            **{f"{svc}__TELEMETRY__FILE": spans for svc in TRACED},
         },
     )
 

@@ -6,6 +6,7 @@ chunks while the model runs on this one, and one thread writes the finished chun
 states. On a CPU the model is most of the cost; everything else hides behind it only if it
 never waits its turn."""
 
+import contextvars
 import json
 import threading
 import time
@@ -35,9 +36,11 @@ from shared.log import get_logger
 from shared.schemas import ImageState
 from shared.state import ImageStates
 from shared.storage import ObjectStore
+from shared.telemetry import tracer
 from shared.vectors import ImageRecord, IndexSwitched, VectorIndex
 
 log = get_logger(__name__)
+_tracer = tracer(__name__)
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,10 @@ class IndexPipeline:
                 if n + CHUNKS_AHEAD < len(chunks):
                     ahead.append(self._submit(prepare, chunks[n + CHUNKS_AHEAD], report))
                 _raise_failed_write(writes)  # an index outage stops the batch before the model
-                embedded = self._timed_embed(loaded, report)
-                writes.append(writer.submit(self._write_and_mark, embedded, report))
+                with _tracer.start_as_current_span("embed", attributes={"images": len(loaded)}):
+                    embedded = self._timed_embed(loaded, report)
+                run_in_context = contextvars.copy_context().run
+                writes.append(writer.submit(run_in_context, self._write_and_mark, embedded, report))
             indexed = [item for write in writes for item in write.result()]
         finally:
             # an outage stops the batch: what is not started yet never starts
@@ -151,7 +156,11 @@ class IndexPipeline:
     def _submit(
         self, pool: ThreadPoolExecutor, chunk: list[str], report: IndexReport
     ) -> list[Future[_Loaded | None]]:
-        return [pool.submit(self._timed_prepare, image_id, report) for image_id in chunk]
+        # each image's spans belong to the batch's trace: its context goes with it to the thread
+        return [
+            pool.submit(contextvars.copy_context().run, self._timed_prepare, image_id, report)
+            for image_id in chunk
+        ]
 
     def _timed_prepare(self, image_id: str, report: IndexReport) -> _Loaded | None:
         started = time.perf_counter()
@@ -168,6 +177,10 @@ class IndexPipeline:
         return embedded
 
     def _write_and_mark(self, rows: list[_Embedded], report: IndexReport) -> list[_Loaded]:
+        with _tracer.start_as_current_span("index_write", attributes={"images": len(rows)}):
+            return self._timed_write(rows, report)
+
+    def _timed_write(self, rows: list[_Embedded], report: IndexReport) -> list[_Loaded]:
         started = time.perf_counter()
         written = self._write(self._filed(rows), report) if rows else []
         gone = self._undo_deleted([item.image_id for item in written])
@@ -194,8 +207,9 @@ class IndexPipeline:
             return None  # deleted since it was queued
         try:
             item = self._load(image_id)
-            thumbnail = self._derive(item)
-            item = replace(item, phash=perceptual_hash(thumbnail), features=features(thumbnail))
+            with _tracer.start_as_current_span("derive", attributes={"image_id": image_id}):
+                thumbnail = self._derive(item)
+                item = replace(item, phash=perceptual_hash(thumbnail), features=features(thumbnail))
         except Unavailable:
             raise
         except Exception as exc:  # anything about this one image: it fails, the batch goes on
@@ -271,11 +285,13 @@ class IndexPipeline:
         log.warning("image_failed", image_id=image_id, reason=reason)
 
     def _load(self, image_id: str) -> _Loaded:
-        obj = self._store.open(original_key(image_id))
-        data = obj.read()
+        with _tracer.start_as_current_span("fetch", attributes={"image_id": image_id}):
+            obj = self._store.open(original_key(image_id))
+            data = obj.read()
         if not data:
             raise NotFound("original is empty or missing")
-        decoded = self._decode(data, long_side=self._preview_px)
+        with _tracer.start_as_current_span("decode", attributes={"bytes": len(data)}):
+            decoded = self._decode(data, long_side=self._preview_px)
         details = self._details(image_id) if obj.metadata.get("details") else {}
         tags = details.get("tags")
         return _Loaded(

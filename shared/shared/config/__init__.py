@@ -8,6 +8,7 @@ from shared.config.sections import (
     MilvusSettings,
     RedisSettings,
     StorageSettings,
+    TelemetrySettings,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Secret",
     "ServiceSettings",
     "StorageSettings",
+    "TelemetrySettings",
     "describe_error",
     "is_placeholder",
 ]

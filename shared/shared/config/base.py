@@ -16,6 +16,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from shared.config.sections import TelemetrySettings
+
 CONF_DIR_ENV = "IMAGESEARCH_CONF_DIR"
 
 
@@ -27,6 +29,7 @@ class ServiceSettings(BaseSettings):
     """One service's settings; subclasses set ``service`` (YAML file name and env prefix)."""
 
     service: ClassVar[str] = ""
+    telemetry: TelemetrySettings = TelemetrySettings()
 
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="forbid")
 

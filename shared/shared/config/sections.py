@@ -21,6 +21,19 @@ class LogSettings(BaseModel):
     format: Literal["console", "json"] = "console"
 
 
+class TelemetrySettings(BaseModel):
+    """OpenTelemetry traces. Spans are made and passed on (into Celery tasks too) whenever
+    ``traces`` is on, so every log line carries its trace id; they leave the process only
+    where an exporter is configured."""
+
+    traces: bool = True
+    # an OTLP/HTTP collector (e.g. http://jaeger:4318); unset: nothing is exported
+    otlp_endpoint: str | None = None
+    # finished spans as JSON lines, appended to this file (tests, debugging)
+    file: str | None = None
+    sample_ratio: float = Field(1.0, ge=0.0, le=1.0, description="of traces started here")
+
+
 class RedisSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(6379, ge=1, le=65535)

@@ -6,11 +6,13 @@ import sys
 import structlog
 
 from shared.config import LogSettings
+from shared.telemetry import current_ids
 
 
 def configure_logging(settings: LogSettings, service: str) -> None:
     shared_processors: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        _add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -46,6 +48,18 @@ def configure_logging(settings: LogSettings, service: str) -> None:
     structlog.contextvars.bind_contextvars(service=service)
     # uvicorn's own access log duplicates the request log line below
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def _add_trace_ids(
+    logger: object, name: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """The current span's trace and span ids: a log line finds its trace, and the lines of
+    one request or one indexing batch find each other."""
+    ids = current_ids()
+    if ids is not None:
+        event_dict.setdefault("trace_id", ids[0])
+        event_dict.setdefault("span_id", ids[1])
+    return event_dict
 
 
 def _noop(

@@ -9,6 +9,7 @@ from kombu.exceptions import ChannelError, OperationalError
 from shared.config import RedisSettings
 from shared.errors import Unavailable
 from shared.queue.tasks import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED
+from shared.telemetry import trace_carrier
 
 VISIBILITY_TIMEOUT_S = RedisSettings.model_fields["visibility_timeout_s"].default
 
@@ -77,6 +78,8 @@ class CeleryTaskQueue:
             self._app.send_task(
                 task,
                 kwargs=kwargs,
+                # the request's trace goes on in the worker (shared.telemetry)
+                headers=trace_carrier(),
                 # straight onto the queue's list: no exchange binding to lose if Redis is
                 # flushed or restarts empty (a lost binding silently drops what is published)
                 exchange="",

@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.web.auth import AuthSettings
 from shared.web.body import JSON_BODY_BYTES, BodyCap, RouteCap
@@ -41,6 +42,11 @@ def build_app(
     app.add_middleware(BodyCap, caps=list(body_caps), default_bytes=JSON_BODY_BYTES)
     app.middleware("http")(request_context)  # outermost: it logs the cap's refusals too
     install_metrics(app, service)
+    # the request's server span, continuing the trace nginx started (traceparent); outermost,
+    # so the request's log line carries its trace id
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"]
+    )
     app.include_router(health_router)
     for router, prefix in routers:
         app.include_router(router, prefix=prefix)
