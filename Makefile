@@ -102,10 +102,11 @@ compose-check: ## validate docker-compose.yml (needs only a compose client, no e
 	  $$dc -f docker-compose.yml -f docker/compose.gpu.yml --env-file .env.example config -q && \
 	  echo "docker-compose.yml is valid (also with the flower, monitoring and tracing profiles and docker/compose.gpu.yml)"
 
-monitoring-check: ## promtool checks the Prometheus config and alert rules (apt: prometheus)
+monitoring-check: ## promtool checks the Prometheus config and alert rules, and tests when they fire (apt: prometheus)
 	@command -v promtool >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
 	promtool check config conf/prometheus/prometheus.yml
 	promtool check rules conf/prometheus/alerts.yml
+	promtool test rules conf/prometheus/alerts.test.yml
 
 clean: down ## stop the stack and delete its data, logs and the built model
 	rm -rf .run
