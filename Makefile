@@ -11,7 +11,7 @@ S3RVER_VERSION := 3.7.1
 # PyPI's `milvus`: a real Milvus standalone server (the newest with a Linux x86-64 wheel)
 MILVUS_SERVER_VERSION := 2.3.5
 
-.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile bench-memory train-model
+.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile bench-memory bench-tracing train-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ bench-cdn: setup ## image delivery: nginx file, S3, cdnapi, nginx cache (wrk) ->
 
 bench-memory: setup ## each service's peak memory under load with the production model's size -> tests/bench/results/memory.{json,md}
 	$(RUN) python -m tests.bench.memory
+
+bench-tracing: setup ## ingest throughput with traces on and off, in one run -> tests/bench/results/tracing.{json,md}
+	$(RUN) python -m tests.bench.tracing
 
 train-model: setup ## retrain the offline model into shared/models/tiny-clip (about 11 min on 2 cores)
 	$(RUN) python -m imagesearch_dev.training.train shared/models/tiny-clip

@@ -194,7 +194,13 @@ def raw_runs(model: Path, processes: int, seconds: float) -> list[dict[str, Any]
     return rows
 
 
-def bench_e2e(model: Path, images: int, config: Config, per_request: int) -> dict[str, Any]:
+def bench_e2e(
+    model: Path,
+    images: int,
+    config: Config,
+    per_request: int,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Ingest throughput through a stack of its own: POST → every image indexed."""
     import httpx
 
@@ -222,6 +228,7 @@ def bench_e2e(model: Path, images: int, config: Config, per_request: int) -> dic
         "INGESTAPI__INGEST__TASK_BATCH_SIZE": "32",
         "INGESTAPI__RATE_LIMIT__UPLOAD": "1000000/minute",
         "SEARCHAPI__EMBEDDING__MODEL": str(model),
+        **(extra_env or {}),
     }
     stack = Stack(settings, extra_env=env)
     warmup = camera_jpegs(8, 2.0, seed=1)
