@@ -18,11 +18,10 @@ from shared.errors import Unavailable
 from shared.log import get_logger
 from shared.queue import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED, RECONCILE
 from shared.schemas import ImageState, UploadDetails
-from shared.telemetry import context_from, links_to, tracer
+from shared.telemetry import context_from, links_to, trace_headers, tracer
 
 log = get_logger(__name__)
 _tracer = tracer(__name__)
-TRACE_HEADERS = ("traceparent", "tracestate")
 # an outage is never a reason to fail an image: its task retries until the service answers
 # (tasks.max_retries only decides when its images show as waiting)
 RETRY_FOREVER = None
@@ -116,11 +115,6 @@ def fetch_urls(
 def reconcile() -> dict[str, Any]:
     """Periodic (beat): queue again what is stored but not indexed."""
     return vars(container().reconcile_service().run())
-
-
-def trace_headers(message: dict[str, Any] | None) -> dict[str, str]:
-    """The trace context a task's message carried (CeleryTaskQueue sends it as headers)."""
-    return {k: str(message[k]) for k in TRACE_HEADERS if message and message.get(k)}
 
 
 def _retry(

@@ -11,6 +11,7 @@ import json
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -34,6 +35,8 @@ from opentelemetry.util.types import Attributes
 from shared.config import TelemetrySettings
 
 _configured = False
+# the W3C trace context's headers, as the propagator writes them
+TRACE_HEADERS = ("traceparent", "tracestate")
 
 
 class NoLoneClientSpans(Sampler):
@@ -124,6 +127,11 @@ def trace_carrier() -> dict[str, str]:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier
+
+
+def trace_headers(message: Mapping[str, Any] | None) -> dict[str, str]:
+    """The trace context among a received message's headers (what trace_carrier sent)."""
+    return {k: str(message[k]) for k in TRACE_HEADERS if message and message.get(k)}
 
 
 def context_from(carrier: Mapping[str, str] | None) -> context.Context:

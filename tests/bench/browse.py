@@ -12,7 +12,6 @@ Writes tests/bench/results/browse.{json,md}."""
 
 import os
 import platform
-import shutil
 import statistics
 import sys
 import time
@@ -21,12 +20,12 @@ from typing import Any
 import httpx
 import numpy as np
 
-from imagesearch_dev.localstack import Stack, StackSettings
+from imagesearch_dev.localstack import Stack
 from shared.config import MilvusSettings
 from shared.vectors import ImageRecord, MilvusVectorIndex, milvus_index
 from tests.bench.report import save_results
 from tests.support.paths import MODEL_DIR, ROOT
-from tests.support.ports import free_ports
+from tests.support.stack import own_stack_settings
 
 IMAGES = 100_000
 DIM = 64  # the tiny model's; browse reads no vector
@@ -159,13 +158,8 @@ def bench_deletes(api: httpx.Client, first_id: int) -> dict[str, Any]:
 
 def main() -> int:
     run_dir = ROOT / ".run" / "bench-browse"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     stack = Stack(
-        StackSettings(
-            run_dir=run_dir,
-            ports=dict(zip(names, free_ports(len(names)), strict=True)),  # type: ignore[arg-type]
-        ),
+        own_stack_settings(run_dir),
         extra_env={"INGESTAPI__RATE_LIMIT__ENABLED": "false", "INGESTAPI__MILVUS__TIMEOUT_S": "60"},
     )
     report: dict[str, Any] = {

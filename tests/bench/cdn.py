@@ -18,13 +18,13 @@ from typing import Any
 import httpx
 import numpy as np
 
-from imagesearch_dev.localstack import Stack, StackSettings
+from imagesearch_dev.localstack import Stack
 from shared.ids import content_id, original_key
 from shared.storage import MinioObjectStore
 from tests.bench.report import save_results
 from tests.support.paths import ROOT
 from tests.support.ports import free_ports
-from tests.support.stack import storage_settings
+from tests.support.stack import own_stack_settings, storage_settings
 
 SIZES = {"200 KB": 200 * 1024, "3 MB": 3 * 1024 * 1024}
 STATIC_NGINX = """
@@ -80,13 +80,8 @@ def main() -> int:
         print("wrk is missing: apt-get install wrk (make bench-cdn does)", file=sys.stderr)
         return 2
     run_dir = ROOT / ".run" / "bench-cdn"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
-    ports = dict(zip(names, free_ports(len(names) + 1), strict=False))
     static_port = free_ports(1)[0]
-    stack = Stack(
-        StackSettings(run_dir=run_dir, ports=ports, cdnapi_workers=args.cdnapi_workers)  # type: ignore[arg-type]
-    )
+    stack = Stack(own_stack_settings(run_dir, cdnapi_workers=args.cdnapi_workers))
     static_root = run_dir / "static"
     (run_dir / "tmp").mkdir(parents=True)
     static_root.mkdir()

@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -204,20 +203,15 @@ def bench_e2e(
     """Ingest throughput through a stack of its own: POST → every image indexed."""
     import httpx
 
-    from imagesearch_dev.localstack import Stack, StackSettings
+    from imagesearch_dev.localstack import Stack
     from tests.bench.photos import camera_jpegs
     from tests.support.metrics import metric_sum
     from tests.support.ports import free_ports
+    from tests.support.stack import own_stack_settings
 
     run_dir = ROOT / ".run" / "bench-stack"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
-    *ports, metrics_port = free_ports(len(names) + 1)
-    settings = StackSettings(
-        run_dir=run_dir,
-        ports=dict(zip(names, ports, strict=True)),  # type: ignore[arg-type]
-        worker_concurrency=config.children,
-    )
+    metrics_port = free_ports(1)[0]
+    settings = own_stack_settings(run_dir, worker_concurrency=config.children)
     env = {
         "INGESTWORKER__EMBEDDING__MODEL": str(model),
         "INGESTWORKER__EMBEDDING__BATCH_SIZE": "32",

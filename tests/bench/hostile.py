@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import platform
 import random
-import shutil
 import statistics
 import struct
 import sys
@@ -26,7 +25,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from imagesearch_dev.localstack import Stack, StackSettings
+from imagesearch_dev.localstack import Stack
 from shared.ids import content_id, original_key
 from shared.storage import MinioObjectStore
 from tests.bench.procs import cpu_s_of_tree, pids_of_tree, rss_of_tree
@@ -36,7 +35,7 @@ from tests.support.images import image_bytes
 from tests.support.paths import ROOT
 from tests.support.polling import eventually, finished_job
 from tests.support.ports import free_ports
-from tests.support.stack import IMAGE_HOST, storage_settings
+from tests.support.stack import IMAGE_HOST, own_stack_settings, storage_settings
 
 SERVICES = ["nginx", "ingestapi", "searchapi", "cdnapi", "worker"]
 TARGET_RSS_MB = 256
@@ -250,12 +249,9 @@ def post_status(client: httpx.Client, path: str, **kw: Any) -> str:
 def main() -> int:
     only = sys.argv[1] if len(sys.argv) > 1 else ""  # run the inputs whose name has this
     run_dir = ROOT / ".run" / "bench-hostile"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
-    ports = dict(zip(names, free_ports(len(names)), strict=True))
     allow = f'["{IMAGE_HOST}/32"]'
     stack = Stack(
-        StackSettings(run_dir=run_dir, ports=ports),  # type: ignore[arg-type]
+        own_stack_settings(run_dir),
         extra_env={
             "INGESTAPI__FETCH__ALLOW_NETWORKS": allow,
             "INGESTWORKER__FETCH__ALLOW_NETWORKS": allow,

@@ -7,7 +7,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,12 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from imagesearch_dev.localstack import ORDER, Stack, StackSettings
+from imagesearch_dev.localstack import ORDER, Stack
 from shared.vectors import MilvusVectorIndex
 from tests.bench.photos import camera_jpegs
 from tests.support.paths import ROOT
-from tests.support.ports import free_ports
-from tests.support.stack import milvus_settings
+from tests.support.stack import milvus_settings, own_stack_settings
 
 RESULTS = ROOT / "tests" / "bench" / "results"
 MODEL = ROOT / "shared" / "models" / "tiny-clip"
@@ -40,13 +38,7 @@ def run_cli(stack: Stack, folder: Path, concurrency: int) -> tuple[float, str]:
 
 
 def bench(images: int, concurrency: int) -> dict[str, Any]:
-    run_dir = ROOT / ".run" / "bench-stack"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
-    settings = StackSettings(
-        run_dir=run_dir,
-        ports=dict(zip(names, free_ports(len(names)), strict=True)),  # type: ignore[arg-type]
-    )
+    settings = own_stack_settings(ROOT / ".run" / "bench-stack")
     env = {"INGESTWORKER__EMBEDDING__MODEL": str(MODEL), "SEARCHAPI__EMBEDDING__MODEL": str(MODEL)}
     stack = Stack(settings, extra_env=env)
     photos = camera_jpegs(images, 0.08, quality=85, seed=5)

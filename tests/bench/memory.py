@@ -11,24 +11,23 @@ and children). Writes tests/bench/results/memory.{json,md}; tests/unit/test_depl
 checks every memory limit is at least LIMIT_FACTOR times these peaks.
 """
 
+import os
 import platform
-import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from imagesearch_dev.clip_builder import build_laion_layout
-from imagesearch_dev.localstack import Stack, StackSettings
+from imagesearch_dev.localstack import Stack
 from tests.bench.photos import camera_jpegs
-from tests.bench.procs import pids_of_tree
+from tests.bench.procs import peak_rss_bytes, pids_of_tree
 from tests.bench.report import save_results
 from tests.support.paths import ROOT
 from tests.support.polling import finished_job
-from tests.support.ports import free_ports
+from tests.support.stack import own_stack_settings
 
 MODEL = ROOT / ".run" / "models" / "laion-clip-vit-b-32-layout"
 SERVICES = ["ingestapi", "searchapi", "cdnapi", "worker", "beat"]
@@ -37,14 +36,6 @@ LIMIT_FACTOR = 1.5
 PHOTOS_12MP, PHOTOS_48MP, PER_REQUEST = 96, 8, 32
 SEARCHES = 300
 WORDS = ["red car at night", "a dog on a beach", "snow", "two people", "a green field"]
-
-
-def hwm_bytes(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        return int(status.split("VmHWM:")[1].split()[0]) * 1024
-    except (FileNotFoundError, IndexError):
-        return 0
 
 
 class PeakWatcher(threading.Thread):
@@ -67,7 +58,7 @@ class PeakWatcher(threading.Thread):
         for name, root in self.roots.items():
             for pid in pids_of_tree(root):
                 seen = self.peaks[name]
-                seen[pid] = max(seen.get(pid, 0), hwm_bytes(pid))
+                seen[pid] = max(seen.get(pid, 0), peak_rss_bytes(pid))
 
     def mib(self) -> dict[str, float]:
         return {name: round(sum(p.values()) / 2**20, 1) for name, p in self.peaks.items()}
@@ -123,13 +114,7 @@ def main() -> None:
     if not (MODEL / "model.safetensors").exists():
         build_laion_layout(MODEL)
     run_dir = ROOT / ".run" / "bench-memory"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
-    settings = StackSettings(
-        run_dir=run_dir,
-        ports=dict(zip(names, free_ports(len(names)), strict=True)),  # type: ignore[arg-type]
-        worker_concurrency=1,
-    )
+    settings = own_stack_settings(run_dir, worker_concurrency=1)
     stack = Stack(
         settings,
         extra_env={
@@ -159,7 +144,7 @@ def main() -> None:
     peaks = watcher.mib()
     report = {
         "model": "random-weight ViT-B/32 in the layout of laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "worker_children": 1,
         "limit_factor": LIMIT_FACTOR,
         "load": work,

@@ -20,6 +20,16 @@ def rss_of_tree(pid: int) -> int:
     return total
 
 
+def peak_rss_bytes(pid: int) -> int:
+    """The most a process has held resident so far (the kernel's high-water mark, VmHWM): no
+    spike between two looks is missed. 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        return int(status.split("VmHWM:")[1].split()[0]) * 1024
+    except (FileNotFoundError, IndexError):
+        return 0
+
+
 def cpu_s_of_tree(pid: int) -> float:
     """CPU seconds (user + system) of a process and its descendants so far."""
     ticks = os.sysconf("SC_CLK_TCK")

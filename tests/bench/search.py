@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from imagesearch_dev.localstack import Stack, StackSettings
+from imagesearch_dev.localstack import Stack
 from shared.config import MilvusSettings
 from shared.vectors import (
     ImageFilter,
@@ -30,7 +29,7 @@ from shared.vectors import (
     milvus_index,
 )
 from tests.support.paths import ROOT
-from tests.support.ports import free_ports
+from tests.support.stack import own_stack_settings
 
 RESULTS = ROOT / "tests" / "bench" / "results"
 VIT_B32 = ROOT / ".run" / "models" / "vit-b-32-random"
@@ -274,14 +273,8 @@ def main() -> int:
         "--e2e-only", action="store_true", help="redo the end-to-end part, keep the sizes' rows"
     )
     args = parser.parse_args()
-    run_dir = ROOT / ".run" / "bench-search"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
     stack = Stack(
-        StackSettings(
-            run_dir=run_dir,
-            ports=dict(zip(names, free_ports(len(names)), strict=True)),  # type: ignore[arg-type]
-        ),
+        own_stack_settings(ROOT / ".run" / "bench-search"),
         extra_env={
             "SEARCHAPI__EMBEDDING__MODEL": str(VIT_B32),
             "SEARCHAPI__MILVUS__SEARCH_PARAMS": '{"nprobe": 16}',

@@ -3,9 +3,11 @@ point adapters at its servers, isolated per test by name."""
 
 import shutil
 import uuid
+from pathlib import Path
+from typing import Any
 
 from imagesearch_dev.localstack import Stack, StackSettings
-from imagesearch_dev.localstack.settings import StackAuth
+from imagesearch_dev.localstack.settings import StackAuth, StackPorts
 from shared.config import MilvusSettings, RedisSettings, StorageSettings
 from tests.support.paths import MODEL_DIR, ROOT
 from tests.support.ports import free_ports
@@ -19,14 +21,20 @@ VISIBILITY_TIMEOUT_S = 15
 IMAGE_HOST = "127.0.0.2"
 
 
+def own_stack_settings(run_dir: Path, **overrides: Any) -> StackSettings:
+    """Settings of a stack of its own: an emptied run folder and a free port for every server
+    it starts."""
+    shutil.rmtree(run_dir, ignore_errors=True)
+    names = list(StackPorts.model_fields)
+    ports = StackPorts(**dict(zip(names, free_ports(len(names)), strict=True)))
+    return StackSettings(run_dir=run_dir, ports=ports, **overrides)
+
+
 def build_test_stack() -> Stack:
     """A stack of its own on free ports, with a fresh run folder; nothing started yet."""
     run_dir = ROOT / ".run" / "test-stack"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    names = ["nginx", "nginx_refresh", "ingestapi", "searchapi", "cdnapi", "redis", "s3", "milvus"]
-    ports = dict(zip(names, free_ports(len(names)), strict=True))
     worker_metrics = free_ports(1)[0]
-    settings = StackSettings(run_dir=run_dir, ports=ports)  # type: ignore[arg-type]
+    settings = own_stack_settings(run_dir)
     model = str(MODEL_DIR)
     # every finished span of every service, as JSON lines (tests/e2e/test_traces.py)
     spans = str(run_dir / SPANS_FILE)

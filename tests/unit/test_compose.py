@@ -1,15 +1,12 @@
 """What can be checked of the Docker setup without a Docker engine."""
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from tests.support.deployment import auth_services, compose
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def compose() -> dict[str, Any]:
-    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
 
 
 def test_every_long_running_service_has_a_healthcheck() -> None:
@@ -67,7 +64,8 @@ def test_flower_is_optional() -> None:
 
 def test_every_api_gets_the_same_keys_and_nginx_the_signing_key() -> None:
     services = compose()["services"]
-    for name in ("ingestapi", "searchapi", "cdnapi"):
+    assert auth_services() == ["ingestapi", "searchapi", "cdnapi"]
+    for name in auth_services():
         env = services[name]["environment"]
         prefix = name.upper()
         assert env[f"{prefix}__AUTH__API_KEYS"] == "${API_KEYS:-[]}", name

@@ -1,7 +1,8 @@
 """The invariants a deployment must hold to start as shipped, checked on the files themselves
 (docker/service.Dockerfile, docker-compose.yml, docker/k8s) against the code and the measured
 memory peaks (tests/bench/results/memory.json, `make bench-memory`). Each check names the
-mistake it catches."""
+mistake it catches. That every service which checks keys gets them: test_compose.py and
+test_k8s.py (the services found from their settings classes)."""
 
 import json
 import re
@@ -10,24 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from cdnapi.settings import CdnApiSettings
-from ingestapi.settings import IngestApiSettings
 from ingestworker.settings import IngestWorkerSettings
-from searchapi.settings import SearchApiSettings
-from shared.config import ServiceSettings
+from tests.support.deployment import compose, k8s_deployments, k8s_env
 from tests.support.paths import ROOT
 
 DOCKERFILE = ROOT / "docker" / "service.Dockerfile"
 K8S = ROOT / "docker" / "k8s"
 MEMORY = ROOT / "tests" / "bench" / "results" / "memory.json"
-SETTINGS: dict[str, type[ServiceSettings]] = {
-    "ingestapi": IngestApiSettings,
-    "searchapi": SearchApiSettings,
-    "cdnapi": CdnApiSettings,
-    "ingestworker": IngestWorkerSettings,
-}
 # compose and k8s name -> the bench's process name and the settings' env prefix
 SERVICES = {
     "ingestapi": ("ingestapi", "INGESTAPI"),
@@ -111,10 +102,6 @@ def test_the_image_runs_as_a_numeric_non_root_user() -> None:
 
 
 # ---- compose
-def compose() -> dict[str, Any]:
-    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
-
-
 def service_images() -> dict[str, dict[str, Any]]:
     return {
         name: service
@@ -134,20 +121,6 @@ def test_every_named_volume_mounts_where_the_image_made_a_folder_for_its_user() 
                 assert_mount_point_ready(target, uid)
                 mounts += 1
     assert mounts >= 2  # the worker's and searchapi's model cache
-
-
-def auth_services() -> list[str]:
-    """The services whose settings check keys: found in the code, not listed by hand."""
-    return [name for name, cls in SETTINGS.items() if "auth" in cls.model_fields]
-
-
-def test_every_service_that_checks_keys_gets_them_in_compose() -> None:
-    keys = ("API_KEYS", "URL_SIGNING_KEY", "PROTECT_READS", "EXPOSED_ON")
-    assert set(auth_services()) == {"ingestapi", "searchapi", "cdnapi"}
-    for name in auth_services():
-        env = compose()["services"][name]["environment"]
-        for key in keys:
-            assert f"{name.upper()}__AUTH__{key}" in env, (name, key)
 
 
 def worker_concurrency_of(command: list[str], env: dict[str, Any]) -> str:
@@ -198,17 +171,8 @@ def expand_default(value: str) -> str:
 
 
 # ---- Kubernetes
-def deployments() -> dict[str, dict[str, Any]]:
-    out = {}
-    for path in sorted(K8S.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc and doc["kind"] == "Deployment":
-                out[doc["metadata"]["name"]] = doc
-    return out
-
-
 def pod(name: str) -> dict[str, Any]:
-    return dict(deployments()[name]["spec"]["template"]["spec"])
+    return dict(k8s_deployments()[name]["spec"]["template"]["spec"])
 
 
 @pytest.mark.parametrize("name", list(SERVICES))
@@ -222,21 +186,6 @@ def test_k8s_pods_run_as_the_images_user(name: str) -> None:
         assert container["securityContext"]["allowPrivilegeEscalation"] is False
         for mount in container.get("volumeMounts", []):
             assert_mount_point_ready(mount["mountPath"], uid)
-
-
-def k8s_env(name: str) -> dict[str, Any]:
-    container = pod(name)["containers"][0]
-    return {e["name"]: e.get("valueFrom", e.get("value")) for e in container.get("env", [])}
-
-
-def test_every_service_that_checks_keys_gets_them_in_k8s() -> None:
-    for name in auth_services():
-        env = k8s_env(name)
-        for key in ("API_KEYS", "URL_SIGNING_KEY"):
-            assert env[f"{name.upper()}__AUTH__{key}"] == {
-                "secretKeyRef": {"name": "imagesearch", "key": key}
-            }, name
-        assert f"{name.upper()}__AUTH__PROTECT_READS" in env, name
 
 
 def test_worker_concurrency_is_set_from_the_config_in_k8s() -> None:

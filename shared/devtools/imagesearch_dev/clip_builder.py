@@ -61,27 +61,24 @@ def write_tokenizer_files(bpe_gz: Path, out_dir: Path) -> tuple[Path, Path]:
     return vocab_path, merges_path
 
 
-def vit_b32_config() -> CLIPConfig:
-    """The architecture of openai/clip-vit-base-patch32 (for speed benchmarks)."""
-    return CLIPConfig(
-        text_config={"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 8},
-        vision_config={"hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12},
-        projection_dim=512,
-    )
-
-
-def vit_b16_config() -> CLIPConfig:
-    """openai/clip-vit-base-patch16: B/32's towers, 16-pixel patches (196 of them)."""
+def vit_b32_config(patch_size: int = 32) -> CLIPConfig:
+    """The architecture of openai/clip-vit-base-patch32 (for speed benchmarks), or with another
+    patch size."""
     return CLIPConfig(
         text_config={"hidden_size": 512, "intermediate_size": 2048, "num_attention_heads": 8},
         vision_config={
             "hidden_size": 768,
             "intermediate_size": 3072,
             "num_attention_heads": 12,
-            "patch_size": 16,
+            "patch_size": patch_size,
         },
         projection_dim=512,
     )
+
+
+def vit_b16_config() -> CLIPConfig:
+    """openai/clip-vit-base-patch16: B/32's towers, 16-pixel patches (196 of them)."""
+    return vit_b32_config(patch_size=16)
 
 
 def vit_l14_config() -> CLIPConfig:

@@ -82,7 +82,7 @@ class IndexCatalog:
             return row  # written before aliases were used
         if row is not None and row.collection == target:
             return row
-        recorded = self._description(target)
+        recorded = recorded_model(self._client, target)
         return ActiveIndex(
             target,
             str(recorded.get("model", "")),
@@ -130,13 +130,15 @@ class IndexCatalog:
                 return None
             raise
 
-    def _description(self, collection: str) -> dict[str, object]:
-        description = self._client.describe_collection(collection).get("description", "")
-        try:
-            recorded = json.loads(description)
-        except ValueError:
-            return {}
-        return recorded if isinstance(recorded, dict) else {}
+
+def recorded_model(client: MilvusClient, collection: str) -> dict[str, object]:
+    """The model and dimension a collection was created for (its description, as JSON)."""
+    description = client.describe_collection(collection).get("description", "")
+    try:
+        recorded = json.loads(description)
+    except ValueError:
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from shared.config import MilvusSettings
 from shared.errors import ConfigMismatch, Unavailable
 from shared.schemas import MAX_CAPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from shared.text import cut_utf8
-from shared.vectors.catalog import ActiveIndex, IndexCatalog
+from shared.vectors.catalog import ActiveIndex, IndexCatalog, recorded_model
 from shared.vectors.milvus_client import (
     DISPLAY_FIELDS,
     UNKNOWN_TIME,
@@ -194,11 +194,7 @@ class MilvusVectorIndex:
         )
 
     def _check_model(self) -> None:
-        description = self._client.describe_collection(self._collection).get("description", "")
-        try:
-            recorded = json.loads(description)
-        except ValueError:
-            recorded = {}
+        recorded = recorded_model(self._client, self._collection)
         if recorded.get("model") != self._model or recorded.get("dim") != self._dim:
             raise ConfigMismatch(
                 f"collection {self._collection!r} holds vectors of model "

@@ -1,8 +1,7 @@
 from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.trace import SpanKind
 
-from ingestworker.tasks import trace_headers
-from shared.telemetry import NoLoneClientSpans, context_from, links_to
+from shared.telemetry import NoLoneClientSpans, context_from, links_to, trace_headers
 
 
 def test_a_client_call_outside_any_trace_starts_none() -> None:
