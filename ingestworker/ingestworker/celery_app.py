@@ -2,21 +2,25 @@
 
 Importing this module does no I/O and reads no config: the Celery app (`app`) is built by the
 container on first use, when celery's command line asks for it. The checks that stop a
-misconfigured worker with one line run in celeryd_init, in the parent before any child forks;
-each child builds its own model (worker_process_init: torch must never run before the fork).
+misconfigured worker with one line run in celeryd_init, in the parent before any child forks,
+which also makes the metrics folder; each child builds its own model (worker_process_init:
+torch must never run before the fork).
 """
 
+import os
 from typing import Any
 
 from celery import Celery
 from celery.signals import (
     celeryd_init,
+    task_failure,
+    task_retry,
+    task_success,
     worker_init,
     worker_process_init,
     worker_process_shutdown,
 )
 
-from ingestworker import metrics  # first: it sets up prometheus_client's multiprocess mode
 from ingestworker.container import Container
 from shared.log import configure_logging, get_logger
 from shared.preflight import check_live_model, check_models, exit_on_failure
@@ -27,7 +31,8 @@ _container = Container()
 
 
 def container() -> Container:
-    """This process's container: one per process, its providers built on first use."""
+    """This process's container, the one way tasks reach their services: one per process,
+    its providers built on first use."""
     return _container
 
 
@@ -49,6 +54,7 @@ def _preflight(**_: Any) -> None:
         configure_tracing(settings.telemetry, "ingestworker")
         check_models(settings.embedding, "ingestworker")
         check_live_model(settings.milvus, settings.embedding.model, "ingestworker")
+        _container.worker_metrics()  # its folder, before any child records into it
 
 
 @worker_init.connect
@@ -56,7 +62,7 @@ def _serve_metrics(**_: Any) -> None:
     """In the main worker process only (beat and the command-line tools never serve)."""
     settings = _container.settings()
     if settings.metrics.port:
-        metrics.serve(settings.metrics.port, _container.task_queue())
+        _container.worker_metrics().serve(settings.metrics.port, _container.task_queue())
         log.info("metrics_served", port=settings.metrics.port)
 
 
@@ -71,3 +77,19 @@ def _build_model(**_: Any) -> None:
 @worker_process_shutdown.connect
 def _close_resources(**_: Any) -> None:
     _container.shutdown_resources()
+    _container.worker_metrics().child_exited(os.getpid())
+
+
+@task_success.connect
+def _succeeded(sender: Any = None, **_: Any) -> None:
+    _container.worker_metrics().task_finished(getattr(sender, "name", "?"), "succeeded")
+
+
+@task_retry.connect
+def _retried(sender: Any = None, **_: Any) -> None:
+    _container.worker_metrics().task_finished(getattr(sender, "name", "?"), "retried")
+
+
+@task_failure.connect
+def _failed(sender: Any = None, **_: Any) -> None:
+    _container.worker_metrics().task_finished(getattr(sender, "name", "?"), "failed")

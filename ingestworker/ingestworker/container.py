@@ -3,18 +3,25 @@ tasks and command-line tools use. Building it connects to nothing: providers are
 first use (settings in worker_init or a command's main; the model in each prefork child)."""
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from celery import Celery
 from dependency_injector import containers, providers
 
+from ingestworker.adapters.gathering_task import Gathering
 from ingestworker.adapters.url_fetcher import UrlFetcher
+from ingestworker.metrics import WorkerMetrics
 from ingestworker.service.crash_guard import CrashGuard
-from ingestworker.service.gathered import GatheredIndexing, RetryPolicy
+from ingestworker.service.gathered_indexing import GatheredIndexing
+from ingestworker.service.isolated_indexing import IsolatedIndexing
 from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reconcile import ReconcileService
 from ingestworker.service.reindex import ReindexService, ReindexStates
+from ingestworker.service.retry_policy import RetryPolicy
 from ingestworker.service.url_download import UrlDownloadService
-from ingestworker.settings import IngestWorkerSettings
+from ingestworker.settings import IngestWorkerSettings, WorkerMetricsSettings
+from ingestworker.stages import Embed, FileDuplicates, Prepare, Write
 from shared.config import Limit, MilvusSettings
 from shared.embedding import load_embedder
 from shared.images import decode_image
@@ -56,6 +63,42 @@ def _fetcher_resource(settings: FetchSettings) -> Iterator[UrlFetcher]:
     fetcher.close()
 
 
+def _metrics_folder(settings: WorkerMetricsSettings) -> Path | None:
+    """Files only where something serves them."""
+    return settings.dir if settings.port else None
+
+
+def _index_pipeline(
+    settings: Any, store: Any, index: Any, embedder: Any, states: Any, decode: Any
+) -> providers.Factory[IndexPipeline]:
+    """The index stages in order, writing into ``index`` and recording in ``states``: one
+    definition for the live collection and the reindex target. A new stage is one module in
+    ingestworker/stages and one provider here."""
+    derived = settings.provided.derived
+    return providers.Factory(
+        IndexPipeline,
+        prepare=providers.Factory(
+            Prepare,
+            store=store,
+            states=states,
+            decode=decode,
+            thumbnail_px=derived.thumbnail_px,
+            preview_px=derived.preview_px,
+        ),
+        embed=providers.Factory(Embed, embedder=embedder),
+        # on the writer thread, in this order; whatever follows Write sees only indexed rows
+        row_stages=providers.List(
+            providers.Factory(
+                FileDuplicates, index=index, store=store, settings=settings.provided.duplicates
+            ),
+            providers.Factory(Write, index=index, store=store, states=states),
+        ),
+        states=states,
+        batch_size=settings.provided.embedding.batch_size,
+        prepare_threads=settings.provided.batching.prepare_threads,
+    )
+
+
 def _reindex_target(settings: MilvusSettings, model: str, dim: int) -> MilvusVectorIndex:
     """The collection of the embedder's model, created if need be but not made live."""
     target = MilvusVectorIndex.connect(settings, model, dim)
@@ -81,32 +124,50 @@ class Container(containers.DeclarativeContainer):
     # whichever collection is live, without loading a model (reconcile)
     live_index = providers.Resource(live_index_resource, settings.provided.milvus)
     fetcher = providers.Resource(_fetcher_resource, settings.provided.fetch)
+    # built in the main worker process before the children fork (celery_app)
+    worker_metrics = providers.Singleton(
+        WorkerMetrics, providers.Callable(_metrics_folder, settings.provided.metrics)
+    )
 
     decoder = providers.Object(decode_image)
+    retry_policy = providers.Factory(
+        RetryPolicy,
+        max_retries=settings.provided.tasks.max_retries,
+        max_backoff_s=settings.provided.tasks.max_backoff_s,
+    )
+    gathering = providers.Factory(
+        Gathering,
+        max_tasks=settings.provided.batching.max_tasks,
+        max_wait_s=settings.provided.batching.max_wait_s,
+        images_per_flush=settings.provided.embedding.batch_size,
+    )
 
-    index_pipeline = providers.Factory(
-        IndexPipeline,
-        store=object_store,
-        index=vector_index,
-        embedder=embedder,
-        jobs=job_store,
-        thumbnail_px=settings.provided.derived.thumbnail_px,
-        preview_px=settings.provided.derived.preview_px,
-        decode=decoder,
-        batch_size=settings.provided.embedding.batch_size,
-        prepare_threads=settings.provided.batching.prepare_threads,
-        duplicates=settings.provided.duplicates,
+    index_pipeline = _index_pipeline(
+        settings, object_store, vector_index, embedder, job_store, decoder
     )
     gathered_indexing = providers.Factory(
         GatheredIndexing,
         pipeline=index_pipeline,
-        jobs=job_store,
+        states=job_store,
+        crashes=job_store,
         queue=task_queue,
-        retry=providers.Factory(
-            RetryPolicy,
-            max_retries=settings.provided.tasks.max_retries,
-            max_backoff_s=settings.provided.tasks.max_backoff_s,
-        ),
+        retry=retry_policy,
+        metrics=worker_metrics,
+    )
+    crash_guard = providers.Factory(
+        CrashGuard,
+        crashes=job_store,
+        states=job_store,
+        queue=task_queue,
+        max_crashes=settings.provided.tasks.max_crashes,
+    )
+    isolated_indexing = providers.Factory(
+        IsolatedIndexing,
+        guard=crash_guard,
+        pipeline=index_pipeline,
+        states=job_store,
+        retry=retry_policy,
+        metrics=worker_metrics,
     )
     intake = providers.Factory(
         Intake,
@@ -125,13 +186,8 @@ class Container(containers.DeclarativeContainer):
         intake=intake,
         jobs=job_store,
         queue=task_queue,
+        retry=retry_policy,
         batch_size=settings.provided.url_ingest.task_batch_size,
-    )
-    crash_guard = providers.Factory(
-        CrashGuard,
-        jobs=job_store,
-        queue=task_queue,
-        max_crashes=settings.provided.tasks.max_crashes,
     )
     reconcile_service = providers.Factory(
         ReconcileService,
@@ -149,21 +205,14 @@ class Container(containers.DeclarativeContainer):
         embedder.provided.model_id,
         embedder.provided.dim,
     )
+    reindex_states = providers.Factory(ReindexStates, job_store)
+    reindex_pipeline = _index_pipeline(
+        settings, object_store, reindex_target, embedder, reindex_states, decoder
+    )
     reindex_service = providers.Factory(
         ReindexService,
         store=object_store,
         target=reindex_target,
-        pipeline=providers.Factory(
-            IndexPipeline,
-            store=object_store,
-            index=reindex_target,
-            embedder=embedder,
-            jobs=providers.Factory(ReindexStates, job_store),
-            thumbnail_px=settings.provided.derived.thumbnail_px,
-            preview_px=settings.provided.derived.preview_px,
-            batch_size=settings.provided.embedding.batch_size,
-            prepare_threads=settings.provided.batching.prepare_threads,
-            duplicates=settings.provided.duplicates,
-        ),
+        pipeline=reindex_pipeline,
         batch_size=settings.provided.embedding.batch_size,
     )

@@ -1,6 +1,7 @@
+from pathlib import Path
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from shared.config import (
     DerivedSettings,
@@ -11,7 +12,6 @@ from shared.config import (
     ServiceSettings,
     StorageSettings,
 )
-from shared.library.duplicates import DuplicateSettings
 from shared.netguard import FetchSettings
 from shared.queue import VISIBILITY_TIMEOUT_S
 
@@ -33,6 +33,17 @@ class UrlIngestSettings(BaseModel):
 
 class WorkerMetricsSettings(BaseModel):
     port: int = Field(0, ge=0, le=65535, description="Prometheus metrics; 0: not served")
+    # the user's state folder (XDG), outside the model cache that several workers may share
+    dir: Path = Field(
+        Path("~/.local/state/imagesearch/worker-metrics"),
+        description="where the worker's processes keep their metric files (one worker per "
+        "folder; emptied at start)",
+    )
+
+    @field_validator("dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
 
 
 class TaskSettings(BaseModel):
@@ -70,6 +81,28 @@ class BatchingSettings(BaseModel):
     prepare_threads: int = Field(
         2, ge=1, le=64, description="threads fetching, decoding and deriving ahead of the model"
     )
+
+
+HASH_BITS = 64  # perceptual hashes (stages.near_duplicates)
+
+
+class DuplicateSettings(BaseModel):
+    candidate_hash_bits: int = Field(
+        28, ge=0, le=HASH_BITS, description="same picture: hash bits a candidate may differ by"
+    )
+    candidate_min_cosine: float = Field(0.5, ge=-1, le=1, description="same picture candidates")
+    min_matches: int = Field(20, ge=4, description="same picture: keypoints the match explains")
+    max_margin: float = Field(
+        0.10, ge=0, le=1, description="same picture: widest strip either may have beyond the other"
+    )
+    verify_at_most: int = Field(4, ge=1, le=64, description="candidates matched per new image")
+    shot_min_cosine: float = Field(0.75, ge=-1, le=1)
+    shot_window_s: int = Field(300, ge=0, description="dates taken at most this far apart")
+    neighbours: int = Field(16, ge=1, le=256, description="nearest images looked at for each")
+
+    @property
+    def search_min_cosine(self) -> float:
+        return min(self.candidate_min_cosine, self.shot_min_cosine)
 
 
 class IngestWorkerSettings(ServiceSettings):

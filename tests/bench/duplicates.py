@@ -1,6 +1,6 @@
 """`make bench-duplicates`: precision and recall of the two duplicate tiers on a generated,
-labelled set, with the production decision (shared.library.duplicates) and the offline model
-through the production embedding path.
+labelled set, with the production decision (ingestworker.stages.near_duplicates) and the
+offline model through the production embedding path.
 
 The set:
 - 21 real photos (scikit-image's bundled ones, up to 1024 px), each saved with an EXIF date;
@@ -29,19 +29,21 @@ from PIL import Image
 from skimage import data
 
 from imagesearch_dev.training.scenes import all_scenes, render
-from shared.config import EmbeddingSettings
-from shared.embedding import load_embedder
-from shared.images import decode_image, derive
-from shared.images.matching import Features, features, match
-from shared.library.duplicates import (
-    DuplicateSettings,
+from ingestworker.settings import DuplicateSettings
+from ingestworker.stages.near_duplicates import (
     Fingerprint,
-    Tier,
+    Keypoints,
+    keypoints,
+    match,
     perceptual_hash,
     same_picture,
     same_picture_candidate,
     similar_shot,
 )
+from shared.config import EmbeddingSettings
+from shared.embedding import load_embedder
+from shared.images import decode_image, derive
+from shared.library.duplicates import Tier
 from tests.bench.report import save_results
 from tests.support.images import dated_jpeg
 from tests.support.paths import MODEL_DIR
@@ -140,26 +142,27 @@ def truth(a: Sample, b: Sample, window_s: int) -> Tier | None:
 
 
 def decide(
-    older: tuple[Fingerprint, Features],
-    newer: tuple[Fingerprint, Features],
+    older: tuple[Fingerprint, Keypoints],
+    newer: tuple[Fingerprint, Keypoints],
     cosine: float,
     settings: DuplicateSettings,
 ) -> Tier | None:
     """What the worker decides when ``newer`` arrives with ``older`` among its neighbours:
-    ``older``'s features come from its stored thumbnail, as there (ingestworker.service)."""
+    ``older``'s keypoints come from its stored thumbnail, as there
+    (ingestworker.stages.near_duplicates)."""
     if same_picture_candidate(newer[0], older[0], cosine, settings):
         found = match(newer[1], older[1])
-        if same_picture(found.matches, found.margin, settings):
+        if same_picture(found, settings):
             return Tier.same_picture
     if similar_shot(newer[0], older[0], cosine, settings):
         return Tier.similar_shot
     return None
 
 
-def stored_features(encoded: bytes) -> Features:
+def stored_features(encoded: bytes) -> Keypoints:
     """As a later image's filing reads this one's: from its stored thumbnail."""
     with Image.open(io.BytesIO(encoded)) as thumbnail:
-        return features(thumbnail)
+        return keypoints(thumbnail)
 
 
 def main() -> int:
@@ -175,7 +178,7 @@ def main() -> int:
         Fingerprint(perceptual_hash(t.thumbnail_image), d.taken_at)
         for t, d in zip(thumbnails, decoded, strict=True)
     ]
-    as_new = [(p, features(t.thumbnail_image)) for p, t in zip(prints, thumbnails, strict=True)]
+    as_new = [(p, keypoints(t.thumbnail_image)) for p, t in zip(prints, thumbnails, strict=True)]
     as_stored = [(p, stored_features(t.thumbnail)) for p, t in zip(prints, thumbnails, strict=True)]
     settings = DuplicateSettings()
     sims = vectors @ vectors.T

@@ -14,13 +14,13 @@ import httpx
 import pytest
 
 from imagesearch_dev.localstack import Stack
-from ingestworker.service.pipeline import IndexPipeline
 from shared.config import Limit
 from shared.intake import Intake
 from shared.schemas import UploadDetails, UploadStatus
 from tests.support.corpus import pillow_test_images
 from tests.support.oddities import oddities
 from tests.support.polling import eventually
+from tests.support.worker import index_pipeline
 from tests.unit.fakes import (
     ColourEmbedder,
     InMemoryJobStore,
@@ -51,7 +51,7 @@ def test_what_the_api_accepts_the_worker_indexes(corpus: dict[str, bytes]) -> No
         Limit(MAX_BYTES, "ingest.max_bytes"),
         Limit(MAX_PIXELS, "ingest.max_pixels"),
     )
-    pipeline = IndexPipeline(store, index, ColourEmbedder(), jobs)
+    pipeline = index_pipeline(store, index, ColourEmbedder(), jobs)
     outcomes: Counter[str] = Counter()
     not_indexed: dict[str, str] = {}
     with warnings.catch_warnings():

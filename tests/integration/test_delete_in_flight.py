@@ -12,7 +12,6 @@ from PIL import Image
 
 from imagesearch_dev.localstack import Stack
 from ingestapi.library import DeletionService
-from ingestworker.service.pipeline import IndexPipeline
 from shared.embedding import Vectors
 from shared.ids import content_id, derived_keys, original_key
 from shared.images import DecodedImage, decode_image
@@ -22,6 +21,7 @@ from shared.storage import MinioObjectStore
 from shared.vectors import LiveIndex, MilvusVectorIndex
 from tests.support.images import image_bytes
 from tests.support.stack import milvus_settings, redis_settings, storage_settings
+from tests.support.worker import index_pipeline
 from tests.unit.fakes import ColourEmbedder
 
 
@@ -83,13 +83,13 @@ def test_an_image_deleted_while_indexed_is_not_written_back(infra: Stack, moment
         return decode_image(data, **kwargs)
 
     embedder = DeletingEmbedder(delete_victim if moment == "while_embedding" else lambda: None)
-    pipeline = IndexPipeline(
+    pipeline = index_pipeline(
         parts.store,
         parts.index,
         embedder,
         parts.jobs,
         decode=decode if moment == "while_decoding" else decode_image,
-        prepare_threads=1,
+        batching={"prepare_threads": 1},
     )
     report = pipeline.run(parts.ids)
 
@@ -104,7 +104,7 @@ def test_an_image_deleted_while_indexed_is_not_written_back(infra: Stack, moment
 def test_a_task_for_a_deleted_image_does_nothing(infra: Stack) -> None:
     parts = Parts(infra)
     parts.deletion.delete(parts.ids[:1])
-    report = IndexPipeline(parts.store, parts.index, ColourEmbedder(), parts.jobs).run(parts.ids)
+    report = index_pipeline(parts.store, parts.index, ColourEmbedder(), parts.jobs).run(parts.ids)
     assert sorted(report.indexed) == sorted(parts.ids[1:])
     assert report.failed == {}
     assert parts.left_of(parts.ids[0]) == []

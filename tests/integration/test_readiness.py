@@ -1,12 +1,12 @@
 """Readiness follows the dependencies (red while Redis is down, green once it is back), and
 metrics count what the stack did."""
 
-import time
+import shutil
 
 import httpx
 
 from imagesearch_dev.localstack import Stack
-from tests.support.images import image_bytes
+from tests.support.images import unique_image_bytes
 from tests.support.metrics import metric_sum
 from tests.support.polling import eventually, finished_job
 
@@ -42,7 +42,7 @@ def test_metrics_count_an_upload_a_search_and_the_worker_batches(full_stack: Sta
     """API metrics on /metrics of each API; the worker's on its metrics port (prefork children
     summed by the main process)."""
     ingest, search = full_stack.settings.url("ingestapi"), full_stack.settings.url("searchapi")
-    data = image_bytes((int(time.time_ns() % 200), 3, 4), fmt="PNG")
+    data = unique_image_bytes((200, 3, 4), fmt="PNG")
     response = httpx.post(f"{ingest}/api/v1/images", files=[("files", ("m.png", data))])
     assert response.status_code == 202
     job = response.json()["job_id"]
@@ -66,3 +66,24 @@ def value(base: str, name: str, **labels: str) -> float:
     """The samples' sum, -1 when the metric is absent."""
     total = metric_sum(httpx.get(f"{base}/metrics", timeout=10).text, name, **labels)
     return -1.0 if total is None else total
+
+
+def test_the_worker_indexes_on_after_its_metrics_folder_is_removed(full_stack: Stack) -> None:
+    """A cleaner that removes the worker's state folder costs metrics, never a task: the
+    folder is made again when the next batch records into it."""
+    folder = full_stack.run_dir / "state" / "worker-metrics"
+    ingest = full_stack.settings.url("ingestapi")
+    port = full_stack.service_env()["INGESTWORKER__METRICS__PORT"]
+    eventually(folder.is_dir, 60, "the worker's metrics folder")
+    shutil.rmtree(folder)
+    for _ in range(2):  # the second upload runs in a child that found the folder gone
+        data = unique_image_bytes((10, 200, 30), fmt="PNG")
+        response = httpx.post(f"{ingest}/api/v1/images", files=[("files", ("gone.png", data))])
+        assert response.status_code == 202
+        with httpx.Client(base_url=ingest, timeout=30) as api:
+            job = finished_job(api, response.json()["job_id"], timeout_s=60)
+        assert job["state"] == "indexed"
+    assert folder.is_dir()
+    scrape = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    assert scrape.status_code == 200
+    assert "imagesearch_worker_queue_depth" in scrape.text

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from imagesearch_dev.localstack import Stack
-from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reindex import ReindexService, ReindexStates
 from shared.config import EmbeddingSettings
 from shared.embedding import Embedder, load_embedder
@@ -24,6 +23,7 @@ from shared.vectors import IndexCatalog, IndexSwitched, MilvusVectorIndex, milvu
 from tests.support.images import image_bytes
 from tests.support.paths import ROOT
 from tests.support.stack import milvus_settings, storage_settings
+from tests.support.worker import index_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_reindex_builds_aside_then_switches(
         milvus_settings(infra, prefix), model_a.model_id, model_a.dim
     )
     live_a.attach()
-    IndexPipeline(store, live_a, model_a, ReindexStates()).run(ids)
+    index_pipeline(store, live_a, model_a, ReindexStates()).run(ids)
     query = model_a.embed_texts(["a large red circle in the centre on a white background"])[0]
     assert len(live_a.search(query, 50)) == 24
 
@@ -64,7 +64,7 @@ def test_reindex_builds_aside_then_switches(
         milvus_settings(infra, prefix), model_b.model_id, model_b.dim
     )
     target.ensure_collection()
-    pipeline = IndexPipeline(store, target, model_b, ReindexStates())
+    pipeline = index_pipeline(store, target, model_b, ReindexStates())
     service = ReindexService(store, target, pipeline, batch_size=4)
     answers: list[int] = []
     building = threading.Thread(target=lambda: answers.append(service.build().indexed))

@@ -2,8 +2,9 @@
 
 import io
 import time
+import uuid
 
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 
 def image_bytes(
@@ -11,6 +12,23 @@ def image_bytes(
 ) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, colour).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def unique_image_bytes(
+    colour: str | tuple[int, ...] = "red", fmt: str = "PNG", size: tuple[int, int] = (64, 48)
+) -> bytes:
+    """Bytes no other call returns (a uuid in the file's comment), whatever the pixels: a new
+    content id for every test, on a bucket and index the tests share."""
+    buf = io.BytesIO()
+    image = Image.new("RGB", size, colour)
+    tag = uuid.uuid4().hex
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", tag)
+        image.save(buf, format=fmt, pnginfo=info)
+    else:
+        image.save(buf, format=fmt, comment=tag.encode())
     return buf.getvalue()
 
 

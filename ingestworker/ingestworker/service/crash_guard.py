@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from shared.log import get_logger
 from shared.queue import TaskQueue
 from shared.schemas import ImageState
-from shared.state import JobStore
+from shared.state import CrashCounts, ImageStates
 
 log = get_logger(__name__)
 
@@ -24,20 +24,23 @@ class Split:
 
 
 class CrashGuard:
-    def __init__(self, jobs: JobStore, queue: TaskQueue, max_crashes: int) -> None:
-        self._jobs = jobs
+    def __init__(
+        self, crashes: CrashCounts, states: ImageStates, queue: TaskQueue, max_crashes: int
+    ) -> None:
+        self._crashes = crashes
+        self._states = states
         self._queue = queue
         self._max_crashes = max_crashes
 
     def enter(self, task_id: str, image_ids: list[str], job_id: str | None) -> Split | None:
         """At the start of a delivery: None to run it, or the split made in its place."""
-        crashes = self._jobs.start_delivery(task_id)
+        crashes = self._crashes.start_delivery(task_id)
         if crashes < self._max_crashes:
             return None
-        self._jobs.end_delivery(task_id)
+        self._crashes.end_delivery(task_id)
         if len(image_ids) == 1:
             reason = f"crashed the worker {crashes} time{'s' if crashes != 1 else ''}"
-            self._jobs.set_state(image_ids[0], ImageState.failed, reason)
+            self._states.set_state(image_ids[0], ImageState.failed, reason)
             log.error("poison_image", image_id=image_ids[0], crashes=crashes)
             return Split(failed={image_ids[0]: reason})
         half = len(image_ids) // 2
@@ -49,4 +52,4 @@ class CrashGuard:
 
     def leave(self, task_id: str) -> None:
         """The delivery ended in the ordinary way (done, failed, or a retry asked for)."""
-        self._jobs.end_delivery(task_id)
+        self._crashes.end_delivery(task_id)

@@ -5,8 +5,11 @@ as duplicates."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from ingestworker.adapters.url_fetcher import FetchFailed, UrlFetcher
+from ingestworker.service.retry_policy import Outage, RetryPolicy
+from shared.errors import Unavailable
 from shared.intake import Intake, queue_for_indexing
 from shared.log import get_logger
 from shared.queue import TaskQueue
@@ -21,6 +24,7 @@ class UrlDownloadReport:
     accepted: list[str] = field(default_factory=list)
     duplicate: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    outage: Outage | None = None  # retry the task after outage.wait_s
 
 
 class UrlDownloadService:
@@ -30,26 +34,37 @@ class UrlDownloadService:
         intake: Intake,
         jobs: JobStore,
         queue: TaskQueue,
+        retry: RetryPolicy,
         batch_size: int,
     ) -> None:
         self._fetcher = fetcher
         self._intake = intake
         self._jobs = jobs
         self._queue = queue
+        self._retry = retry
         self._batch_size = batch_size
 
     def run(
-        self, job_id: str, items: Sequence[tuple[str, str]], details: UploadDetails
+        self,
+        job_id: str,
+        items: Sequence[tuple[str, str]],
+        details: UploadDetails,
+        retries: int = 0,
     ) -> UrlDownloadReport:
+        """``retries``: the outages this task has already waited out."""
         report = UrlDownloadReport()
         try:
-            for slot, url in items:
-                self._take(slot, url, details, report)
-        except BaseException:
-            # an outage part-way (the task is retried): what was stored is queued all the same
-            self._queue_accepted(report, job_id)
-            raise
-        self._queue_accepted(report, job_id)
+            try:
+                for slot, url in items:
+                    self._take(slot, url, details, report)
+            finally:
+                # an outage part-way (the task is retried): what was stored is queued all the same
+                self._queue_accepted(report, job_id)
+        except Unavailable as exc:
+            slots = [slot for slot, _ in items]
+            waiting = partial(self._fetches_waiting, slots)
+            report.outage = self._retry.outage(exc, retries, waiting, "fetch_retry", job_id)
+            return report
         log.info(
             "urls_fetched",
             job_id=job_id,
@@ -78,6 +93,10 @@ class UrlDownloadService:
             report.accepted.append(result.id)
         else:
             report.duplicate += 1
+
+    def _fetches_waiting(self, slots: list[str], reason: str) -> None:
+        for slot in slots:
+            self._jobs.set_fetch(slot, ImageState.waiting, reason)
 
     def _queue_accepted(self, report: UrlDownloadReport, job_id: str) -> None:
         queue_for_indexing(self._jobs, self._queue, report.accepted, job_id, self._batch_size)

@@ -22,7 +22,7 @@ DISPLAY_FIELDS = [
     "caption",
     "tags",
     "source",
-    # how the worker filed it among duplicates: see shared.library.duplicates
+    # how the worker filed it among duplicates: see ingestworker.stages.near_duplicates
     "phash",
     "dup_of",
     "shot_of",

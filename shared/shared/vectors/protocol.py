@@ -18,7 +18,7 @@ class ImageRecord:
     caption: str = ""
     tags: Sequence[str] = ()
     source: str = ""
-    # duplicates, as the worker filed the image (shared.library.duplicates)
+    # duplicates, as the worker filed the image (ingestworker.stages.near_duplicates)
     phash: str = ""
     dup_of: str = ""
     shot_of: str = ""

@@ -6,9 +6,9 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from ingestworker.service.pipeline import IndexPipeline
 from shared.ids import content_id, original_key
 from tests.support.images import dated_jpeg
+from tests.support.worker import index_pipeline
 from tests.unit.fakes import (
     ColourEmbedder,
     InMemoryJobStore,
@@ -26,7 +26,7 @@ def photo(name: str) -> Image.Image:
 class World:
     def __init__(self) -> None:
         self.store, self.index = InMemoryObjectStore(), InMemoryVectorIndex()
-        self.pipeline = IndexPipeline(self.store, self.index, ColourEmbedder(), InMemoryJobStore())
+        self.pipeline = index_pipeline(self.store, self.index, ColourEmbedder(), InMemoryJobStore())
 
     def add(self, *images: bytes) -> list[str]:
         ids = []

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from ingestworker.adapters.url_fetcher import FetchFailed, UrlFetcher
+from ingestworker.service.retry_policy import RetryPolicy
 from ingestworker.service.url_download import UrlDownloadService
 from shared.config import Limit
 from shared.intake import Intake
@@ -122,7 +123,7 @@ def test_url_ingest_stores_good_downloads_and_records_why_others_failed() -> Non
     fetcher = UrlFetcher(ALLOWED, site(routes, []))
     limits = Limit(10_000, "fetch.max_bytes"), Limit(1_000_000, "fetch.max_pixels")
     intake = Intake(store, jobs, InMemoryVectorIndex(), *limits)
-    service = UrlDownloadService(fetcher, intake, jobs, queue, batch_size=16)
+    service = UrlDownloadService(fetcher, intake, jobs, queue, RetryPolicy(5, 60), batch_size=16)
     items = [
         ("s0", "http://127.0.0.2/good.png"),
         ("s1", "http://127.0.0.2/page.html"),

@@ -15,6 +15,7 @@ from shared.storage import StoredObject
 from shared.vectors import ImageRecord
 from tests.support.images import image_bytes
 from tests.support.oddities import ODDITIES
+from tests.support.worker import index_pipeline
 from tests.unit.fakes import (
     ColourEmbedder,
     InMemoryJobStore,
@@ -32,7 +33,7 @@ def setup() -> tuple[
         InMemoryJobStore(),
         ColourEmbedder(),
     )
-    return IndexPipeline(store, index, embedder, jobs), store, index, jobs, embedder
+    return index_pipeline(store, index, embedder, jobs), store, index, jobs, embedder
 
 
 def stored(store: InMemoryObjectStore, data: bytes, name: str) -> str:
@@ -83,7 +84,9 @@ def test_repeated_ids_are_indexed_once() -> None:
 
 def test_exif_details_and_smaller_copies_come_with_the_record() -> None:
     store, index, jobs = InMemoryObjectStore(), InMemoryVectorIndex(), InMemoryJobStore()
-    pipeline = IndexPipeline(store, index, ColourEmbedder(), jobs, thumbnail_px=64, preview_px=256)
+    pipeline = index_pipeline(
+        store, index, ColourEmbedder(), jobs, derived={"thumbnail_px": 64, "preview_px": 256}
+    )
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "Canon"
     exif[ExifTags.Base.Model] = "Canon EOS R6"
@@ -169,7 +172,7 @@ def test_a_batch_the_model_rejects_is_split_until_only_the_culprit_fails() -> No
     )
     ids = colours(store, 7)
     poison = stored(store, image_bytes((0, 128, 0)), "poison.png")
-    report = IndexPipeline(store, index, embedder, jobs).run([*ids[:3], poison, *ids[3:]])
+    report = index_pipeline(store, index, embedder, jobs).run([*ids[:3], poison, *ids[3:]])
     assert sorted(report.indexed) == sorted(ids)
     assert report.failed == {poison: "ValueError: the model cannot take this input"}
     assert set(index.records) == set(ids)
@@ -181,7 +184,7 @@ def test_a_row_the_index_refuses_while_it_answers_fails_alone() -> None:
     store, index, jobs = InMemoryObjectStore(), PickyIndex(), InMemoryJobStore()
     ids = colours(store, 5)
     refused = stored(store, image_bytes("white"), "refused.png")
-    report = IndexPipeline(store, index, ColourEmbedder(), jobs).run([refused, *ids])
+    report = index_pipeline(store, index, ColourEmbedder(), jobs).run([refused, *ids])
     assert sorted(report.indexed) == sorted(ids)
     assert list(report.failed) == [refused]
     assert "value too long" in report.failed[refused]
@@ -192,7 +195,7 @@ def test_an_index_that_does_not_answer_is_an_outage_for_the_whole_batch() -> Non
     store, jobs = InMemoryObjectStore(), InMemoryJobStore()
     ids = colours(store, 3)
     with pytest.raises(Unavailable):
-        IndexPipeline(store, DownIndex(), ColourEmbedder(), jobs).run(ids)
+        index_pipeline(store, DownIndex(), ColourEmbedder(), jobs).run(ids)
     assert not any(state == ImageState.failed for state, _ in jobs.states.values())
 
 
@@ -201,7 +204,7 @@ def test_an_unexpected_error_on_one_image_fails_it_with_its_type_and_message() -
     ids = colours(store, 3)
     store.broken = original_key(ids[1])
     index, jobs = InMemoryVectorIndex(), InMemoryJobStore()
-    report = IndexPipeline(store, index, ColourEmbedder(), jobs).run(ids)
+    report = index_pipeline(store, index, ColourEmbedder(), jobs).run(ids)
     assert report.indexed == [ids[0], ids[2]]
     assert report.failed == {ids[1]: "RuntimeError: checksum mismatch in the stored object"}
     assert {state for state, _ in jobs.states.values()} == {ImageState.indexed, ImageState.failed}

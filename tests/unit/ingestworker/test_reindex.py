@@ -1,14 +1,14 @@
-from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reindex import ReindexService, ReindexStates
 from shared.ids import content_id, original_key
 from tests.support.images import image_bytes
+from tests.support.worker import index_pipeline
 from tests.unit.fakes import ColourEmbedder, InMemoryObjectStore, InMemoryVectorIndex
 
 
 def reindex_service(
     store: InMemoryObjectStore, target: InMemoryVectorIndex, embedder: ColourEmbedder, batch: int
 ) -> ReindexService:
-    pipeline = IndexPipeline(store, target, embedder, ReindexStates())
+    pipeline = index_pipeline(store, target, embedder, ReindexStates())
     return ReindexService(store, target, pipeline, batch_size=batch)
 
 

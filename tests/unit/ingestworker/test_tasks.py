@@ -26,6 +26,7 @@ from shared.schemas import ImageState
 from shared.storage import ObjectStore
 from tests.support.images import image_bytes
 from tests.support.sites import site
+from tests.support.worker import worker_settings
 from tests.unit.fakes import (
     ColourEmbedder,
     InMemoryJobStore,
@@ -51,11 +52,6 @@ class Fakes:
             self.jobs.set_state(content_id(data), ImageState.queued)
             ids.append(content_id(data))
         return ids
-
-
-def worker_settings(**sections: object) -> IngestWorkerSettings:
-    storage = {"access_key": "test", "secret_key": "test"}
-    return IngestWorkerSettings(storage=storage, **sections)  # type: ignore[arg-type]
 
 
 def override(c: Container, fakes: Fakes, settings: IngestWorkerSettings) -> None:
@@ -95,9 +91,9 @@ def test_index_images_gathers_tasks_into_one_forward_pass_and_fails_a_corrupt_im
         queued("t3", [green]),
     ]
     result = tasks.index_images(requests)
-    assert result["indexed"] == [red, blue, green]
-    assert list(result["failed"]) == [content_id(corrupt)]
-    assert result["retry_in_s"] == {}
+    assert result.index.indexed == [red, blue, green]
+    assert list(result.index.failed) == [content_id(corrupt)]
+    assert result.retry_in_s == {}
     assert fakes.embedder.calls == [3]  # one forward pass for three tasks
     assert fakes.jobs.state_of(red) == ImageState.indexed
     assert fakes.jobs.state_of(content_id(corrupt)) == ImageState.failed
@@ -107,14 +103,14 @@ def test_index_images_gathers_tasks_into_one_forward_pass_and_fails_a_corrupt_im
 def test_an_image_in_two_gathered_tasks_is_indexed_once(fakes: Fakes) -> None:
     red, blue = fakes.stored("red", "blue")
     result = tasks.index_images([queued("t1", [red, blue]), queued("t2", [blue])])
-    assert result["indexed"] == [red, blue]
+    assert result.index.indexed == [red, blue]
     assert fakes.embedder.calls == [2]
 
 
 def test_index_images_runs_through_the_eager_path_as_one_task(fakes: Fakes) -> None:
     ids = fakes.stored("red", "blue")
     result = tasks.index_images.apply(args=[ids, "job"], task_id="t1").get()
-    assert result["indexed"] == ids
+    assert result.index.indexed == ids
 
 
 class DownStore(InMemoryObjectStore):
@@ -126,8 +122,8 @@ def test_an_outage_sends_every_gathered_task_back_with_its_own_wait(fakes: Fakes
     red, blue = fakes.stored("red", "blue")
     container().object_store.override(providers.Object(DownStore()))
     result = tasks.index_images([queued("t1", [red]), queued("t2", [blue])], {"t2": 3})
-    assert result["retry_in_s"] == {"t1": 1.0, "t2": 8.0}  # doubling waits per task
-    assert result["indexed"] == []
+    assert result.retry_in_s == {"t1": 1.0, "t2": 8.0}  # doubling waits per task
+    assert result.index.indexed == []
     # within its retries an image stays where it was, for the retry
     assert fakes.jobs.state_of(red) in (ImageState.queued, ImageState.processing)
     assert fakes.jobs.deliveries == {}
@@ -139,7 +135,7 @@ def test_a_task_past_its_retries_shows_its_images_waiting_not_failed(fakes: Fake
     settings = worker_settings(tasks={"max_retries": 2, "max_backoff_s": 5})
     container().settings.override(providers.Object(settings))
     result = tasks.index_images([queued("t1", [red]), queued("t2", [blue])], {"t1": 2})
-    assert result["retry_in_s"] == {"t1": 4.0, "t2": 1.0}  # it never gives up
+    assert result.retry_in_s == {"t1": 4.0, "t2": 1.0}  # it never gives up
     assert fakes.jobs.state_and_reason(red) == (
         ImageState.waiting,
         "waiting until it answers again: object storage unreachable",
@@ -151,9 +147,9 @@ def test_a_task_whose_gathered_batch_crashed_the_worker_goes_on_alone(fakes: Fak
     red, blue, green = fakes.stored("red", "blue", "green")
     fakes.jobs.deliveries["t2"] = 1  # its last delivery never finished: its child died
     result = tasks.index_images([queued("t1", [red]), queued("t2", [blue, green], "j2")])
-    assert result["isolated"] == ["t2"]
+    assert result.isolated == ["t2"]
     assert fakes.queue.isolated == [([blue, green], "j2")]
-    assert result["indexed"] == [red]  # the others are not held back
+    assert result.index.indexed == [red]  # the others are not held back
     assert fakes.jobs.deliveries == {}
 
 
@@ -214,12 +210,17 @@ def test_the_container_builds_every_service_the_tasks_and_commands_use() -> None
     built = [
         c.index_pipeline(),
         c.gathered_indexing(),
+        c.isolated_indexing(),
+        c.gathering(),
+        c.retry_policy(),
+        c.worker_metrics(),
         c.url_download_service(),
         c.reconcile_service(),
         c.celery(),
     ]
     assert all(built)
     c.reindex_target.override(providers.Object(made.index))
+    assert c.reindex_pipeline()
     assert c.reindex_service().pending() == ([], 0)
 
 
@@ -241,7 +242,7 @@ def test_importing_the_worker_needs_no_config_and_no_server(tmp_path: Path) -> N
 def test_a_missing_original_fails_its_image_with_the_reason(fakes: Fakes) -> None:
     missing = "0" * 64
     result = tasks.index_images([queued("t1", [missing])])
-    assert result["failed"] == {missing: NotFound("object not found").detail}
+    assert result.index.failed == {missing: NotFound("object not found").detail}
 
 
 def test_a_batch_that_crashed_the_worker_too_often_is_split_in_two(fakes: Fakes) -> None:

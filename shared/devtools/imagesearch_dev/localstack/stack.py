@@ -190,6 +190,8 @@ class Stack:
         env = {**self.service_env(), "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
         # as the deployments set it: the config, not the command line
         env["INGESTWORKER__WORKER__CONCURRENCY"] = str(self.settings.worker_concurrency)
+        # the worker's state: its children's metric files, under this stack's run folder
+        env["INGESTWORKER__METRICS__DIR"] = str(self.run_dir / "state" / "worker-metrics")
         env.update(self._process_env.get("worker", {}))
         url = self.redis_url
         return ProcessSpec("worker", argv, lambda: probes.celery_worker_ready(url), env=env)

@@ -1,4 +1,5 @@
-"""Gathering queued indexing tasks into shared forward passes, on celery-batches.
+"""The Celery side of gathering queued indexing tasks into shared forward passes, on
+celery-batches (the service side: service.gathered_indexing).
 
 The worker's main process keeps each arriving `index_images` message (unacknowledged) in a
 buffer instead of handing it to a child. The buffer is flushed to the prefork pool in groups of
@@ -9,17 +10,21 @@ about `embedding.batch_size` images:
 
 What celery-batches leaves out, and this adds:
 - groups sized in images, so two children share a flush instead of one child taking it all;
-- a task the child reports as hit by an outage stays unacknowledged and is put back in the
-  buffer after its wait (`retry_in_s`), as Task.retry would, without a round trip through
-  the broker;
+- a task the child reports as hit by an outage (GroupResult.retry_in_s) stays
+  unacknowledged and is put back in the buffer after its wait, as Task.retry would, without a
+  round trip through the broker;
 - a child killed under its group hands every task of the group back to the broker (as
   `task_reject_on_worker_lost` does for a plain task), and the guard in the task sends those
   on as isolated tasks.
+
+It overrides celery-batches' private `_do_flush` and reads its `_buffer` and `_tref`: the
+dependency is pinned to the minor version tested (tests/unit/ingestworker/test_gathering_task.py
+fails when those hooks change).
 """
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from celery import Celery
 from celery.worker.request import Request
@@ -36,6 +41,16 @@ class Gathering:
     max_tasks: int  # tasks waiting that flush at once
     max_wait_s: float  # longest a task waits for others while a child is free
     images_per_flush: int  # the size of the groups handed to children
+
+
+@runtime_checkable
+class GroupResult(Protocol):
+    """What the task returns for a group: every task it does not name here is done."""
+
+    @property
+    def retry_in_s(self) -> Mapping[str, float]:
+        """Task id → seconds to wait before it is put back (an outage)."""
+        ...
 
 
 class GatheredTask(Batches):  # type: ignore[misc]
@@ -76,7 +91,8 @@ class GatheredTask(Batches):  # type: ignore[misc]
 
         def on_return(result: Any) -> None:
             self._in_flight -= 1
-            retry_in_s = result.get("retry_in_s", {}) if isinstance(result, dict) else {}
+            # a task that raised returns None: its group is done, as a plain task's would be
+            retry_in_s = result.retry_in_s if isinstance(result, GroupResult) else {}
             for request in group:
                 if request.id in retry_in_s:
                     self._retries[request.id] = retries[request.id] + 1

@@ -2,13 +2,17 @@
 pool, acknowledged, put back after an outage, and given back to the broker when a child dies.
 The pool, timer and messages are fakes; the real worker runs it in tests/integration."""
 
+import inspect
+import queue
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from celery_batches import Batches
 
-from ingestworker.gathering import GatheredTask, Gathering, groups
+from ingestworker.adapters.gathering_task import GatheredTask, Gathering, groups
+from ingestworker.service.gathered_indexing import GatheredReport
 
 
 @dataclass
@@ -115,7 +119,7 @@ def test_a_flush_hands_each_group_to_the_pool_and_acknowledges_when_it_returns(
     gathered._do_flush()
     assert [job.task_ids for job in pool.jobs] == [["t0", "t1", "t2", "t3"], ["t4", "t5"]]
     assert not any(m.acked for m in messages)  # acks late: only once the child is done
-    pool.jobs[0].callback({"indexed": ["i0"], "retry_in_s": {}})
+    pool.jobs[0].callback(GatheredReport())
     assert [m.acked for m in messages] == [True] * 4 + [False] * 2
 
 
@@ -126,7 +130,7 @@ def test_an_outage_puts_a_task_back_after_its_wait_with_its_retry_count(
     first, second = Message("t1", ["a"]), Message("t2", ["b"])
     arrive(gathered, first, second)
     gathered._do_flush()
-    pool.jobs[0].callback({"retry_in_s": {"t1": 2.0}})
+    pool.jobs[0].callback(GatheredReport(retry_in_s={"t1": 2.0}))
     assert (first.acked, second.acked) == (False, True)
     [(wait, put_back, args)] = timer.later
     assert wait == 2.0
@@ -159,5 +163,19 @@ def test_while_every_child_is_busy_tasks_wait_and_the_batch_grows(
     gathered._do_flush()  # the timer: nobody free, so nothing is flushed
     assert len(pool.jobs) == 2
     arrive(gathered, Message("b3", ["b3"]))
-    pool.jobs[0].callback({})  # a child is free: what gathered meanwhile goes as one group
+    pool.jobs[0].callback(
+        GatheredReport()
+    )  # a child is free: what gathered meanwhile goes as one group
     assert [job.task_ids for job in pool.jobs[2:]] == [["b1", "b2", "b3"]]
+
+
+def test_the_celery_batches_hooks_it_overrides_are_still_there() -> None:
+    """GatheredTask overrides celery-batches' private _do_flush and reads its _buffer and
+    _tref: a release that renames them would turn gathering off without an error."""
+    made = Task()
+    assert isinstance(made._buffer, queue.Queue)
+    assert made._tref is None
+    assert callable(vars(Batches)["_do_flush"])
+    strategy = inspect.getsource(Batches.Strategy)
+    for hook in ("self._do_flush", "self._buffer.put", "self._tref"):
+        assert hook in strategy

@@ -1,0 +1,21 @@
+"""The index stages, in order: prepare → embed → file duplicates → write. Each is one class
+with one job, built by the container (container.py) and run by service.pipeline.IndexPipeline.
+A stage after the model takes and returns rows (batch.RowStage) and runs on the writer thread.
+"""
+
+from ingestworker.stages.batch import BatchOutcome, PreparedImage, Row, RowStage
+from ingestworker.stages.embed import Embed
+from ingestworker.stages.near_duplicates import FileDuplicates
+from ingestworker.stages.prepare import Prepare
+from ingestworker.stages.write import Write
+
+__all__ = [
+    "BatchOutcome",
+    "Embed",
+    "FileDuplicates",
+    "Prepare",
+    "PreparedImage",
+    "Row",
+    "RowStage",
+    "Write",
+]

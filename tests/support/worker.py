@@ -1,0 +1,40 @@
+"""The worker's own composition root (its container) over adapters a test chooses."""
+
+from collections.abc import Callable
+from typing import Any
+
+from dependency_injector import providers
+
+from ingestworker.container import Container
+from ingestworker.service.pipeline import IndexPipeline
+from ingestworker.settings import IngestWorkerSettings
+from shared.embedding import Embedder
+from shared.images import DecodedImage
+from shared.state import ImageStates
+from shared.storage import ObjectStore
+from shared.vectors import VectorIndex
+
+
+def worker_settings(**sections: Any) -> IngestWorkerSettings:
+    storage = {"access_key": "test", "secret_key": "test"}
+    return IngestWorkerSettings(storage=storage, **sections)
+
+
+def index_pipeline(
+    store: ObjectStore,
+    index: VectorIndex,
+    embedder: Embedder,
+    states: ImageStates,
+    decode: Callable[..., DecodedImage] | None = None,
+    **sections: Any,
+) -> IndexPipeline:
+    """The pipeline the worker runs, with its stages as the container builds them."""
+    c = Container()
+    c.settings.override(providers.Object(worker_settings(**sections)))
+    c.object_store.override(providers.Object(store))
+    c.vector_index.override(providers.Object(index))
+    c.embedder.override(providers.Object(embedder))
+    c.job_store.override(providers.Object(states))
+    if decode is not None:
+        c.decoder.override(providers.Object(decode))
+    return c.index_pipeline()
