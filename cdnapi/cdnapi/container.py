@@ -4,11 +4,14 @@ from cdnapi.service import ImageService
 from cdnapi.settings import CdnApiSettings
 from shared.config import Limit
 from shared.storage import MinioObjectStore
+from shared.web import AuthSettings
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=CdnApiSettings)
 
+    # one per process: the shared route dependencies check signed URLs with it
+    url_signer = providers.Singleton(AuthSettings.url_signer, settings.provided.auth)
     object_store = providers.Singleton(MinioObjectStore.from_settings, settings.provided.storage)
     image_service = providers.Factory(
         ImageService,

@@ -25,5 +25,4 @@ def create_app(container: Container | None = None) -> FastAPI:
         container,
         # image URLs are permanent (content ids), so they carry no version prefix
         routers=[(images.router, ""), (health.router, "")],
-        auth=container.settings().auth,
     )

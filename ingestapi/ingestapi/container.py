@@ -21,11 +21,15 @@ from shared.queue import CeleryTaskQueue, make_celery
 from shared.state import job_store_resource
 from shared.storage import MinioObjectStore
 from shared.vectors import live_index_resource
+from shared.web import AuthSettings, RateLimiter
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=IngestApiSettings)
 
+    # one per process: signed image URLs, the cache's refresh calls, the route dependencies
+    url_signer = providers.Singleton(AuthSettings.url_signer, settings.provided.auth)
+    rate_limiter = providers.Singleton(RateLimiter, settings.provided.rate_limit)
     object_store = providers.Singleton(MinioObjectStore.from_settings, settings.provided.storage)
     celery = providers.Singleton(make_celery, "ingestapi", settings.provided.redis)
     task_queue = providers.Singleton(CeleryTaskQueue, celery)
@@ -70,9 +74,7 @@ class Container(containers.DeclarativeContainer):
     image_status_service = providers.Factory(
         ImageStatusService, store=object_store, jobs=job_store, index=live_index
     )
-    image_cache = providers.Singleton(
-        NginxImageCache, settings.provided.cache, settings.provided.auth.url_signer.call()
-    )
+    image_cache = providers.Singleton(NginxImageCache, settings.provided.cache, url_signer)
     deletion_service = providers.Factory(
         DeletionService, store=object_store, jobs=job_store, index=live_index, cache=image_cache
     )
@@ -82,7 +84,7 @@ class Container(containers.DeclarativeContainer):
     item_maker = providers.Singleton(
         ItemMaker,
         settings.provided.library.image_url_prefix,
-        settings.provided.auth.url_signer.call().sign,
+        url_signer.provided.sign,
     )
     duplicates_service = providers.Factory(DuplicatesService, index=live_index, items=item_maker)
     browse_service = providers.Factory(

@@ -48,8 +48,6 @@ def create_app(container: Container | None = None) -> FastAPI:
             (jobs.router, "/api/v1"),
             (health.router, ""),
         ],
-        auth=settings.auth,
-        rate_limit=settings.rate_limit,
         lifespan=lifespan,
         # uploads stream: each file is cut off at its own limit (ingestapi.multipart)
         body_caps=[RouteCap("/api/v1/images", None)],

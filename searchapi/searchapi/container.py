@@ -8,6 +8,7 @@ from searchapi.settings import SearchApiSettings
 from shared.config import Limit
 from shared.embedding import load_embedder
 from shared.vectors import vector_index_resource
+from shared.web import AuthSettings, RateLimiter
 
 
 def _pool(threads: int, name: str) -> Iterator[ThreadPoolExecutor]:
@@ -19,6 +20,9 @@ def _pool(threads: int, name: str) -> Iterator[ThreadPoolExecutor]:
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=SearchApiSettings)
 
+    # one per process: the signed URLs of results, and the route dependencies' checks
+    url_signer = providers.Singleton(AuthSettings.url_signer, settings.provided.auth)
+    rate_limiter = providers.Singleton(RateLimiter, settings.provided.rate_limit)
     embedder = providers.Singleton(load_embedder, settings.provided.embedding)
     vector_index = providers.Resource(
         vector_index_resource,
@@ -39,7 +43,7 @@ class Container(containers.DeclarativeContainer):
         executor=inference_pool,
         image_executor=image_pool,
         url_prefix=settings.provided.search.image_url_prefix,
-        url_signer=settings.provided.auth.url_signer.call(),
+        url_signer=url_signer,
         max_depth=settings.provided.search.max_depth,
         max_pixels=providers.Factory(
             Limit, settings.provided.search.max_pixels, "search.max_pixels"

@@ -53,8 +53,6 @@ def create_app(container: Container | None = None) -> FastAPI:
         "Image Search search API",
         container,
         routers=[(search.router, "/api/v1"), (health.router, "")],
-        auth=settings.auth,
-        rate_limit=settings.rate_limit,
         lifespan=lifespan,
         body_caps=[
             RouteCap(

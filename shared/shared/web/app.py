@@ -6,12 +6,10 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from shared.web.auth import AuthSettings
 from shared.web.body import JSON_BODY_BYTES, BodyCap, RouteCap
 from shared.web.errors import install_error_handlers
 from shared.web.metrics import install_metrics
 from shared.web.middleware import request_context
-from shared.web.ratelimit import RateLimiter, RateLimitSettings
 
 health_router = APIRouter()
 
@@ -26,18 +24,14 @@ def build_app(
     title: str,
     container: object,
     routers: Sequence[tuple[APIRouter, str]],
-    auth: AuthSettings,
-    rate_limit: RateLimitSettings | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     body_caps: Sequence[RouteCap] = (),
 ) -> FastAPI:
-    """Routes reach the container, the API keys, the URL signer and the rate limiter through
-    app.state. Request bodies are capped at ``body_caps`` per route, else at 1 MiB."""
+    """Routes reach the container (shared.web.root), and through it the API keys, the URL
+    signer and the rate limiter. Request bodies are capped at ``body_caps`` per route, else at
+    1 MiB."""
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.container = container
-    app.state.auth = auth
-    app.state.url_signer = auth.url_signer()
-    app.state.rate_limiter = RateLimiter(rate_limit or RateLimitSettings(enabled=False))
     install_error_handlers(app)
     app.add_middleware(BodyCap, caps=list(body_caps), default_bytes=JSON_BODY_BYTES)
     app.middleware("http")(request_context)  # outermost: it logs the cap's refusals too

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from shared.config import Secret
 from shared.errors import Forbidden, Unauthorized
+from shared.web.root import container_of
 from shared.web.signing import UrlSigner
 
 
@@ -93,7 +94,7 @@ def require_key(kind: Literal["write", "read"], signed_urls: bool = False) -> pa
     URL signature stands in for a key (cdnapi's image routes)."""
 
     def check(request: Request) -> None:
-        settings: AuthSettings = request.app.state.auth
+        settings: AuthSettings = container_of(request).settings().auth
         if not settings.api_keys:
             if kind == "write":
                 _require_same_origin(request, settings.allowed_origins)
@@ -113,7 +114,7 @@ def require_key(kind: Literal["write", "read"], signed_urls: bool = False) -> pa
 
 
 def _signed(request: Request) -> bool:
-    signer: UrlSigner = request.app.state.url_signer
+    signer = container_of(request).url_signer()
     query = request.query_params
     return signer.verify(request.url.path, query.get("exp"), query.get("sig"))
 

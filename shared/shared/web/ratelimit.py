@@ -9,7 +9,7 @@ in imagesearch_rate_limit_errors_total): an outage of the limiter must not take 
 import ipaddress
 import math
 import time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from fastapi import Depends, Request, params
 from limits import RateLimitItem, parse
@@ -20,6 +20,9 @@ from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator
 
 from shared.errors import TooManyRequests
 from shared.log import get_logger
+
+if TYPE_CHECKING:
+    from shared.web.root import LimitedApiContainer
 
 Bucket = Literal["upload", "search"]
 log = get_logger(__name__)
@@ -96,7 +99,7 @@ def rate_limit(bucket: Bucket) -> params.Depends:
     a Redis-backed limiter makes a network call)."""
 
     def check(request: Request) -> None:
-        limiter: RateLimiter = request.app.state.rate_limiter
+        limiter = cast("LimitedApiContainer", request.app.state.container).rate_limiter()
         limiter.hit(bucket, limiter.client_of(request))
 
     dependency: params.Depends = Depends(check)

@@ -163,6 +163,25 @@ def test_protected_reads_take_a_key_or_a_signed_url(stored) -> None:  # type: ig
     assert client.get(expired).status_code == 401
 
 
+def test_signed_urls_are_checked_by_the_containers_one_signer(stored) -> None:  # type: ignore[no-untyped-def]
+    """The route dependencies take the signer from the app's container (its one root): the
+    signer a test puts there is the one that decides."""
+    store, data = stored
+    image_id = content_id(data)
+    settings = CdnApiSettings(
+        storage=StorageSettings(access_key="k", secret_key="s"),
+        auth={"api_keys": ["k-41c7"], "protect_reads": True, "url_signing_key": "sig-93ab"},  # type: ignore[arg-type]
+    )
+    container = Container(settings=settings)
+    container.object_store.override(providers.Object(store))
+    assert container.url_signer() is container.url_signer()  # one per process
+    container.url_signer.override(providers.Object(UrlSigner("rotated-77", 3600)))
+    client = TestClient(create_app(container))
+    path = f"/images/{image_id}"
+    assert client.get(UrlSigner("rotated-77", 3600).sign(path)).status_code == 200
+    assert client.get(UrlSigner("sig-93ab", 3600).sign(path)).status_code == 401
+
+
 def test_protected_reads_need_a_signing_key() -> None:
     with pytest.raises(ValueError, match="url_signing_key"):
         CdnApiSettings(

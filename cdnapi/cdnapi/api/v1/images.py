@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from cdnapi.deps import ImageServiceDep
+from cdnapi.deps import ImageServiceDep, container_of
 from cdnapi.service import ImageService, Size
 from shared.errors import NotFound, Unauthorized, Unavailable, Unprocessable
 from shared.storage import StoredObject
@@ -60,7 +60,7 @@ async def get_derived(
 async def _deliver(request: Request, service: ImageService, image_id: str, size: Size) -> Response:
     service.check_id(image_id)
     etag = f'"{image_id}"' if size == "original" else f'"{image_id}-{size}"'
-    caching = PRIVATE_CACHING if request.app.state.auth.reads_protected else CACHING
+    caching = PRIVATE_CACHING if container_of(request).settings().auth.reads_protected else CACHING
     headers = {"ETag": etag, **caching}
     if _matches(request.headers.get("if-none-match"), etag):
         # the bytes behind an id never change: no need to ask storage
