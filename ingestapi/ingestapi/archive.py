@@ -1,7 +1,8 @@
 """Zip uploads: every member is an upload of its own, validated like any other file.
 
-Zip bombs: a member is read at most ``max_bytes`` + 1 (a lying header cannot make it larger),
-the whole archive at most ``max_total`` expanded bytes, archives inside archives are not opened.
+Zip bombs: a member is read at most ingest.max_bytes + 1 (a lying header cannot make it
+larger), the whole archive at most ingest.max_archive_bytes expanded bytes (the limits are
+checked by ingestapi.upload_limits), archives inside archives are not opened.
 Path tricks: absolute paths, '..' and symlinks are refused (nothing is written to disk anyway).
 Directory bombs: the entry count and the central directory's size are read from the end record
 and refused before the directory is parsed (a million entries cost 360 MB to parse).
@@ -15,9 +16,12 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from shared.errors import AppError, BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+
+if TYPE_CHECKING:
+    from ingestapi.upload_limits import UploadLimits
 
 _MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _END = b"PK\x05\x06"  # end of central directory record
@@ -41,13 +45,12 @@ def is_zip(head: bytes) -> bool:
 
 
 def members(
-    archive_name: str, source: IO[bytes], max_bytes: int, max_members: int, max_total: int
+    archive_name: str, source: IO[bytes], limits: "UploadLimits", max_members: int
 ) -> Iterator[Member]:
     """The archive's files in order, read one at a time from a seekable file; a problem with
-    the archive as a whole raises."""
+    the archive as a whole raises. ``max_members``: the files the request has left."""
     entries, directory_bytes = _directory_size(source)
-    if entries > max_members:
-        raise PayloadTooLarge(f"archive holds {entries} files, over the limit of {max_members}")
+    limits.check_members(entries, max_members)
     if directory_bytes > (max_members + 1) * DIRECTORY_BYTES_PER_MEMBER:
         raise PayloadTooLarge(
             f"archive's directory is {directory_bytes} bytes, too large for {max_members} files"
@@ -57,17 +60,16 @@ def members(
     except (zipfile.BadZipFile, ValueError) as exc:
         raise Unprocessable("corrupt zip archive") from exc
     infos = [i for i in archive.infolist() if not i.is_dir() and not _is_junk(i.filename)]
-    if len(infos) > max_members:
-        raise PayloadTooLarge(f"archive holds {len(infos)} files, over the limit of {max_members}")
+    limits.check_members(len(infos), max_members)
     expanded = 0
     for info in infos:
         name = f"{archive_name}/{info.filename}"
-        if problem := _refusal(info, max_bytes):
+        if problem := _refusal(info) or limits.member_refusal(info.file_size):
             yield Member(name, error=problem)
             continue
         try:
             with archive.open(info) as member:
-                content = member.read(max_bytes + 1)
+                content = member.read(limits.max_bytes.value + 1)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             yield Member(name, error=Unprocessable(f"corrupt archive member: {exc}"))
             continue
@@ -75,11 +77,10 @@ def members(
             yield Member(name, error=UnsupportedMediaType(f"unsupported compression: {exc}"))
             continue
         expanded += len(content)
-        if len(content) > max_bytes:
-            yield Member(name, error=PayloadTooLarge(f"expands past {max_bytes} bytes (zip bomb)"))
-        elif expanded > max_total:
-            yield Member(name, error=PayloadTooLarge(f"archive expands past {max_total} bytes"))
-            return
+        if too_large := limits.expanded_refusal(len(content), expanded):
+            yield Member(name, error=too_large)
+            if expanded > limits.max_archive_bytes.value:
+                return
         elif is_zip(content):
             yield Member(
                 name, error=UnsupportedMediaType("archives inside archives are not opened")
@@ -128,7 +129,7 @@ def _end_record_at(tail: bytes) -> int:
     return last
 
 
-def _refusal(info: zipfile.ZipInfo, max_bytes: int) -> AppError | None:
+def _refusal(info: zipfile.ZipInfo) -> AppError | None:
     path = PurePosixPath(info.filename.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or ":" in info.filename:
         return BadRequest("unsafe path in archive (absolute, '..' or a drive)")
@@ -136,8 +137,6 @@ def _refusal(info: zipfile.ZipInfo, max_bytes: int) -> AppError | None:
         return BadRequest("symbolic links in archives are refused")
     if info.flag_bits & 0x1:
         return UnsupportedMediaType("encrypted archive member")
-    if info.file_size > max_bytes:
-        return PayloadTooLarge(f"member is larger than {max_bytes} bytes (ingest.max_bytes)")
     return None
 
 

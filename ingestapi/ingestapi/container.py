@@ -1,10 +1,9 @@
 from dependency_injector import containers, providers
 
-from ingestapi.browse import BrowseService, StatsService
-from ingestapi.duplicates import DuplicatesService
 from ingestapi.image_cache import NginxImageCache
-from ingestapi.library import DeletionService, EditService
 from ingestapi.service import (
+    DeletionService,
+    EditService,
     ImageStatusService,
     JobService,
     KnownImagesService,
@@ -12,11 +11,14 @@ from ingestapi.service import (
     UploadService,
     UrlSubmissionService,
 )
+from ingestapi.service.browse import BrowseService, StatsService
+from ingestapi.service.duplicate_groups import DuplicatesService
 from ingestapi.settings import IngestApiSettings
+from ingestapi.upload_limits import UploadLimits
 from shared.config import Limit
+from shared.image_items import ItemMaker
 from shared.images import PixelBudget
 from shared.intake import Intake
-from shared.library import ItemMaker
 from shared.queue import CeleryTaskQueue, make_celery
 from shared.state import job_store_resource
 from shared.storage import MinioObjectStore
@@ -38,12 +40,13 @@ class Container(containers.DeclarativeContainer):
     live_index = providers.Resource(live_index_resource, settings.provided.milvus)
     # one per process: every upload's decode takes its pixels from it
     decode_budget = providers.Singleton(PixelBudget, settings.provided.ingest.max_decoded_pixels)
+    upload_limits = providers.Singleton(UploadLimits.of, settings.provided.ingest)
     intake = providers.Factory(
         Intake,
         store=object_store,
         jobs=job_store,
         index=live_index,
-        max_bytes=providers.Factory(Limit, settings.provided.ingest.max_bytes, "ingest.max_bytes"),
+        max_bytes=upload_limits.provided.max_bytes,
         max_pixels=providers.Factory(
             Limit, settings.provided.ingest.max_pixels, "ingest.max_pixels"
         ),
@@ -58,6 +61,7 @@ class Container(containers.DeclarativeContainer):
         queue=task_queue,
         jobs=job_store,
         settings=settings.provided.ingest,
+        limits=upload_limits,
     )
     url_submission_service = providers.Factory(
         UrlSubmissionService,

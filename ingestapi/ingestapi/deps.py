@@ -4,11 +4,10 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from ingestapi.browse import BrowseService, StatsService
 from ingestapi.container import Container
-from ingestapi.duplicates import DuplicatesService
-from ingestapi.library import DeletionService, EditService
 from ingestapi.service import (
+    DeletionService,
+    EditService,
     ImageStatusService,
     JobService,
     KnownImagesService,
@@ -16,15 +15,17 @@ from ingestapi.service import (
     UploadService,
     UrlSubmissionService,
 )
-from ingestapi.settings import IngestSettings
+from ingestapi.service.browse import BrowseService, StatsService
+from ingestapi.service.duplicate_groups import DuplicatesService
+from ingestapi.upload_limits import UploadLimits
 
 
 def container_of(request: Request) -> Container:
     return cast(Container, request.app.state.container)
 
 
-def _ingest_settings(request: Request) -> IngestSettings:
-    return container_of(request).settings().ingest
+def _upload_limits(request: Request) -> UploadLimits:
+    return container_of(request).upload_limits()
 
 
 def _upload_service(request: Request) -> UploadService:
@@ -80,6 +81,6 @@ ImageStatusServiceDep = Annotated[ImageStatusService, Depends(_image_status_serv
 UploadServiceDep = Annotated[UploadService, Depends(_upload_service)]
 JobServiceDep = Annotated[JobService, Depends(_job_service)]
 KnownImagesServiceDep = Annotated[KnownImagesService, Depends(_known_images_service)]
-IngestSettingsDep = Annotated[IngestSettings, Depends(_ingest_settings)]
+UploadLimitsDep = Annotated[UploadLimits, Depends(_upload_limits)]
 RetryServiceDep = Annotated[RetryService, Depends(_retry_service)]
 UrlSubmissionServiceDep = Annotated[UrlSubmissionService, Depends(_url_submission_service)]

@@ -1,9 +1,9 @@
 """Streaming multipart reader: each file is spooled as it arrives (memory, then disk past
 1 MB, or as soon as the request holds REQUEST_MEMORY_BYTES in memory: 500 parts of 1 MB stay
-on disk) and cut off at its limit while streaming (``max_bytes``; ``max_archive_bytes`` for a
-zip), so an oversized file is rejected on its own without ever being held whole; the other
-files of the request are unaffected. Parsing and spooling run in the thread pool, off the
-event loop."""
+on disk) and cut off at its limit while streaming (UploadLimits.while_streaming:
+ingest.max_bytes; ingest.max_archive_bytes for a zip), so an oversized file is rejected on its
+own without ever being held whole; the other files of the request are unaffected. Parsing and
+spooling run in the thread pool, off the event loop."""
 
 import tempfile
 from collections.abc import AsyncIterator
@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from ingestapi.archive import is_zip
+from ingestapi.upload_limits import UploadLimits
 from shared.config import Limit
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
@@ -54,11 +54,9 @@ class ReceivedForm:
 class _Collector:
     """python-multipart callbacks: route each part's bytes to a spool or a text field."""
 
-    def __init__(self, max_bytes: Limit, max_archive_bytes: Limit, max_files: int) -> None:
+    def __init__(self, limits: UploadLimits) -> None:
         self.form = ReceivedForm()
-        self._max_bytes = max_bytes
-        self._max_archive_bytes = max_archive_bytes
-        self._max_files = max_files
+        self._limits = limits
         self._header_name = b""
         self._header_value = b""
         self._disposition = b""
@@ -96,8 +94,7 @@ class _Collector:
         _, options = parse_options_header(self._disposition)
         name = options.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in options:
-            if len(self.form.files) >= self._max_files:
-                raise PayloadTooLarge(f"at most {self._max_files} files per request")
+            self._limits.check_files(len(self.form.files) + 1)
             filename = options[b"filename"].decode("utf-8", "replace") or "upload"
             # closed by ReceivedForm.close once the request is done
             spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
@@ -110,8 +107,7 @@ class _Collector:
         if self._file is not None:
             f = self._file
             if f.limit is None:
-                zipped = is_zip(data[start:end])
-                f.limit = self._max_archive_bytes if zipped else self._max_bytes
+                f.limit = self._limits.while_streaming(data[start:end])
             f.size += end - start
             if f.too_large:
                 return
@@ -160,14 +156,12 @@ def on_disk(spool: "tempfile.SpooledTemporaryFile[bytes]") -> bool:
 async def read_multipart(
     content_type: str | None,
     body: AsyncIterator[bytes],
-    max_bytes: Limit,
-    max_archive_bytes: Limit,
-    max_files: int,
+    limits: UploadLimits,
 ) -> ReceivedForm:
     kind, options = parse_options_header(content_type)
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
         raise UnsupportedMediaType("send multipart/form-data with the images in field 'files'")
-    collector = _Collector(max_bytes, max_archive_bytes, max_files)
+    collector = _Collector(limits)
     parser = MultipartParser(options[b"boundary"], collector.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in body:

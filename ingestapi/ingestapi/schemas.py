@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.library import ImageItem
+from shared.image_items import ImageItem
 from shared.schemas import MAX_CAPTION_CHARS, Tags
 
 

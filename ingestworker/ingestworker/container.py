@@ -16,8 +16,8 @@ from ingestworker.service.crash_guard import CrashGuard
 from ingestworker.service.gathered_indexing import GatheredIndexing
 from ingestworker.service.isolated_indexing import IsolatedIndexing
 from ingestworker.service.pipeline import IndexPipeline
-from ingestworker.service.reconcile import ReconcileService
-from ingestworker.service.reindex import ReindexService, ReindexStates
+from ingestworker.service.reconciliation import ReconcileService
+from ingestworker.service.reindexing import ReindexService, ReindexStates
 from ingestworker.service.retry_policy import RetryPolicy
 from ingestworker.service.url_download import UrlDownloadService
 from ingestworker.settings import IngestWorkerSettings, WorkerMetricsSettings

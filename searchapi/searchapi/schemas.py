@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from shared.errors import Unprocessable
-from shared.library import ImageFilterParams, ImageItem
+from shared.image_items import ImageFilterParams, ImageItem
 from shared.vectors import ImageFilter
 
 # results per page, at most

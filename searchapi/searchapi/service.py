@@ -22,8 +22,8 @@ from shared.config import Limit
 from shared.embedding import Embedder, Vectors
 from shared.errors import NotFound
 from shared.ids import is_content_id
+from shared.image_items import ItemMaker
 from shared.images import decode_image
-from shared.library import ItemMaker
 from shared.vectors import SearchHit, VectorIndex
 from shared.web.signing import UrlSigner
 

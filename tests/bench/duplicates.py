@@ -42,8 +42,8 @@ from ingestworker.stages.near_duplicates import (
 )
 from shared.config import EmbeddingSettings
 from shared.embedding import load_embedder
+from shared.image_items.tiers import Tier
 from shared.images import decode_image, derive
-from shared.library.duplicates import Tier
 from tests.bench.report import save_results
 from tests.support.images import dated_jpeg
 from tests.support.paths import MODEL_DIR

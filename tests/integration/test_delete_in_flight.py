@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from imagesearch_dev.localstack import Stack
-from ingestapi.library import DeletionService
+from ingestapi.service import DeletionService
 from shared.embedding import Vectors
 from shared.ids import content_id, derived_keys, original_key
 from shared.images import DecodedImage, decode_image

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from imagesearch_dev.localstack import Stack
-from ingestworker.service.reindex import ReindexService, ReindexStates
+from ingestworker.service.reindexing import ReindexService, ReindexStates
 from shared.config import EmbeddingSettings
 from shared.embedding import Embedder, load_embedder
 from shared.errors import ConfigMismatch

@@ -8,7 +8,7 @@ from kombu.exceptions import ChannelError, OperationalError
 
 from shared.config import RedisSettings
 from shared.errors import Unavailable
-from shared.queue.tasks import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED
+from shared.queue.task_names import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED
 from shared.telemetry import trace_carrier
 
 VISIBILITY_TIMEOUT_S = RedisSettings.model_fields["visibility_timeout_s"].default

@@ -5,7 +5,15 @@ import zipfile
 import pytest
 
 from ingestapi.archive import members
+from ingestapi.upload_limits import UploadLimits
+from shared.config import Limit
 from shared.errors import PayloadTooLarge
+
+LIMITS = UploadLimits(
+    Limit(10**6, "ingest.max_bytes"),
+    Limit(10**8, "ingest.max_archive_bytes"),
+    Limit(1000, "ingest.max_files"),
+)
 
 EOCD = b"PK\x05\x06"
 
@@ -34,14 +42,14 @@ class CountingReads(io.BytesIO):
 
 
 def take(data: bytes, max_members: int = 1000) -> list[str]:
-    return [m.name for m in members("a.zip", io.BytesIO(data), 10**6, max_members, 10**8)]
+    return [m.name for m in members("a.zip", io.BytesIO(data), LIMITS, max_members)]
 
 
 def test_a_million_entries_are_refused_from_the_end_record_alone() -> None:
     # a zip64 end record announcing a million entries over a 60 MB directory (not even there)
     source = CountingReads(b"\0" * 1000 + zip64_end(1_000_000, 60_000_000, 1000))
     with pytest.raises(PayloadTooLarge, match="holds 1000000 files, over the limit of 1000"):
-        list(members("a.zip", source, 10**6, 1000, 10**8))
+        list(members("a.zip", source, LIMITS, 1000))
     assert source.read_bytes < 70_000  # the tail only: the directory was never read
 
 

@@ -2,11 +2,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from ingestapi.browse import BrowseParams, BrowseService, StatsService
-from ingestapi.duplicates import DuplicatesService
+from ingestapi.service.browse import BrowseParams, BrowseService, StatsService
+from ingestapi.service.duplicate_groups import DuplicatesService
 from shared.errors import NotFound, Unprocessable
-from shared.library import ItemMaker
-from shared.library.duplicates import Tier
+from shared.image_items import ItemMaker
+from shared.image_items.tiers import Tier
 from shared.schemas import ImageState
 from shared.vectors import ActiveIndex, BrowseCursor, BrowsePage, ImageFilter
 from tests.unit.fakes import InMemoryJobStore

@@ -4,8 +4,8 @@ from collections.abc import Sequence
 import pytest
 from pydantic import ValidationError
 
-from ingestapi.library import DeletionService, EditService
 from ingestapi.schemas import ImageEdit
+from ingestapi.service import DeletionService, EditService
 from shared.errors import Conflict, NotFound, Unavailable
 from shared.ids import details_key, image_keys, original_key, thumbnail_key
 from shared.schemas import ImageState

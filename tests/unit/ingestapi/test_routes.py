@@ -12,6 +12,7 @@ from ingestapi.container import Container
 from ingestapi.main import create_app
 from ingestapi.multipart import REQUEST_MEMORY_BYTES, on_disk, read_multipart
 from ingestapi.settings import IngestApiSettings
+from ingestapi.upload_limits import UploadLimits
 from shared.config import Limit, StorageSettings
 from shared.errors import Unavailable
 from shared.schemas import ImageState
@@ -263,8 +264,9 @@ def test_parts_past_the_request_memory_budget_go_to_disk() -> None:
             yield body[at : at + 64 * 1024]
 
     limit = Limit(10**8, "ingest.max_bytes")
+    limits = UploadLimits(limit, limit, Limit(100, "ingest.max_files"))
     form = asyncio.run(
-        read_multipart(f"multipart/form-data; boundary={boundary}", chunks(), limit, limit, 100)
+        read_multipart(f"multipart/form-data; boundary={boundary}", chunks(), limits)
     )
     try:
         assert len(form.files) == 60

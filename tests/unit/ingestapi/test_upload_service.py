@@ -14,6 +14,7 @@ from ingestapi.service import (
     UploadService,
 )
 from ingestapi.settings import IngestSettings
+from ingestapi.upload_limits import UploadLimits
 from shared.config import Limit
 from shared.errors import BadRequest, NotFound, QueueFull, Unavailable, Unprocessable
 from shared.ids import content_id, details_key, original_key
@@ -43,7 +44,7 @@ def service(parts: Parts, **kw: int) -> UploadService:
     max_bytes = Limit(settings.max_bytes, "ingest.max_bytes")
     max_pixels = Limit(settings.max_pixels, "ingest.max_pixels")
     intake = Intake(store, jobs, InMemoryVectorIndex(), max_bytes, max_pixels)
-    return UploadService(intake, queue, jobs, settings)
+    return UploadService(intake, queue, jobs, settings, UploadLimits.of(settings))
 
 
 def test_accepted_files_are_stored_then_queued(parts: Parts) -> None:

@@ -1,6 +1,6 @@
 import time
 
-from ingestworker.service.reconcile import ReconcileService
+from ingestworker.service.reconciliation import ReconcileService
 from shared.ids import content_id, original_key
 from shared.schemas import ImageState
 from shared.vectors import ImageRecord

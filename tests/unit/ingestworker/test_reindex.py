@@ -1,4 +1,4 @@
-from ingestworker.service.reindex import ReindexService, ReindexStates
+from ingestworker.service.reindexing import ReindexService, ReindexStates
 from shared.ids import content_id, original_key
 from tests.support.images import image_bytes
 from tests.support.worker import index_pipeline

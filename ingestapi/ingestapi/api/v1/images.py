@@ -7,9 +7,9 @@ from pydantic import ValidationError
 
 from ingestapi.deps import (
     ImageStatusServiceDep,
-    IngestSettingsDep,
     KnownImagesServiceDep,
     RetryServiceDep,
+    UploadLimitsDep,
     UploadServiceDep,
     UrlSubmissionServiceDep,
 )
@@ -17,7 +17,6 @@ from ingestapi.metrics import UPLOAD_BYTES, UPLOAD_FILES
 from ingestapi.multipart import read_multipart
 from ingestapi.schemas import FormatsResponse, ImageFormat, RetryResponse
 from ingestapi.service import IncomingFile
-from shared.config import Limit
 from shared.errors import (
     BadRequest,
     Conflict,
@@ -95,16 +94,10 @@ _UPLOAD_BODY = multipart_request_body(
 async def upload_images(
     request: Request,
     service: UploadServiceDep,
-    limits: IngestSettingsDep,
+    limits: UploadLimitsDep,
     response: Response,
 ) -> UploadResponse:
-    form = await read_multipart(
-        request.headers.get("content-type"),
-        request.stream(),
-        max_bytes=Limit(limits.max_bytes, "ingest.max_bytes"),
-        max_archive_bytes=Limit(limits.max_archive_bytes, "ingest.max_archive_bytes"),
-        max_files=limits.max_files,
-    )
+    form = await read_multipart(request.headers.get("content-type"), request.stream(), limits)
     try:
         details = _details(form.fields)
         incoming = [IncomingFile(f.filename, f.open, f.over_limit) for f in form.files]

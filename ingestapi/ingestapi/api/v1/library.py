@@ -3,7 +3,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from ingestapi.browse import BrowseParams
 from ingestapi.deps import (
     BrowseServiceDep,
     DeletionServiceDep,
@@ -11,7 +10,6 @@ from ingestapi.deps import (
     EditServiceDep,
     StatsServiceDep,
 )
-from ingestapi.duplicates import MAX_GROUPS, DuplicateGroups, ImageDuplicates
 from ingestapi.schemas import (
     BrowseResponse,
     DeleteRequest,
@@ -19,6 +17,8 @@ from ingestapi.schemas import (
     ImageEdit,
     LibraryStats,
 )
+from ingestapi.service.browse import BrowseParams
+from ingestapi.service.duplicate_groups import MAX_GROUPS, DuplicateGroups, ImageDuplicates
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -27,7 +27,7 @@ from shared.errors import (
     Unavailable,
     Unprocessable,
 )
-from shared.library.duplicates import Tier
+from shared.image_items.tiers import Tier
 from shared.schemas import ImageStatus
 from shared.web import error_responses, json_body, json_request_body, next_link, require_key
 

@@ -8,12 +8,12 @@ from typing import Protocol
 
 from pydantic import Field
 
-from ingestapi.duplicates import DuplicatesService
 from ingestapi.schemas import BrowseResponse, LibraryStats, ModelInfo
+from ingestapi.service.duplicate_groups import DuplicatesService
 from shared.errors import Unprocessable
-from shared.library import ImageFilterParams, ImageItem, ItemMaker
+from shared.image_items import ImageFilterParams, ImageItem, ItemMaker
 from shared.schemas import ImageState
-from shared.state import JobStore
+from shared.state import StateReads
 from shared.vectors import ActiveIndex, BadCursor, BrowseCursor, BrowsePage, ImageFilter
 
 MAX_BROWSE_LIMIT = 200
@@ -79,7 +79,7 @@ class StatsService:
 
     def __init__(
         self,
-        jobs: JobStore,
+        jobs: StateReads,
         index: BrowsableIndex,
         cache_s: float,
         clock: Callable[[], float] = time.monotonic,

@@ -1,7 +1,7 @@
 """What the APIs say about the images of the library: one item shape for search, similar and
 browse results, and the filters they share."""
 
-from shared.library.filters import ImageFilterParams
-from shared.library.items import ImageItem, ItemMaker
+from shared.image_items.filters import ImageFilterParams
+from shared.image_items.items import ImageItem, ItemMaker
 
 __all__ = ["ImageFilterParams", "ImageItem", "ItemMaker"]

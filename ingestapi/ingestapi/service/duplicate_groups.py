@@ -1,4 +1,4 @@
-"""Duplicates as the worker filed them (shared.library.duplicates): an image's own, every
+"""Duplicates as the worker filed them (shared.image_items.tiers): an image's own, every
 group across the library, and folding a same-picture group into one item on the timeline."""
 
 from collections.abc import Sequence
@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from shared.errors import NotFound, Unprocessable
 from shared.ids import is_content_id
-from shared.library import ImageItem, ItemMaker
-from shared.library.duplicates import Tier
+from shared.image_items import ImageItem, ItemMaker
+from shared.image_items.tiers import Tier
 
 FIELDS = {Tier.same_picture: "dup_of", Tier.similar_shot: "shot_of"}
 MAX_GROUPS = 100
