@@ -26,16 +26,16 @@ def create_app(container: Container | None = None) -> FastAPI:
         configure_logging(settings.log, "ingestapi")
         configure_tracing(settings.telemetry, "ingestapi")
         container = Container(settings=settings)
-    ready = container
+    root = container  # the composition root the lifespan opens and closes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            await run_in_threadpool(ready.object_store().ensure_bucket)
+            await run_in_threadpool(root.object_store().ensure_bucket)
         except Unavailable as exc:
             log.warning("storage_unavailable_at_start", detail=exc.detail)
         yield
-        ready.shutdown_resources()
+        root.shutdown_resources()
 
     settings = container.settings()
     return build_app(

@@ -29,7 +29,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             check_models(settings.embedding, "searchapi")
             check_live_model(settings.milvus, settings.embedding.model, "searchapi")
         container = Container(settings=settings)
-    ready = container
+    root = container  # the composition root the lifespan opens and closes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,14 +38,14 @@ def create_app(container: Container | None = None) -> FastAPI:
         # gets an OpenMP thread team of its own, and idle teams spinning beside the busy one
         # made each query ~30% slower on 2 cores. The first inference is slow (lazy init,
         # allocations): a warm-up pays it here, not in a user's query.
-        pool = ready.inference_pool()
+        pool = root.inference_pool()
         loop = asyncio.get_running_loop()
-        embedder = await loop.run_in_executor(pool, ready.embedder)
+        embedder = await loop.run_in_executor(pool, root.embedder)
         await loop.run_in_executor(pool, embedder.embed_texts, ["warm up"])
-        await run_in_threadpool(ready.init_resources)
+        await run_in_threadpool(root.init_resources)
         log.info("model_ready", **embedder.info())
         yield
-        ready.shutdown_resources()
+        root.shutdown_resources()
 
     settings = container.settings()
     return build_app(

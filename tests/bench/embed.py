@@ -31,6 +31,7 @@ from typing import Any
 from tests.bench.procs import cpu_s_of_tree
 from tests.bench.report import save_results
 from tests.support.paths import ROOT
+from tests.support.polling import eventually
 
 OFFLINE = ROOT / "shared" / "models" / "tiny-clip"
 VIT_B32 = ROOT / ".run" / "models" / "vit-b-32-random"
@@ -293,10 +294,13 @@ def _ingest(client: Any, batches: list[list[bytes]], clients: int) -> float:
     uploaded = time.perf_counter() - started
     deadline = time.monotonic() + 900
     for job_id in jobs:
-        while client.get(f"/api/v1/jobs/{job_id}").json()["state"] not in ("indexed", "failed"):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} not indexed in time")
-            time.sleep(POLL_INTERVAL_S)
+
+        def finished(job_id: str = job_id) -> bool:
+            state = client.get(f"/api/v1/jobs/{job_id}").json()["state"]
+            return state in ("indexed", "failed")
+
+        left_s = max(0.0, deadline - time.monotonic())
+        eventually(finished, left_s, f"job {job_id} indexed", POLL_INTERVAL_S)
     return uploaded
 
 

@@ -18,6 +18,7 @@ from imagesearch_dev.localstack import ORDER, Stack
 from shared.vectors import MilvusVectorIndex
 from tests.bench.photos import camera_jpegs
 from tests.support.paths import ROOT
+from tests.support.polling import eventually
 from tests.support.stack import milvus_settings, own_stack_settings
 
 RESULTS = ROOT / "tests" / "bench" / "results"
@@ -53,11 +54,7 @@ def bench(images: int, concurrency: int) -> dict[str, Any]:
             index = MilvusVectorIndex.connect(milvus_settings(stack, "images"), str(MODEL), dim)
             started = time.perf_counter()
             returned_s, first_out = run_cli(stack, folder, concurrency)
-            deadline = time.monotonic() + 600
-            while index.count() < images:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("not every image was indexed in time")
-                time.sleep(POLL_INTERVAL_S)
+            eventually(lambda: index.count() >= images, 600, "every image indexed", POLL_INTERVAL_S)
             indexed_s = time.perf_counter() - started
             again_s, second_out = run_cli(stack, folder, concurrency)
         finally:

@@ -4,7 +4,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -12,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from imagesearch_dev.localstack import Stack
+from tests.support.images import unique_seed
 from tests.support.paths import ROOT
 from tests.support.polling import finished_job
 
@@ -43,7 +43,7 @@ def ingest(stack: Stack, folder: Path) -> subprocess.CompletedProcess[str]:
 def test_cli_uploads_a_folder_once_and_reports_what_it_could_not(
     full_stack: Stack, tmp_path: Path
 ) -> None:
-    make_folder(tmp_path, salt=time.time_ns() % 100_000)
+    make_folder(tmp_path, salt=unique_seed())
     first = ingest(full_stack, tmp_path)
     assert first.returncode == 1, first.stderr  # the broken file was rejected
     out = first.stdout
@@ -68,7 +68,7 @@ def test_cli_exits_2_when_the_api_does_not_answer(tmp_path: Path) -> None:
 
 def test_a_job_streams_its_progress_as_server_sent_events(full_stack: Stack) -> None:
     page = httpx.Client(base_url=full_stack.settings.url("nginx"), timeout=60)
-    rng = np.random.default_rng(time.time_ns() % 100_000)
+    rng = np.random.default_rng(unique_seed())
     files = [("files", (f"{i}.jpg", _jpeg(rng), "image/jpeg")) for i in range(4)]
     job_id = page.post("/api/v1/images", files=files).json()["job_id"]
     events: list[str] = []

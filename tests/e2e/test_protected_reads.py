@@ -1,7 +1,6 @@
 """API keys with protected reads, through nginx: every API and cdnapi want a key, the images a
 search hands out are signed URLs that nginx checks before its cache answers."""
 
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -9,7 +8,7 @@ import pytest
 
 from imagesearch_dev.localstack import Stack
 from shared.web.signing import UrlSigner
-from tests.support.images import image_bytes
+from tests.support.images import unique_image_bytes
 from tests.support.polling import finished_job
 from tests.support.stack import API_KEY, URL_SIGNING_KEY
 
@@ -24,7 +23,7 @@ def site(keyed_stack: Stack) -> httpx.Client:
 @pytest.fixture(scope="module")
 def indexed(site: httpx.Client) -> dict[str, str]:
     """One image uploaded with the key and indexed: its search result item."""
-    data = image_bytes((time.time_ns() % 250, 7, 201), fmt="PNG")
+    data = unique_image_bytes((120, 7, 201), fmt="PNG")
     refused = site.post("/api/v1/images", files=[("files", ("p.png", data))])
     assert refused.status_code == 401
     upload = site.post("/api/v1/images", files=[("files", ("p.png", data))], headers=KEY)
@@ -117,7 +116,7 @@ def test_a_client_behind_nginx_cannot_pick_its_own_rate_limit_bucket(site: httpx
 
 def test_deleting_clears_signed_urls_from_the_cache(site: httpx.Client) -> None:
     """The cache is cleared by signed requests, as cdnapi wants one without a key."""
-    data = image_bytes((time.time_ns() % 250, 99, 3), fmt="PNG")
+    data = unique_image_bytes((120, 99, 3), fmt="PNG")
     keyed = httpx.Client(base_url=str(site.base_url), headers=KEY, timeout=30)
     upload = keyed.post("/api/v1/images", files=[("files", ("d.png", data))])
     image_id = upload.json()["items"][0]["id"]

@@ -4,7 +4,6 @@ its own, so the shared test stack's other images never get in the way."""
 
 import io
 import random
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from PIL import ExifTags, Image, PngImagePlugin
 
 from imagesearch_dev.localstack import Stack
 from imagesearch_dev.training.scenes import Scene, render
+from tests.support.images import unique_seed
 from tests.support.polling import finished_job
 
 SCENES = [
@@ -53,7 +53,7 @@ def corpus(page: httpx.Client) -> Corpus:
     """Six scenes: the first three from 'phone', 2021, tags beach+sea, 320 px; the rest from
     'camera', 2023, tag city, 200 px; all with this run's tag."""
     run_tag = f"run-{uuid.uuid4().hex[:8]}"
-    rng = random.Random(time.time_ns())
+    rng = random.Random(unique_seed())
     ids, photos = {}, {}
     for group, (source, year, tags, size) in enumerate(
         [("phone", 2021, "beach,sea", 320), ("camera", 2023, "city", 200)]

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from shared.schemas import ImageState
 from shared.state import RedisJobStore
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex
+from tests.support.images import unique_seed
 from tests.support.paths import ROOT
 from tests.support.polling import eventually, process_gone
 from tests.support.ports import free_ports
@@ -69,7 +69,7 @@ def wait_indexed(index: MilvusVectorIndex, ids: list[str], timeout_s: float = 12
 def test_losing_redis_mid_ingest_then_reconcile_loses_nothing(
     full_stack: Stack, model_dir: Path
 ) -> None:
-    ids = upload(full_stack, unique_jpegs(24, salt=time.time_ns() % 10_000))
+    ids = upload(full_stack, unique_jpegs(24, salt=unique_seed()))
     redis.Redis(port=full_stack.settings.ports.redis).flushall()  # queue and job state gone
 
     env = {**os.environ, **full_stack.service_env()}
@@ -90,7 +90,7 @@ def test_reconcile_queues_failed_images_again_only_when_asked(
 ) -> None:
     """An image that failed (here: marked so, as if its original had been unreadable) stays
     failed through every reconcile, until the operator asks with --retry-failed."""
-    [data] = unique_jpegs(1, salt=time.time_ns() % 10_000 + 6)
+    [data] = unique_jpegs(1, salt=unique_seed())
     ids = [content_id(data)]
     store = MinioObjectStore.from_settings(storage_settings(full_stack, bucket="images"))
     store.put(original_key(ids[0]), data, "image/jpeg")
@@ -114,7 +114,7 @@ def test_a_worker_child_killed_mid_batch_has_its_task_redelivered(
 ) -> None:
     worker = full_stack.table.running_pid("worker")
     assert worker is not None
-    ids = upload(full_stack, unique_jpegs(32, salt=time.time_ns() % 10_000 + 1))
+    ids = upload(full_stack, unique_jpegs(32, salt=unique_seed()))
     wait_processing(full_stack, ids)
     children = _children(worker)
     assert children, "the prefork worker has children"
@@ -128,7 +128,7 @@ def test_a_worker_child_killed_mid_batch_has_its_task_redelivered(
 def test_the_whole_worker_killed_mid_batch_and_restarted_loses_nothing(
     full_stack: Stack, model_dir: Path
 ) -> None:
-    ids = upload(full_stack, unique_jpegs(32, salt=time.time_ns() % 10_000 + 2))
+    ids = upload(full_stack, unique_jpegs(32, salt=unique_seed()))
     wait_processing(full_stack, ids)
     worker = full_stack.table.running_pid("worker")
     assert worker is not None
@@ -145,7 +145,7 @@ def test_a_worker_stopped_with_sigterm_mid_batch_loses_nothing(
     full_stack: Stack, model_dir: Path
 ) -> None:
     """Warm shutdown: the worker finishes what it runs, hands back what it holds, exits."""
-    ids = upload(full_stack, unique_jpegs(48, salt=time.time_ns() % 10_000 + 4))
+    ids = upload(full_stack, unique_jpegs(48, salt=unique_seed()))
     wait_processing(full_stack, ids)
     worker = full_stack.table.running_pid("worker")
     assert worker is not None
@@ -162,7 +162,7 @@ def test_the_s3_server_down_during_ingest_is_retried_and_nothing_fails(
     full_stack: Stack, model_dir: Path
 ) -> None:
     retries_before = worker_log(full_stack).count("index_retry")
-    ids = upload(full_stack, unique_jpegs(24, salt=time.time_ns() % 10_000 + 3))
+    ids = upload(full_stack, unique_jpegs(24, salt=unique_seed()))
     full_stack.table.stop("s3")
     try:
         refused = httpx.post(
@@ -268,7 +268,7 @@ def test_a_milvus_outage_longer_than_the_retries_is_waited_out(
     full_stack.table.stop("milvus")
     jobs = RedisJobStore.from_url(redis_settings(full_stack).url)
     try:
-        ids = upload(full_stack, unique_jpegs(16, salt=time.time_ns() % 10_000 + 5))
+        ids = upload(full_stack, unique_jpegs(16, salt=unique_seed()))
         eventually(
             lambda: all(jobs.state_of(i) == ImageState.waiting for i in ids),
             120,

@@ -19,7 +19,7 @@ from shared.schemas import ImageState
 from shared.state import RedisJobStore
 from shared.storage import MinioObjectStore
 from tests.support.crashing_worker import MARKER
-from tests.support.images import image_bytes
+from tests.support.images import unique_image_bytes
 from tests.support.paths import ROOT
 from tests.support.polling import eventually
 from tests.support.stack import redis_settings, storage_settings
@@ -59,9 +59,8 @@ def test_a_poison_image_fails_alone_after_crashing_the_worker(full_stack: Stack)
     store = MinioObjectStore.from_settings(storage_settings(full_stack, bucket="images"))
     redis = redis_settings(full_stack).model_copy(update={"db": REDIS_DB})
     jobs = RedisJobStore.from_url(redis.url)
-    salt = uuid.uuid4().bytes[:2]
-    batch = [image_bytes((salt[0], salt[1], n * 30), fmt="PNG") for n in range(7)]
-    batch.insert(3, poison_png() + salt)
+    batch = [unique_image_bytes((30, 60, n * 30), fmt="PNG") for n in range(7)]
+    batch.insert(3, poison_png() + uuid.uuid4().bytes)
     ids = [content_id(data) for data in batch]
     for image_id, data in zip(ids, batch, strict=True):
         store.put(original_key(image_id), data, "image/png")

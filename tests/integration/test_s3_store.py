@@ -41,8 +41,10 @@ def test_missing_object_is_not_found(store: MinioObjectStore) -> None:
 
 
 def test_ensure_bucket_is_idempotent(store: MinioObjectStore) -> None:
-    store.ensure_bucket()
+    store.put("originals/kept", b"bytes", "image/jpeg")
+    store.ensure_bucket()  # again, on a bucket that exists and holds an object
     store.ping()
+    assert store.open("originals/kept").read() == b"bytes"
 
 
 def test_unreachable_server_is_unavailable(infra: Stack) -> None:

@@ -3,7 +3,6 @@ every way of reaching a forbidden one refused with its reason."""
 
 import http.server
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -11,14 +10,14 @@ import pytest
 
 from imagesearch_dev.localstack import Stack
 from tests.support.bombs import MB, gzip_bomb
-from tests.support.images import image_bytes
+from tests.support.images import unique_image_bytes
 from tests.support.polling import finished_job
 from tests.support.stack import IMAGE_HOST
 
 
 @pytest.fixture(scope="module")
 def image_server() -> Iterator[str]:
-    good = image_bytes((time.time_ns() % 250, 90, 40), fmt="JPEG")
+    good = unique_image_bytes((200, 90, 40), fmt="JPEG")
     # past fetch.max_bytes (50 MiB) once inflated: 2 KB stacked, 60 KB in one layer
     stacked, deep = gzip_bomb(600 * MB, layers=2), gzip_bomb(60 * MB, layers=1)
 

@@ -16,7 +16,7 @@ from shared.schemas import ImageState
 from shared.state import RedisJobStore
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex
-from tests.support.images import image_bytes
+from tests.support.images import image_bytes, unique_image_bytes
 from tests.support.metrics import metric_sum
 from tests.support.polling import eventually
 from tests.support.stack import milvus_settings, redis_settings, storage_settings
@@ -76,8 +76,7 @@ def test_one_bad_image_in_a_batch_of_16_fails_alone_and_the_job_ends(worker: Sta
     fails with its reason, the other 15 of its batch are indexed, and the job finishes."""
     store = MinioObjectStore.from_settings(storage_settings(worker, bucket="images"))
     jobs = RedisJobStore.from_url(redis_settings(worker).url)
-    salt = uuid.uuid4().bytes[:2]
-    batch = [image_bytes((salt[0], salt[1], n * 15), fmt="JPEG") for n in range(16)]
+    batch = [unique_image_bytes((40, 90, n * 15), fmt="JPEG") for n in range(16)]
     ids = [content_id(data) for data in batch]
     batch[9] = batch[9][: len(batch[9]) // 3]  # what is stored under that id no longer decodes
     for image_id, data in zip(ids, batch, strict=True):
@@ -106,8 +105,7 @@ def test_one_image_uploads_are_gathered_into_fewer_forward_passes(worker: Stack)
     metrics = f"http://127.0.0.1:{worker.service_env()['INGESTWORKER__METRICS__PORT']}/metrics"
     passes_before = _worker_metric(metrics, "imagesearch_worker_forward_passes_total")
     indexed_before = _worker_metric(metrics, "imagesearch_worker_batch_images_sum")
-    salt = uuid.uuid4().bytes[:2]
-    images = [image_bytes((salt[0], salt[1], n * 12), fmt="PNG") for n in range(20)]
+    images = [unique_image_bytes((70, 20, n * 12), fmt="PNG") for n in range(20)]
 
     def upload(data: bytes) -> str:
         response = httpx.post(f"{ingest}/api/v1/images", files=[("files", ("one.png", data))])

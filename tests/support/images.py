@@ -15,6 +15,12 @@ def image_bytes(
     return buf.getvalue()
 
 
+def unique_seed() -> int:
+    """A random generator's seed no other test draws (64 bits of a uuid): images made from it
+    differ from every other test's, on a bucket and index the tests share."""
+    return uuid.uuid4().int >> 64
+
+
 def unique_image_bytes(
     colour: str | tuple[int, ...] = "red", fmt: str = "PNG", size: tuple[int, int] = (64, 48)
 ) -> bytes:

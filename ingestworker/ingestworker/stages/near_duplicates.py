@@ -194,15 +194,15 @@ class FileDuplicates:
     def __init__(self, index: VectorIndex, store: ObjectStore, settings: DuplicateSettings) -> None:
         self._index = index
         self._store = store
-        self._settings = settings
+        self._rules = settings
 
     def __call__(self, rows: list[Row], outcome: BatchOutcome) -> list[Row]:
         """Each row with its `dup_of` and `shot_of` ("" when none): its group's first image."""
         if not rows:
             return []
-        s = self._settings
+        rules = self._rules
         vectors = np.asarray([row.vector for row in rows], dtype=np.float32)
-        found = self._index.nearest(vectors.tolist(), s.neighbours, s.search_min_cosine)
+        found = self._index.nearest(vectors.tolist(), rules.neighbours, rules.search_min_cosine)
         within = vectors @ vectors.T
         filed: list[Row] = []
         for n, row in enumerate(rows):
@@ -228,22 +228,22 @@ class FileDuplicates:
         return filed
 
     def _same_picture_group(self, row: Row, known: list[_Known]) -> str:
-        s, mine = self._settings, row.image.keypoints
+        rules, mine = self._rules, row.image.keypoints
         if mine is None:
             return ""
         fingerprint = _fingerprint(row)
         candidates = [
-            k for k in known if same_picture_candidate(fingerprint, k.fingerprint, k.cosine, s)
+            k for k in known if same_picture_candidate(fingerprint, k.fingerprint, k.cosine, rules)
         ]
-        for candidate in sorted(candidates, key=lambda k: -k.cosine)[: s.verify_at_most]:
+        for candidate in sorted(candidates, key=lambda k: -k.cosine)[: rules.verify_at_most]:
             theirs = candidate.keypoints()
-            if theirs is not None and same_picture(match(mine, theirs), s):
+            if theirs is not None and same_picture(match(mine, theirs), rules):
                 return candidate.dup_of
         return ""
 
     def _shot_group(self, row: Row, known: list[_Known]) -> str:
-        s, fingerprint = self._settings, _fingerprint(row)
-        shots = [k for k in known if similar_shot(fingerprint, k.fingerprint, k.cosine, s)]
+        rules, fingerprint = self._rules, _fingerprint(row)
+        shots = [k for k in known if similar_shot(fingerprint, k.fingerprint, k.cosine, rules)]
         return max(shots, key=lambda k: k.cosine).shot_of if shots else ""
 
     def _known(self, hit: SearchHit) -> _Known:

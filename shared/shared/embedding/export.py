@@ -6,17 +6,15 @@ starting together export once), with the model's processor saved beside them. In
 Runtime's dynamic quantisation of those files, made on first use.
 """
 
-import fcntl
 import hashlib
 import json
-import os
 import shutil
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from shared.embedding.machine import cache_dir, locked
 
 EXPORT_VERSION = 1  # bump when what is exported changes
 OPSET = 17
@@ -46,8 +44,7 @@ class Export:
 
 
 def exports_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "imagesearch" / "exports"
+    return cache_dir("exports")
 
 
 def exported(model_id: str, folder: Path | None = None, int8: bool = False) -> Export:
@@ -55,7 +52,7 @@ def exported(model_id: str, folder: Path | None = None, int8: bool = False) -> E
     root = folder or exports_dir()
     dest = root / export_key(model_id)
     if not (dest / "meta.json").exists():
-        with _locked(root):
+        with locked(root):
             if not (dest / "meta.json").exists():
                 _export(model_id, dest)
     meta = json.loads((dest / "meta.json").read_text())
@@ -66,7 +63,7 @@ def exported(model_id: str, folder: Path | None = None, int8: bool = False) -> E
         bool(meta.get("pad_to_full_length", False)),
     )
     if int8 and not export.tower("text", int8=True).exists():
-        with _locked(root):
+        with locked(root):
             _quantize(export)
     return export
 
@@ -87,17 +84,6 @@ def export_key(model_id: str) -> str:
         )
     key = f"{path}|{weights}|{torch.__version__}|{transformers.__version__}|{EXPORT_VERSION}"
     return hashlib.sha256(key.encode()).hexdigest()[:24]
-
-
-@contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _export(model_id: str, dest: Path) -> None:

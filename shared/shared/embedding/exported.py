@@ -13,15 +13,9 @@ from PIL import Image
 
 from shared.config import EmbeddingSettings
 from shared.embedding.export import Export, exported
-from shared.embedding.precision import (
-    Trial,
-    cpu_has_native_bf16,
-    machine_key,
-    settle_dtype,
-    trial_info,
-)
+from shared.embedding.identity import EmbedderIdentity
+from shared.embedding.precision import Trial, cpu_has_native_bf16, machine_key, settle_dtype
 from shared.embedding.protocol import Vectors
-from shared.errors import ConfigMismatch
 
 Tower = Callable[[dict[str, np.ndarray]], np.ndarray]
 RUNTIME_DTYPES = {"onnx": ("fp32", "int8"), "openvino": ("fp32", "bf16")}
@@ -40,7 +34,7 @@ def resolve_exported_dtype(runtime: str, dtype: str) -> str:
     return dtype
 
 
-class ExportedEmbedder:
+class ExportedEmbedder(EmbedderIdentity):
     def __init__(
         self,
         runtime: str,
@@ -73,11 +67,7 @@ class ExportedEmbedder:
         self._towers: dict[tuple[str, str], Tower] = {}
         self.dtype = dtype
         self.dtype_trials: dict[str, Trial] = {}
-        if self._text_export.dim != self.dim:
-            raise ConfigMismatch(
-                f"text model {self.text_model_id!r} gives {self._text_export.dim}-d vectors, "
-                f"image model {model_id!r} {self.dim}-d: they must share one space"
-            )
+        self._check_one_space(self._text_export.dim)
 
     @classmethod
     def load(cls, settings: EmbeddingSettings) -> "ExportedEmbedder":
@@ -106,17 +96,6 @@ class ExportedEmbedder:
         embedder.embed_images([Image.new("RGB", (32, 32))])  # compile now, not on a request
         embedder.embed_texts(["warm up"])
         return embedder
-
-    def info(self) -> dict[str, object]:
-        return {
-            "model": self.model_id,
-            "text_model": self.text_model_id,
-            "dim": self.dim,
-            "device": self.device,
-            "runtime": self.runtime,
-            "dtype": self.dtype,
-            **trial_info(self.dtype_trials),
-        }
 
     def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
         rows = []

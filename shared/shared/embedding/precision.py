@@ -4,16 +4,17 @@ keep cosine >= MIN_COSINE to fp32; else fp32. CUDA: fp16. On a 2-core AVX512-BF1
 ViT-B/32 image tower ran 23 img/s in bf16 against 15 in fp32 (make bench-embed), while the
 project's small offline model gains nothing: hence a measurement, not a rule."""
 
-import fcntl
 import hashlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from shared.embedding.machine import CPUINFO, cache_dir, cpu, locked
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -31,15 +32,8 @@ class Trial:
     min_cosine: float  # against fp32's vectors (1.0 for fp32 itself)
 
 
-def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return False
-    flags = {
-        word for line in text.splitlines() if line.startswith("flags") for word in line.split()
-    }
-    return bool(flags & NATIVE_BF16_FLAGS)
+def cpu_has_native_bf16(cpuinfo: Path = CPUINFO) -> bool:
+    return bool(cpu(cpuinfo).flags & NATIVE_BF16_FLAGS)
 
 
 def choose(fp32: Trial, bf16: Trial) -> str:
@@ -49,8 +43,7 @@ def choose(fp32: Trial, bf16: Trial) -> str:
 
 
 def decisions_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "imagesearch" / "precision"
+    return cache_dir("precision")
 
 
 @contextmanager
@@ -60,23 +53,18 @@ def shared_decision(key: str, folder: Path | None = None) -> Iterator["Decision"
     same image must not depend on which process embedded it."""
     folder = folder or decisions_dir()
     path = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = open(folder / ".lock", "a")  # noqa: SIM115 - closed below
-    except OSError:
-        # nowhere to share it: fp32 everywhere beats a choice that differs between processes
-        unshared = Decision(path)
-        unshared.dtype = unshared.dtype or "fp32"
-        yield unshared
-        return
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with ExitStack() as held:
         try:
-            decision = Decision(path)
-            yield decision
-            decision.save()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            held.enter_context(locked(folder))
+        except OSError:
+            # nowhere to share it: fp32 everywhere beats a choice that differs between processes
+            unshared = Decision(path)
+            unshared.dtype = unshared.dtype or "fp32"
+            yield unshared
+            return
+        decision = Decision(path)
+        yield decision
+        decision.save()
 
 
 class Decision:
@@ -103,14 +91,8 @@ def machine_key(model_id: str, threads: int) -> str:
     """What a measurement holds for: the model, this CPU, torch and the threads."""
     import torch
 
-    try:
-        cpu = next(
-            line for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )  # fmt: skip
-    except (OSError, StopIteration):
-        cpu = "unknown cpu"
-    return f"{model_id}|{cpu}|{os.cpu_count()}|torch {torch.__version__}|threads {threads}"
+    model = cpu().model
+    return f"{model_id}|{model}|{os.cpu_count()}|torch {torch.__version__}|threads {threads}"
 
 
 def min_cosine(reference: Sequence["Vectors"], trial: Sequence["Vectors"]) -> float:

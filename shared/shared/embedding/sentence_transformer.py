@@ -11,15 +11,9 @@ from sentence_transformers import SentenceTransformer
 
 from shared.config import EmbeddingSettings
 from shared.embedding.export import pads_to_full_length
-from shared.embedding.precision import (
-    Trial,
-    cpu_has_native_bf16,
-    machine_key,
-    settle_dtype,
-    trial_info,
-)
+from shared.embedding.identity import EmbedderIdentity
+from shared.embedding.precision import Trial, cpu_has_native_bf16, machine_key, settle_dtype
 from shared.embedding.protocol import Vectors
-from shared.errors import ConfigMismatch
 
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -43,7 +37,7 @@ def resolve_dtype(dtype: str, device: str) -> str:
     return dtype
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(EmbedderIdentity):
     def __init__(
         self,
         model: SentenceTransformer,
@@ -59,15 +53,11 @@ class SentenceTransformerEmbedder:
         self.model_id = model_id
         self.text_model_id = text_model_id or model_id
         self.device = str(model.device)
+        self.runtime = "torch"
         self.dtype = dtype
         self.dtype_trials: dict[str, Trial] = {}
         self.dim = int(self.embed_images([Image.new("RGB", (32, 32))]).shape[1])
-        text_dim = int(self.embed_texts(["dimension probe"]).shape[1])
-        if text_dim != self.dim:
-            raise ConfigMismatch(
-                f"text model {self.text_model_id!r} gives {text_dim}-d vectors, "
-                f"image model {model_id!r} {self.dim}-d: they must share one space"
-            )
+        self._check_one_space(int(self.embed_texts(["dimension probe"]).shape[1]))
 
     @classmethod
     def load(cls, settings: EmbeddingSettings) -> "SentenceTransformerEmbedder":
@@ -85,17 +75,6 @@ class SentenceTransformerEmbedder:
             key = machine_key(f"torch|{settings.model}", torch.get_num_threads())
             settle_dtype(embedder, key, settings.batch_size)
         return embedder
-
-    def info(self) -> dict[str, object]:
-        return {
-            "model": self.model_id,
-            "text_model": self.text_model_id,
-            "dim": self.dim,
-            "device": self.device,
-            "runtime": "torch",
-            "dtype": self.dtype,
-            **trial_info(self.dtype_trials),
-        }
 
     def embed_images(self, images: Sequence[Image.Image]) -> Vectors:
         return self._encode(self._model, list(images))

@@ -6,8 +6,21 @@ from shared.preflight import check_models, exit_on_failure
 from tests.support.paths import ROOT
 
 
-def test_a_local_directory_is_available() -> None:
-    check_model(str(ROOT / "shared" / "models" / "tiny-clip"))
+def test_a_local_directory_is_available_without_asking_the_hub(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import huggingface_hub
+
+    asked: list[str] = []
+
+    def model_info(model: str, **_: object) -> None:
+        asked.append(model)
+        raise OSError("no network")
+
+    monkeypatch.setattr(huggingface_hub, "model_info", model_info)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    check_model(str(ROOT / "shared" / "models" / "tiny-clip"))  # raises when unavailable
+    assert asked == []
 
 
 @pytest.mark.parametrize("model", ["./missing-model", "/nowhere/model", "a/b/c"])
