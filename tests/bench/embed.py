@@ -9,6 +9,9 @@ ingest pipeline delivers, in one run.
 3. End to end through a running stack (POST → indexed), with the new default config and the
    old one (runtime torch, dtype fp32), at 32 images per request and at 1: images/s, and the
    worker's busy time per image by stage (from its metrics).
+4. With --against TREE (another checkout with its own .venv): the default config end to end at
+   32 per request, this code and that one taking turns, a few rounds: before and after a change
+   in one run, beside each side's own spread.
 
 Writes tests/bench/results/embed.{json,md}.
 """
@@ -304,6 +307,38 @@ def _ingest(client: Any, batches: list[list[bytes]], clients: int) -> float:
     return uploaded
 
 
+def before_after(tree: Path, images: int, rounds: int) -> dict[str, Any]:
+    """The default config end to end (32 per request), run by ``tree``'s code and by this one
+    in turns: each side's images/s per round, its median and its spread (max - min)."""
+    code = (
+        "import json, sys; from pathlib import Path; "
+        "from tests.bench.embed import NEW_DEFAULT, bench_e2e; "
+        "print(json.dumps(bench_e2e(Path(sys.argv[1]), int(sys.argv[2]), NEW_DEFAULT, 32)))"
+    )
+    sides = {"before": tree.resolve(), "after": ROOT}
+    rates: dict[str, list[float]] = {side: [] for side in sides}
+    for n in range(rounds):
+        for side, root in sides.items():
+            print(f"end to end, {side} ({root}), round {n + 1}", flush=True)
+            argv = [str(root / ".venv" / "bin" / "python"), "-c", code, str(VIT_B32), str(images)]
+            out = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=True)
+            rates[side].append(json.loads(out.stdout.strip().splitlines()[-1])["images_per_s"])
+    commit = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "before_commit": commit,
+        **{
+            side: {
+                "images_per_s": runs,
+                "median": statistics.median(runs),
+                "spread": round(max(runs) - min(runs), 2),
+            }
+            for side, runs in rates.items()
+        },
+    }
+
+
 def markdown(report: dict[str, Any]) -> str:
     raw, e2e, recall = report["raw"], report["e2e"], report["int8_recall"]
     chosen = e2e["new_32"]["chosen"]
@@ -398,6 +433,20 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for t in targets:
         lines.append(f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else 'no'} |")
+    if against := e2e.get("against"):
+        lines += [
+            "",
+            f"## Before and after, in one run (against {against['before_commit']})",
+            "",
+            "The default config, 32 per request, the two checkouts' code taking turns.",
+            "",
+            "| code | img/s per round | median | spread (max - min) |",
+            "| --- | --- | --- | --- |",
+        ]
+        for side in ("before", "after"):
+            runs = against[side]
+            rounds = ", ".join(str(r) for r in runs["images_per_s"])
+            lines.append(f"| {side} | {rounds} | {runs['median']} | {runs['spread']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -415,6 +464,8 @@ def main() -> int:
     parser.add_argument("--rate", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--alone", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--recall", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--against", type=Path, help="another checkout to compare end to end")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each side takes (--against)")
     args = parser.parse_args()
     if args.rate:
         model, runtime, dtype, seconds, threads = args.rate
@@ -481,6 +532,8 @@ def main() -> int:
             "met": ratios["text_speedup"] >= 1.5,
         },
     ]
+    if args.against:
+        e2e["against"] = before_after(args.against, args.images, args.rounds)
     report = {
         "machine": f"{platform.machine()}, {cores} cores, Python {platform.python_version()}",
         "cores": cores,

@@ -79,12 +79,11 @@ class GatheredIndexing:
         except Unavailable as exc:
             for delivery in deliveries:
                 if delivery.task_id not in report.isolated:
-                    report.retry_in_s[delivery.task_id] = self._retry.on_outage(
-                        exc,
-                        delivery.retries,
-                        partial(mark_waiting, self._states, delivery.image_ids),
-                        job_id=delivery.job_id,
+                    waiting = partial(mark_waiting, self._states, delivery.image_ids)
+                    outage = self._retry.outage(
+                        exc, delivery.retries, waiting, job_id=delivery.job_id
                     )
+                    report.retry_in_s[delivery.task_id] = outage.wait_s
         finally:
             for delivery in started:
                 with suppress(Unavailable):  # the count then expires on its own

@@ -30,22 +30,6 @@ class RetryPolicy:
     def wait_s(self, retries: int) -> float:
         return float(min(self.max_backoff_s, 2.0**retries))
 
-    def on_outage(
-        self,
-        exc: Unavailable,
-        retries: int,
-        mark_waiting: Callable[[str], None],
-        event: str = "index_retry",
-        job_id: str | None = None,
-    ) -> float:
-        """Log the outage, mark the items waiting once the retries run out; the wait before
-        the next try. ``retries``: the outages this task has already waited out."""
-        log.warning(event, job_id=job_id, detail=exc.detail, retry=retries + 1)
-        if retries >= self.max_retries:
-            with suppress(Unavailable):  # Redis may be the service that is down
-                mark_waiting(f"waiting until it answers again: {exc.detail}")
-        return self.wait_s(retries)
-
     def outage(
         self,
         exc: Unavailable,
@@ -54,7 +38,13 @@ class RetryPolicy:
         event: str = "index_retry",
         job_id: str | None = None,
     ) -> Outage:
-        return Outage(exc, self.on_outage(exc, retries, mark_waiting, event, job_id))
+        """Log the outage and mark the items waiting once the retries run out; how long to
+        wait before the next try. ``retries``: the outages this task has already waited out."""
+        log.warning(event, job_id=job_id, detail=exc.detail, retry=retries + 1)
+        if retries >= self.max_retries:
+            with suppress(Unavailable):  # Redis may be the service that is down
+                mark_waiting(f"waiting until it answers again: {exc.detail}")
+        return Outage(exc, self.wait_s(retries))
 
 
 def mark_waiting(states: ImageStates, image_ids: Sequence[str], reason: str) -> None:
