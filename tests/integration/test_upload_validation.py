@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from imagesearch_dev.localstack import Stack
 from shared.ids import thumbnail_key
@@ -42,7 +42,9 @@ def bad_and_odd_files(salt: int) -> dict[str, tuple[bytes, int, str | None]]:
     exif = rotated.getexif()
     exif[0x0112] = 6  # stored 80x40, shown 40x80
     frames = [Image.new("P", (32, 32), i) for i in range(4)]
-    sixteen = Image.fromarray(np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 20 + salt)
+    sixteen = Image.fromarray(np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 20)
+    tagged = PngImagePlugin.PngInfo()  # this call's own bytes, whatever the pixels
+    tagged.add_text("Comment", str(salt))
     return {
         "fine.png": (encoded(noise((64, 48), salt + 2), "PNG"), 202, "image/png"),
         "truncated.jpg": (jpeg[: len(jpeg) // 2], 422, None),
@@ -60,7 +62,7 @@ def bad_and_odd_files(salt: int) -> dict[str, tuple[bytes, int, str | None]]:
             202,
             "image/jpeg",
         ),
-        "16-bit.png": (encoded(sixteen, "PNG"), 202, "image/png"),
+        "16-bit.png": (encoded(sixteen, "PNG", pnginfo=tagged), 202, "image/png"),
         "rotated.jpg": (encoded(rotated, "JPEG", exif=exif), 202, "image/jpeg"),
         "phone.heic": (encoded(noise((64, 48), salt + 3), "HEIF"), 202, CONTENT_TYPES["HEIF"]),
         "modern.avif": (encoded(noise((64, 48), salt + 4), "AVIF"), 202, "image/avif"),
