@@ -56,7 +56,7 @@ test-milvus: setup ## the vector adapter's conformance tests on milvus-lite and 
 bench: bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile bench-memory ## every benchmark (results under tests/bench/results/)
 
 bench-embed: setup ## embedder and ingest throughput -> tests/bench/results/embed.{json,md}
-	$(RUN) python -m tests.bench.embed
+	$(RUN) python -m tests.bench.embed $(BENCH_ARGS)
 
 bench-ingest: setup ## the bulk ingest command on 500 small photos -> tests/bench/results/ingest_cli.{json,md}
 	$(RUN) python -m tests.bench.ingest_cli
