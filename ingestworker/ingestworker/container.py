@@ -68,8 +68,16 @@ def _metrics_folder(settings: WorkerMetricsSettings) -> Path | None:
     return settings.dir if settings.port else None
 
 
+Provided = providers.Provider[Any]
+
+
 def _index_pipeline(
-    settings: Any, store: Any, index: Any, embedder: Any, states: Any, decode: Any
+    settings: Provided,
+    store: Provided,
+    index: Provided,
+    embedder: Provided,
+    states: Provided,
+    decode: Provided,
 ) -> providers.Factory[IndexPipeline]:
     """The index stages in order, writing into ``index`` and recording in ``states``: one
     definition for the live collection and the reindex target. A new stage is one module in
