@@ -8,7 +8,7 @@ next recording, and each process then records into new files there (what it had 
 lost with the old ones); recording never fails a task."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server, values
@@ -66,28 +66,30 @@ class WorkerMetrics:
         )
 
     def record_batch(self, report: IndexReport) -> None:
-        if not self._ready():
-            return
-        try:
-            images = len(report.indexed)
-            if images:
-                self._images.labels("indexed", "").inc(images)
-            for kind in report.failure_kinds.values():
-                self._images.labels("failed", kind).inc()
-            self._forward_passes.inc(report.forward_passes)
-            for stage in STAGES:
-                self._stage_seconds.labels(stage).inc(getattr(report, f"{stage}_s"))
-            if images:
-                self._batch_images.observe(images)
-                self._embed_seconds_per_image.observe(report.embed_s / images)
-        except OSError as exc:
-            log.warning("metrics_not_recorded", error=str(exc))
+        self._recorded(self._record_batch, report)
 
     def task_finished(self, task: str, outcome: str) -> None:
+        self._recorded(lambda: self._tasks.labels(task, outcome).inc())
+
+    def _record_batch(self, report: IndexReport) -> None:
+        images = len(report.indexed)
+        if images:
+            self._images.labels("indexed", "").inc(images)
+        for kind in report.failure_kinds.values():
+            self._images.labels("failed", kind).inc()
+        self._forward_passes.inc(report.forward_passes)
+        for stage in STAGES:
+            self._stage_seconds.labels(stage).inc(getattr(report, f"{stage}_s"))
+        if images:
+            self._batch_images.observe(images)
+            self._embed_seconds_per_image.observe(report.embed_s / images)
+
+    def _recorded(self, record: Callable[..., None], *args: object) -> None:
+        """Records into this process's files, never failing the task that records."""
         if not self._ready():
             return
         try:
-            self._tasks.labels(task, outcome).inc()
+            record(*args)
         except OSError as exc:
             log.warning("metrics_not_recorded", error=str(exc))
 

@@ -186,10 +186,6 @@ class _Known:
     keypoints: Callable[[], Keypoints | None]
 
 
-def _fingerprint(row: Row) -> Fingerprint:
-    return Fingerprint(row.image.phash, row.image.decoded.taken_at)
-
-
 class FileDuplicates:
     def __init__(self, index: VectorIndex, store: ObjectStore, settings: DuplicateSettings) -> None:
         self._index = index
@@ -204,6 +200,7 @@ class FileDuplicates:
         vectors = np.asarray([row.vector for row in rows], dtype=np.float32)
         found = self._index.nearest(vectors.tolist(), rules.neighbours, rules.search_min_cosine)
         within = vectors @ vectors.T
+        prints = [Fingerprint(row.image.phash, row.image.decoded.taken_at) for row in rows]
         filed: list[Row] = []
         for n, row in enumerate(rows):
             known = [self._known(hit) for hit in found[n] if hit.id != row.image_id]
@@ -211,7 +208,7 @@ class FileDuplicates:
                 _Known(
                     other.image_id,
                     float(within[n, m]),
-                    _fingerprint(other),
+                    prints[m],
                     other.dup_of or other.image_id,
                     other.shot_of or other.image_id,
                     lambda other=other: other.image.keypoints,  # type: ignore[misc]
@@ -221,17 +218,16 @@ class FileDuplicates:
             filed.append(
                 replace(
                     row,
-                    dup_of=self._same_picture_group(row, known),
-                    shot_of=self._shot_group(row, known),
+                    dup_of=self._same_picture_group(row, prints[n], known),
+                    shot_of=self._shot_group(prints[n], known),
                 )
             )
         return filed
 
-    def _same_picture_group(self, row: Row, known: list[_Known]) -> str:
+    def _same_picture_group(self, row: Row, fingerprint: Fingerprint, known: list[_Known]) -> str:
         rules, mine = self._rules, row.image.keypoints
         if mine is None:
             return ""
-        fingerprint = _fingerprint(row)
         candidates = [
             k for k in known if same_picture_candidate(fingerprint, k.fingerprint, k.cosine, rules)
         ]
@@ -241,8 +237,8 @@ class FileDuplicates:
                 return candidate.dup_of
         return ""
 
-    def _shot_group(self, row: Row, known: list[_Known]) -> str:
-        rules, fingerprint = self._rules, _fingerprint(row)
+    def _shot_group(self, fingerprint: Fingerprint, known: list[_Known]) -> str:
+        rules = self._rules
         shots = [k for k in known if similar_shot(fingerprint, k.fingerprint, k.cosine, rules)]
         return max(shots, key=lambda k: k.cosine).shot_of if shots else ""
 
