@@ -4,7 +4,7 @@ from cdnapi.service import ImageService
 from cdnapi.settings import CdnApiSettings
 from shared.config import Limit
 from shared.storage import MinioObjectStore
-from shared.web import AuthSettings
+from shared.web import AuthSettings, RateLimiter
 
 
 class Container(containers.DeclarativeContainer):
@@ -12,6 +12,7 @@ class Container(containers.DeclarativeContainer):
 
     # one per process: the shared route dependencies check signed URLs with it
     url_signer = providers.Singleton(AuthSettings.url_signer, settings.provided.auth)
+    rate_limiter = providers.Singleton(RateLimiter, settings.provided.rate_limit)
     object_store = providers.Singleton(MinioObjectStore.from_settings, settings.provided.storage)
     image_service = providers.Factory(
         ImageService,

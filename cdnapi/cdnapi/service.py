@@ -41,6 +41,10 @@ class ImageService:
         if not is_content_id(image_id):
             raise NotFound("no such image")
 
+    def still_stored(self, image_id: str) -> bool:
+        """Whether the image is still here (not deleted since its bytes began to go out)."""
+        return self._store.exists(original_key(image_id))
+
     def stat(self, image_id: str, size: Size = "original") -> ObjectInfo:
         return self._with_derived(image_id, size, lambda key: self._store.stat(key))
 

@@ -1,9 +1,9 @@
 from typing import ClassVar
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from shared.config import DerivedSettings, LogSettings, ServiceSettings, StorageSettings
-from shared.web import AuthSettings
+from shared.web import AuthSettings, RateLimitSettings
 
 
 class OnDemandSettings(BaseModel):
@@ -20,12 +20,9 @@ class CdnApiSettings(ServiceSettings):
 
     log: LogSettings = LogSettings()
     auth: AuthSettings = AuthSettings()
+    # the images nginx's cache misses: a first scroll through a library asks many thumbnails
+    rate_limit: RateLimitSettings = RateLimitSettings(read="6000/minute")
     storage: StorageSettings
     # sizes of the copies made on demand when the worker's are missing: keep as the worker's
     derived: DerivedSettings = DerivedSettings()
     on_demand: OnDemandSettings = OnDemandSettings()
-
-    @model_validator(mode="after")
-    def _signing_key(self) -> "CdnApiSettings":
-        self.auth.require_signing_key()
-        return self

@@ -13,6 +13,7 @@ from ingestapi.service import (
 )
 from ingestapi.service.browse import BrowseService, StatsService
 from ingestapi.service.duplicate_groups import DuplicatesService
+from ingestapi.service.job_events import JobWatchers
 from ingestapi.settings import IngestApiSettings
 from ingestapi.upload_limits import UploadLimits
 from shared.config import Limit
@@ -72,6 +73,10 @@ class Container(containers.DeclarativeContainer):
     )
     known_images_service = providers.Factory(KnownImagesService, jobs=job_store, index=live_index)
     job_service = providers.Factory(JobService, jobs=job_store)
+    # one per process: the open event streams and the one poll per watched job
+    job_watchers = providers.Singleton(
+        JobWatchers, settings.provided.events, job_service.provided.get
+    )
     retry_service = providers.Factory(
         RetryService, store=object_store, jobs=job_store, index=live_index, queue=task_queue
     )

@@ -17,6 +17,7 @@ from ingestapi.service import (
 )
 from ingestapi.service.browse import BrowseService, StatsService
 from ingestapi.service.duplicate_groups import DuplicatesService
+from ingestapi.service.job_events import JobWatchers
 from ingestapi.upload_limits import UploadLimits
 
 
@@ -42,6 +43,10 @@ def _url_submission_service(request: Request) -> UrlSubmissionService:
 
 def _job_service(request: Request) -> JobService:
     return container_of(request).job_service()
+
+
+def _job_watchers(request: Request) -> JobWatchers:
+    return container_of(request).job_watchers()
 
 
 def _retry_service(request: Request) -> RetryService:
@@ -80,6 +85,7 @@ EditServiceDep = Annotated[EditService, Depends(_edit_service)]
 ImageStatusServiceDep = Annotated[ImageStatusService, Depends(_image_status_service)]
 UploadServiceDep = Annotated[UploadService, Depends(_upload_service)]
 JobServiceDep = Annotated[JobService, Depends(_job_service)]
+JobWatchersDep = Annotated[JobWatchers, Depends(_job_watchers)]
 KnownImagesServiceDep = Annotated[KnownImagesService, Depends(_known_images_service)]
 UploadLimitsDep = Annotated[UploadLimits, Depends(_upload_limits)]
 RetryServiceDep = Annotated[RetryService, Depends(_retry_service)]

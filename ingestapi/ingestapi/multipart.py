@@ -2,7 +2,9 @@
 1 MB, or as soon as the request holds REQUEST_MEMORY_BYTES in memory: 500 parts of 1 MB stay
 on disk) and cut off at its limit while streaming (UploadLimits.while_streaming:
 ingest.max_bytes; ingest.max_archive_bytes for a zip), so an oversized file is rejected on its
-own without ever being held whole; the other files of the request are unaffected. Parsing and
+own without ever being held whole; the other files of the request are unaffected. Text fields
+are capped in number, each and together (ingest.max_form_fields, .max_form_field_bytes,
+.max_form_bytes) as they arrive: the request is refused at the first byte over. Parsing and
 spooling run in the thread pool, off the event loop."""
 
 import tempfile
@@ -16,11 +18,10 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ingestapi.upload_limits import UploadLimits
 from shared.config import Limit
-from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from shared.errors import BadRequest, UnsupportedMediaType
 
 SPOOL_IN_MEMORY = 1024 * 1024
 REQUEST_MEMORY_BYTES = 16 * 1024 * 1024
-MAX_FIELD_BYTES = 64 * 1024
 
 
 @dataclass
@@ -63,6 +64,8 @@ class _Collector:
         self._file: ReceivedFile | None = None
         self._field: tuple[str, bytearray] | None = None
         self._in_memory = 0  # bytes of this request's spools not yet on disk
+        self._fields = 0
+        self._field_bytes = 0  # of every text field so far
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -101,6 +104,8 @@ class _Collector:
             self._file = ReceivedFile(filename.replace("\\", "/").rsplit("/", 1)[-1], spool)
             self.form.files.append(self._file)
         else:
+            self._fields += 1
+            self._limits.check_fields(self._fields)
             self._field = (name, bytearray())
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -118,10 +123,10 @@ class _Collector:
                 return
             self._spool(f, data[start:end])
         elif self._field is not None:
-            buffer = self._field[1]
+            name, buffer = self._field
             buffer += data[start:end]
-            if len(buffer) > MAX_FIELD_BYTES:
-                raise PayloadTooLarge(f"form field {self._field[0]!r} is over {MAX_FIELD_BYTES} B")
+            self._field_bytes += end - start
+            self._limits.check_field_bytes(name, len(buffer), self._field_bytes)
 
     def _spool(self, f: ReceivedFile, chunk: bytes) -> None:
         if on_disk(f.spool):

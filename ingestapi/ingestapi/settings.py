@@ -32,6 +32,15 @@ class IngestSettings(BaseModel):
         ge=1,
         description="largest zip upload, and the most it may expand to (nginx: 512m per request)",
     )
+    max_form_fields: int = Field(
+        16, ge=1, description="most text fields (caption, tags, source) in one upload request"
+    )
+    max_form_field_bytes: int = Field(
+        64 * 1024, ge=1, description="one text field of an upload request"
+    )
+    max_form_bytes: int = Field(
+        256 * 1024, ge=1, description="all text fields of an upload request together"
+    )
     task_batch_size: int = Field(16, ge=1, le=256, description="images per indexing task")
     max_queue: int = Field(10_000, ge=1, description="tasks waiting before uploads get 503")
 
@@ -41,6 +50,16 @@ class LibrarySettings(BaseModel):
     stats_cache_s: float = Field(
         30.0, ge=0, description="how long one computation of /stats (which sums every size) serves"
     )
+
+
+class JobEventSettings(BaseModel):
+    poll_s: float = Field(0.5, gt=0, description="how often a watched job is read from Redis")
+    max_per_client: int = Field(8, ge=1, description="open event streams of one client")
+    max_streams: int = Field(256, ge=1, description="open event streams of one ingestapi process")
+    max_lifetime_s: float = Field(
+        300.0, gt=0, description="a stream ends after this long, telling the client to reconnect"
+    )
+    reconnect_ms: int = Field(1000, ge=0, description="the reconnect hint (SSE retry) sent")
 
 
 class IngestApiSettings(ServiceSettings):
@@ -59,3 +78,4 @@ class IngestApiSettings(ServiceSettings):
     # nginx's image cache, cleared of each deleted image
     cache: ImageCacheSettings = ImageCacheSettings()
     library: LibrarySettings = LibrarySettings()
+    events: JobEventSettings = JobEventSettings()

@@ -16,6 +16,9 @@ class UploadLimits:
     max_bytes: Limit  # one file, and each file an archive holds
     max_archive_bytes: Limit  # one archive as sent, and all it expands to
     max_files: Limit  # the files of a request, an archive's members counted one by one
+    max_form_fields: Limit  # text fields of a request
+    max_form_field_bytes: Limit  # one text field
+    max_form_bytes: Limit  # all text fields of a request together
 
     @classmethod
     def of(cls, settings: IngestSettings) -> "UploadLimits":
@@ -23,11 +26,32 @@ class UploadLimits:
             Limit(settings.max_bytes, "ingest.max_bytes"),
             Limit(settings.max_archive_bytes, "ingest.max_archive_bytes"),
             Limit(settings.max_files, "ingest.max_files"),
+            Limit(settings.max_form_fields, "ingest.max_form_fields"),
+            Limit(settings.max_form_field_bytes, "ingest.max_form_field_bytes"),
+            Limit(settings.max_form_bytes, "ingest.max_form_bytes"),
         )
 
     def check_files(self, count: int) -> None:
         if count > self.max_files.value:
             raise PayloadTooLarge(f"at most {self.max_files.value} files per request")
+
+    def check_fields(self, count: int) -> None:
+        if count > self.max_form_fields.value:
+            raise PayloadTooLarge(
+                f"at most {self.max_form_fields.value} text fields per request "
+                f"({self.max_form_fields.key})"
+            )
+
+    def check_field_bytes(self, name: str, field_bytes: int, form_bytes: int) -> None:
+        """One text field as read so far, and all text fields of the request so far."""
+        if field_bytes > self.max_form_field_bytes.value:
+            limit = self.max_form_field_bytes
+            raise PayloadTooLarge(f"form field {name!r} is over {limit.value} bytes ({limit.key})")
+        if form_bytes > self.max_form_bytes.value:
+            limit = self.max_form_bytes
+            raise PayloadTooLarge(
+                f"the text fields are over {limit.value} bytes together ({limit.key})"
+            )
 
     def files_left(self, taken: int) -> int:
         return self.max_files.value - taken

@@ -1,6 +1,6 @@
 from typing import ClassVar
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from shared.config import EmbeddingSettings, LogSettings, MilvusSettings, ServiceSettings
 from shared.web import AuthSettings, RateLimitSettings
@@ -34,8 +34,3 @@ class SearchApiSettings(ServiceSettings):
     milvus: MilvusSettings = MilvusSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     search: SearchSettings = SearchSettings()
-
-    @model_validator(mode="after")
-    def _signing_key(self) -> "SearchApiSettings":
-        self.auth.require_signing_key()
-        return self

@@ -84,6 +84,21 @@ class JsonLinesExporter(SpanExporter):
         return None
 
 
+def sampler(settings: TelemetrySettings) -> Sampler:
+    """A span with a parent in this process follows its parent's decision. A parent from
+    elsewhere (a client's traceparent, through nginx) is trusted only when configured: else the
+    trace id decides at sample_ratio, the same way in every service, so a client cannot have
+    every request it sends traced (or none)."""
+    if settings.trust_remote_flags:
+        return ParentBased(NoLoneClientSpans(settings.sample_ratio))
+    by_trace_id = TraceIdRatioBased(settings.sample_ratio)
+    return ParentBased(
+        NoLoneClientSpans(settings.sample_ratio),
+        remote_parent_sampled=by_trace_id,
+        remote_parent_not_sampled=by_trace_id,
+    )
+
+
 def configure_tracing(settings: TelemetrySettings, service: str) -> None:
     """The tracer provider and the client instrumentations of this process. A prefork worker
     calls it in the parent: the children inherit both (the batch exporter restarts its
@@ -92,9 +107,7 @@ def configure_tracing(settings: TelemetrySettings, service: str) -> None:
     if _configured or not settings.traces:
         return
     provider = TracerProvider(
-        resource=Resource.create({"service.name": service}),
-        # a span with a parent follows its parent's decision; only roots are sampled here
-        sampler=ParentBased(NoLoneClientSpans(settings.sample_ratio)),
+        resource=Resource.create({"service.name": service}), sampler=sampler(settings)
     )
     if settings.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

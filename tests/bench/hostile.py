@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +28,10 @@ import numpy as np
 
 from imagesearch_dev.localstack import Stack
 from shared.ids import content_id, original_key
+from shared.schemas import ImageState
+from shared.state import RedisJobStore
 from shared.storage import MinioObjectStore
+from tests.bench import hostile_review as review
 from tests.bench.procs import cpu_s_of_tree, pids_of_tree, rss_of_tree
 from tests.bench.report import save_results
 from tests.support.bombs import MB, gzip_bomb, many_entry_zip, png
@@ -35,7 +39,7 @@ from tests.support.images import image_bytes
 from tests.support.paths import ROOT
 from tests.support.polling import eventually, finished_job
 from tests.support.ports import free_ports
-from tests.support.stack import IMAGE_HOST, own_stack_settings, storage_settings
+from tests.support.stack import IMAGE_HOST, own_stack_settings, redis_settings, storage_settings
 
 SERVICES = ["nginx", "ingestapi", "searchapi", "cdnapi", "worker"]
 TARGET_RSS_MB = 256
@@ -247,7 +251,9 @@ def post_status(client: httpx.Client, path: str, **kw: Any) -> str:
 
 # ---- the run
 def main() -> int:
-    only = sys.argv[1] if len(sys.argv) > 1 else ""  # run the inputs whose name has this
+    # run the inputs whose name has any of these; HOSTILE_BEFORE: a results file of the same
+    # inputs against an earlier commit, shown above each row
+    only = sys.argv[1:] or [""]
     run_dir = ROOT / ".run" / "bench-hostile"
     allow = f'["{IMAGE_HOST}/32"]'
     stack = Stack(
@@ -259,6 +265,9 @@ def main() -> int:
             # measured (they would answer 429 long before the inputs arrive)
             "SEARCHAPI__RATE_LIMIT__ENABLED": "false",
             "INGESTAPI__RATE_LIMIT__ENABLED": "false",
+            # 400 watchers of one job from the one client: what a shared poll costs is measured
+            "INGESTAPI__EVENTS__MAX_PER_CLIENT": "400",
+            "INGESTAPI__EVENTS__MAX_STREAMS": "400",
             **json.loads(os.environ.get("HOSTILE_EXTRA_ENV", "{}")),
         },
     )
@@ -370,6 +379,44 @@ def main() -> int:
             statuses = {item["http_status"] for item in response.json()["items"]}
             return [str(response.status_code), f"items {sorted(statuses)}"]
 
+        # ---- the second review's findings
+        jobs = RedisJobStore.from_url(redis_settings(stack).url)
+        waiting_job, waiting_image = f"bench-{seed}", f"{seed:064x}"
+        jobs.create_job(waiting_job, [(waiting_image, "waiting.png")])
+        jobs.set_state(waiting_image, ImageState.queued)  # no task: it stays queued
+        ingestapi_pid = stack.table.running_pid("ingestapi") or 0
+        big_png = review.noise_png(3000, seed)
+
+        def watchers() -> list[str]:
+            host, port = stack.settings.host, stack.settings.ports.nginx
+            return review.many_watchers(site, host, port, waiting_job, ingestapi_pid, 400)
+
+        def field_flood() -> list[str]:
+            boundary = "flood-boundary"
+            body = review.field_flood(8100, 64 * 1024 - 100, boundary)
+            headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+            try:
+                response = site.post("/api/v1/images", content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                return [f"closed ({type(exc).__name__})"]
+            return [str(response.status_code), str(response.json().get("detail", ""))[:70]]
+
+        def delete_race() -> list[str]:
+            return review.delete_during_fill(site, stack.settings.url("nginx"), big_png, 8)
+
+        def refresh_listener() -> list[str]:
+            listener = stack.settings.url("nginx_refresh")
+            image = f"/images/{'e' * 64}"
+            rebound = httpx.get(listener + image, headers={"Host": "attacker.example"})
+            other = httpx.get(listener + "/api/v1/stats")
+            return [f"another Host {rebound.status_code}", f"another path {other.status_code}"]
+
+        def page_headers() -> list[str]:
+            headers = site.get("/").headers
+            wanted = ["content-security-policy", "x-frame-options", "x-content-type-options",
+                      "referrer-policy"]  # fmt: skip
+            return [f"{name}: {'yes' if name in headers else 'no'}" for name in wanted]
+
         scenarios: list[tuple[str, Callable[[], list[str]], bool]] = [
             ("query image: 16 MP PNG (at search.max_pixels)", query((4000, 4000)), True),
             ("query image: 100 MP PNG (the review's bomb)", query((10000, 10000)), True),
@@ -382,13 +429,32 @@ def main() -> int:
             ("512 MiB JSON body to /images/urls", huge_json, True),
             ("URL ingest: gzip,gzip and gzip to 600 MB", stacked_gzip, False),
             ("500 parts of 1 MB in one upload", many_parts, False),
+            ("N1: delete 0-80 ms into the cache fill of a 27 MB PNG, 8 rounds", delete_race,
+             False),
+            ("N3: upload of 8,100 text fields of 64 KiB (505 MiB)", field_flood, False),
+            ("N4: 400 event streams of one queued job", watchers, False),
+            ("N5: cache-refresh listener, another Host or path", refresh_listener, False),
+            ("N7: the page's security headers", page_headers, False),
         ]  # fmt: skip
         for name, attack, repeat in scenarios:
-            if only not in name:
+            if not any(part in name for part in only):
                 continue
             rows.append(measure(stack, name, attack, repeat))
     finally:
         stack.down()
+    before = os.environ.get("HOSTILE_BEFORE")
+    if before:
+        earlier = {row["input"]: row for row in json.loads(Path(before).read_text())["rows"]}
+        rows = [
+            row
+            for after in rows
+            for row in (
+                [{**earlier[after["input"]], "input": f"before: {after['input']}"}]
+                if after["input"] in earlier
+                else []
+            )
+            + [after]
+        ]
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d"),

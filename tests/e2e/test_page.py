@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from imagesearch_dev.localstack import Stack
 from imagesearch_dev.training.scenes import Scene, render
 from tests.support.images import image_bytes
-from tests.support.polling import finished_job
+from tests.support.polling import eventually, finished_job
 from tests.support.stack import API_KEY
 
 SCENES = [
@@ -30,6 +30,13 @@ KEY = {"X-API-Key": API_KEY}
 ALL_THUMBNAILS_LOADED = (
     "[...document.querySelectorAll('#results img')].every(i => i.complete && i.naturalWidth)"
 )
+LIGHTBOX_IMAGE_LOADED = "document.getElementById('lightbox-image').naturalWidth > 0"
+
+
+def page_holds(page: Page, expression: str, what: str, timeout_s: float = 30) -> None:
+    """Polls a JavaScript expression from outside the page: the page's CSP forbids the string
+    evaluation inside it that wait_for_function would need."""
+    eventually(lambda: page.evaluate(expression), timeout_s, what)
 
 
 def scene_files(folder: Path) -> list[Path]:
@@ -73,10 +80,8 @@ def test_upload_search_lightbox_similar_and_drop(
     expect(cards.first.locator(".caption")).to_contain_text(f"{SCENES[0].caption}.png")
     expect(page.locator("#status")).to_contain_text("5 images")
     expect(page.locator("#more")).to_be_hidden()  # every result is on the page
-    page.wait_for_function(  # every thumbnail arrived (through nginx, from cdnapi)
-        "[...document.querySelectorAll('#results img')].every(i => i.complete && i.naturalWidth)",
-        timeout=30_000,
-    )
+    # every thumbnail arrived (through nginx, from cdnapi)
+    page_holds(page, ALL_THUMBNAILS_LOADED, "every thumbnail loaded")
     shots = full_stack.run_dir / "screenshots"
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / "results.png"), full_page=True)
@@ -89,9 +94,7 @@ def test_upload_search_lightbox_similar_and_drop(
     expect(page.locator("#lightbox-title")).to_have_text(f"{SCENES[0].caption}.png")
     expect(page.locator("#lightbox-download")).to_have_attribute("href", f"/images/{first_id}")
     expect(page.locator("#lightbox-meta")).to_contain_text(run_tag)
-    page.wait_for_function(
-        "document.getElementById('lightbox-image').naturalWidth > 0", timeout=30_000
-    )
+    page_holds(page, LIGHTBOX_IMAGE_LOADED, "the lightbox image loaded")
 
     # more like this, from the lightbox: the image itself is not among them
     page.click("#lightbox-similar")
@@ -164,12 +167,10 @@ def test_with_keys_the_page_asks_for_one_and_shows_signed_images(
         cards = page.locator("#results li")
         expect(cards.first).to_be_visible()
         # the thumbnails are signed URLs: <img> sends no key, nginx checks the signature
-        page.wait_for_function(ALL_THUMBNAILS_LOADED, timeout=30_000)
+        page_holds(page, ALL_THUMBNAILS_LOADED, "every thumbnail loaded")
         src = cards.first.locator("img").get_attribute("src") or ""
         assert "sig=" in src and "exp=" in src
         cards.first.locator(".open").click()
-        page.wait_for_function(
-            "document.getElementById('lightbox-image').naturalWidth > 0", timeout=30_000
-        )
+        page_holds(page, LIGHTBOX_IMAGE_LOADED, "the lightbox image loaded")
     finally:
         context.close()

@@ -81,8 +81,11 @@ def redis_settings(stack: Stack) -> RedisSettings:
 
 
 API_KEY = "it-key-5f0c9b27"
-URL_SIGNING_KEY = "it-signing-8a61d4e3"
+# characters that would be nginx syntax: only the key's hash is written into nginx's config
+URL_SIGNING_KEY = 'it-signing-8a61"d4$e3; }'
+
 KEYED_SEARCH_LIMIT = "20/minute"
+KEYED_READ_LIMIT = "150/minute"
 
 
 def build_keyed_stack(base: Stack) -> Stack:
@@ -103,4 +106,7 @@ def build_keyed_stack(base: Stack) -> Stack:
     )
     extra = {**base.extra_env, "SEARCHAPI__RATE_LIMIT__ENABLED": "true"}
     extra["SEARCHAPI__RATE_LIMIT__SEARCH"] = KEYED_SEARCH_LIMIT
+    # ingestapi's reads limited too (tests/e2e/test_security.py hits the limit last)
+    extra["INGESTAPI__RATE_LIMIT__ENABLED"] = "true"
+    extra["INGESTAPI__RATE_LIMIT__READ"] = KEYED_READ_LIMIT
     return Stack(settings, extra_env=extra)

@@ -1,7 +1,10 @@
 """What can be checked of the Docker setup without a Docker engine."""
 
+import re
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.deployment import auth_services, compose
@@ -72,9 +75,12 @@ def test_every_api_gets_the_same_keys_and_nginx_the_signing_key() -> None:
         assert env[f"{prefix}__AUTH__URL_SIGNING_KEY"].startswith("${URL_SIGNING_KEY"), name
         assert env[f"{prefix}__AUTH__PROTECT_READS"] == "${PROTECT_READS:-false}", name
         assert env[f"{prefix}__AUTH__EXPOSED_ON"] == "${HTTP_BIND:-127.0.0.1}", name
+    # nginx reads the very same two variables, and asks cdnapi at its start
     nginx = services["frontend"]["environment"]
-    assert nginx["NGINX_URL_SIGNING_KEY"].startswith("${URL_SIGNING_KEY")
-    assert nginx["NGINX_PROTECT_READS"] == "${PROTECT_READS:-false}"
+    assert nginx["URL_SIGNING_KEY"].startswith("${URL_SIGNING_KEY")
+    assert nginx["PROTECT_READS"] == "${PROTECT_READS:-false}"
+    assert nginx["IMAGESEARCH_READS_CHECK_URL"] == "http://cdnapi:8000/readyz"
+    assert not [name for name in nginx if name.startswith("NGINX_") and "READS" in name]
 
 
 def test_published_ports_default_to_loopback_and_flower_needs_a_password() -> None:
@@ -98,3 +104,33 @@ def test_the_example_env_has_only_placeholders_the_services_refuse() -> None:
     for key in ("MINIO_ROOT_PASSWORD", "URL_SIGNING_KEY", "FLOWER_BASIC_AUTH"):
         assert is_placeholder(env[key]), key
     assert all(is_placeholder(k) for k in yaml.safe_load(env["API_KEYS"]))
+
+
+@pytest.mark.parametrize(
+    ("service", "variable", "refused", "accepted"),
+    [
+        (
+            "flower",
+            "FLOWER_BASIC_AUTH",
+            ["", "admin:", "admin:change-me-to-a-flower-password", "admin:admin"],
+            "ops:7bd9c0f1e2",
+        ),
+        (
+            "grafana",
+            "GF_SECURITY_ADMIN_PASSWORD",
+            ["", "admin", "change-me-to-a-grafana-password"],
+            "c81f0e5a9d",
+        ),
+    ],
+)
+def test_monitors_refuse_to_start_on_default_or_placeholder_passwords(
+    service: str, variable: str, refused: list[str], accepted: str
+) -> None:
+    """Their start commands, run by a real sh with the program replaced by `echo started`."""
+    (command,) = compose()["services"][service]["command"]
+    script = re.sub(r"exec .*$", "echo started", command.replace("$$", "$"))
+    for value in refused:
+        run = subprocess.run(["sh", "-c", script], env={variable: value}, capture_output=True)
+        assert run.returncode == 1 and b"started" not in run.stdout, value
+    run = subprocess.run(["sh", "-c", script], env={variable: accepted}, capture_output=True)
+    assert (run.returncode, run.stdout) == (0, b"started\n")

@@ -52,7 +52,28 @@ def test_every_api_gets_the_keys_and_nginx_the_signing_key() -> None:
         }, api
         assert f"{prefix}__AUTH__PROTECT_READS" in env, api
     nginx = k8s_env("frontend")
-    assert nginx["NGINX_URL_SIGNING_KEY"] == {
+    assert nginx["URL_SIGNING_KEY"] == {
         "secretKeyRef": {"name": "imagesearch", "key": "URL_SIGNING_KEY"}
     }
+    # one key decides for the APIs and nginx alike: nothing to drift apart
+    for name in ["frontend", *auth_services()]:
+        env = k8s_env(name)
+        (reads,) = [value for key, value in env.items() if key.endswith("PROTECT_READS")]
+        assert reads == {"configMapKeyRef": {"name": "imagesearch", "key": "PROTECT_READS"}}
+    assert "NGINX_PROTECT_READS" not in (K8S / "config.yaml").read_text()
+    assert nginx["IMAGESEARCH_READS_CHECK_URL"] == "http://cdnapi:8000/readyz"
     assert "NGINX_REAL_IP_FROM" in nginx and "NGINX_SERVER_NAMES" in nginx
+
+
+def test_only_ingestapi_reaches_the_cache_refresh_listener() -> None:
+    (policy,) = [doc for doc in k8s_documents()["frontend.yaml"] if doc["kind"] == "NetworkPolicy"]
+    spec = policy["spec"]
+    assert spec["podSelector"]["matchLabels"] == {"app": "frontend"}
+    assert spec["policyTypes"] == ["Ingress"]
+    by_port = {rule["ports"][0]["port"]: rule.get("from") for rule in spec["ingress"]}
+    assert by_port[80] is None  # the site: from anywhere (the Ingress controller)
+    assert by_port[8081] == [{"podSelector": {"matchLabels": {"app": "ingestapi"}}}]
+    assert all(len(rule["ports"]) == 1 for rule in spec["ingress"])
+    frontend = k8s_env("frontend")
+    assert frontend["NGINX_REFRESH_HOST"] == "frontend-cache"
+    assert k8s_env("ingestapi")["INGESTAPI__CACHE__TARGETS"] == '["http://frontend-cache:8081"]'

@@ -46,6 +46,10 @@ class GroupIndex(Protocol):
     def members(self, field: str, firsts: Sequence[str]) -> dict[str, list[str]]: ...
 
 
+# pages of groups one request looks at, at most, to fill its page
+EXAMINED_PAGES = 4
+
+
 class DuplicatesService:
     def __init__(self, index: GroupIndex, items: ItemMaker) -> None:
         self._index = index
@@ -74,7 +78,11 @@ class DuplicatesService:
         filed = self._index.groups(FIELDS[tier])
         keys = sorted(k for k in filed if cursor is None or k > cursor)
         out: list[DuplicateGroup] = []
+        # bounded work per request: groups whose images were deleted are skipped, but at most
+        # EXAMINED_PAGES pages of them; a page may then hold fewer groups and a cursor
         for start in range(0, len(keys), limit):
+            if start >= limit * EXAMINED_PAGES:
+                return DuplicateGroups(groups=out, next_cursor=keys[start - 1])
             chunk = keys[start : start + limit]
             rows = self._index.get([i for k in chunk for i in (k, *filed[k])])
             for key in chunk:

@@ -32,6 +32,12 @@ class TelemetrySettings(BaseModel):
     # finished spans as JSON lines, appended to this file (tests, debugging)
     file: str | None = None
     sample_ratio: float = Field(1.0, ge=0.0, le=1.0, description="of traces started here")
+    trust_remote_flags: bool = Field(
+        False,
+        description="follow the sampled flag of a traceparent from outside the process (a "
+        "client's, through nginx); off: the decision is sample_ratio's, which each service "
+        "makes alike from the trace id",
+    )
 
 
 class RedisSettings(BaseModel):

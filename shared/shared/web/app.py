@@ -1,13 +1,15 @@
 """The set-up every API shares: errors, request logging, metrics, health, auth and limits."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from shared.web.auth import operator_surface_refusal
 from shared.web.body import JSON_BODY_BYTES, BodyCap, RouteCap
-from shared.web.errors import install_error_handlers
+from shared.web.errors import error_body, install_error_handlers
 from shared.web.metrics import install_metrics
 from shared.web.middleware import request_context
 
@@ -17,6 +19,19 @@ health_router = APIRouter()
 @health_router.get("/healthz", include_in_schema=False)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+async def _operator_surface(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    refusal = operator_surface_refusal(request)
+    if refusal is not None:
+        return JSONResponse(
+            error_body(refusal.code, refusal.detail),
+            refusal.status_code,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return await call_next(request)
 
 
 def build_app(
@@ -36,6 +51,7 @@ def build_app(
     app.add_middleware(BodyCap, caps=list(body_caps), default_bytes=JSON_BODY_BYTES)
     app.middleware("http")(request_context)  # outermost: it logs the cap's refusals too
     install_metrics(app, service)
+    app.middleware("http")(_operator_surface)
     # the request's server span, continuing the trace nginx started (traceparent); outermost,
     # so the request's log line carries its trace id
     FastAPIInstrumentor.instrument_app(

@@ -40,6 +40,13 @@ class AuthSettings(BaseModel):
     allow_keyless: bool = Field(
         False, description="run without keys on an address other than loopback, on purpose"
     )
+    open_docs: bool = Field(
+        False, description="/docs and /openapi.json without a key when keys are set"
+    )
+    open_metrics: bool = Field(
+        False,
+        description="/metrics without a key when keys are set (a scraper on a private network)",
+    )
 
     @field_validator("url_signing_key", mode="before")
     @classmethod
@@ -50,6 +57,8 @@ class AuthSettings(BaseModel):
     def _consistent(self) -> "AuthSettings":
         if self.protect_reads and not self.api_keys:
             raise ValueError("protect_reads needs auth.api_keys: reads would need a key")
+        # every API checks it at start: each signs image URLs or checks their signatures
+        self.require_signing_key()
         if not self.api_keys and not self.allow_keyless and not _is_loopback(self.exposed_on):
             raise ValueError(
                 f"no API keys, and the stack is reached on {self.exposed_on}: anyone there "
@@ -111,6 +120,27 @@ def require_key(kind: Literal["write", "read"], signed_urls: bool = False) -> pa
 
     dependency: params.Depends = Depends(check)
     return dependency
+
+
+# what an operator reads, never a user: behind the key whenever keys are set, unless opened
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+METRICS_PATH = "/metrics"
+
+
+def operator_surface_refusal(request: Request) -> Unauthorized | None:
+    """The refusal of a request for the docs or the metrics without a valid key, when keys are
+    set and that surface is not opened (auth.open_docs, auth.open_metrics)."""
+    path = request.url.path
+    if path != METRICS_PATH and path not in DOCS_PATHS:
+        return None
+    settings: AuthSettings = container_of(request).settings().auth
+    opened = settings.open_metrics if path == METRICS_PATH else settings.open_docs
+    if not settings.api_keys or opened:
+        return None
+    presented = presented_key(request)
+    if presented is not None and key_is_valid(presented, settings.api_keys):
+        return None
+    return Unauthorized(f"{path} needs an API key (or auth.open_docs / auth.open_metrics)")
 
 
 def _signed(request: Request) -> bool:

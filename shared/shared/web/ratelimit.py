@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Literal, cast
 
 from fastapi import Depends, Request, params
+from fastapi.concurrency import run_in_threadpool
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -24,7 +25,7 @@ from shared.log import get_logger
 if TYPE_CHECKING:
     from shared.web.root import LimitedApiContainer
 
-Bucket = Literal["upload", "search"]
+Bucket = Literal["upload", "search", "read", "write"]
 log = get_logger(__name__)
 LIMITER_ERRORS = Counter(
     "imagesearch_rate_limit_errors_total",
@@ -38,12 +39,16 @@ class RateLimitSettings(BaseModel):
     storage_uri: str = Field("memory://", description="memory://, or redis://host:6379/1")
     upload: str = Field("120/minute", description="upload and URL-ingest requests per client")
     search: str = Field("600/minute", description="search requests per client")
+    read: str = Field(
+        "1200/minute", description="other reads per client: status, browse, stats, jobs, duplicates"
+    )
+    write: str = Field("300/minute", description="other writes per client: delete, edit, check")
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=lambda: [ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1")],
         description="peers whose X-Real-IP names the client (nginx's address)",
     )
 
-    @field_validator("upload", "search")
+    @field_validator("upload", "search", "read", "write")
     @classmethod
     def _parses(cls, value: str) -> str:
         parse(value)  # "10/second", "120 per minute"…: ValueError names the problem
@@ -54,10 +59,15 @@ class RateLimiter:
     def __init__(self, settings: RateLimitSettings) -> None:
         self._enabled = settings.enabled
         self._trusted = settings.trusted_proxies
-        self._strategy = MovingWindowRateLimiter(storage_from_string(settings.storage_uri))
+        storage = storage_from_string(settings.storage_uri)
+        # counted in this process: no network call, so no need to leave the event loop
+        self.in_process = settings.storage_uri.startswith("memory://")
+        self._strategy = MovingWindowRateLimiter(storage)
         self._items: dict[str, RateLimitItem] = {
             "upload": parse(settings.upload),
             "search": parse(settings.search),
+            "read": parse(settings.read),
+            "write": parse(settings.write),
         }
 
     def hit(self, bucket: Bucket, client: str) -> None:
@@ -95,12 +105,16 @@ class RateLimiter:
 
 
 def rate_limit(bucket: Bucket) -> params.Depends:
-    """A route dependency: `dependencies=[rate_limit("search")]` (runs in the thread pool:
-    a Redis-backed limiter makes a network call)."""
+    """A route dependency: `dependencies=[rate_limit("search")]` (a Redis-backed limiter makes a
+    network call, so it is asked from the thread pool)."""
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:
         limiter = cast("LimitedApiContainer", request.app.state.container).rate_limiter()
-        limiter.hit(bucket, limiter.client_of(request))
+        client = limiter.client_of(request)
+        if limiter.in_process:
+            limiter.hit(bucket, client)
+        else:
+            await run_in_threadpool(limiter.hit, bucket, client)
 
     dependency: params.Depends = Depends(check)
     return dependency

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from shared.errors import AppError
+from shared.web.root import container_of
 
 CHECK_TIMEOUT_S = 3.0
 # name -> a call that raises when that dependency does not answer
@@ -28,6 +29,8 @@ def readiness_router(
         results = dict(zip(named, outcomes, strict=True))
         ready = all(outcome == "ok" for outcome in outcomes)
         body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": results}
+        # nginx checks at its start that it gates image reads alike (docker/nginx)
+        body["reads_protected"] = container_of(request).settings().auth.reads_protected
         if details and ready:
             body.update(details(request))
         return JSONResponse(body, status_code=200 if ready else 503)

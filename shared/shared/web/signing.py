@@ -2,6 +2,9 @@
 (`secure_link $arg_sig,$arg_exp; secure_link_md5 "$secure_link_expires$uri <key>"`), so with
 protected reads its cache keeps serving images at file speed and only to signed requests.
 
+nginx is given ``link_secret(key)`` (hex) rather than the key, so no character of the key can
+become nginx syntax in its config.
+
 The expiry is rounded up to a whole ``ttl_s`` window, so one image's URL stays the same for a
 while and browsers reuse what they cached; a URL is valid for between one and two windows.
 """
@@ -13,9 +16,15 @@ import time
 from collections.abc import Callable
 
 
+def link_secret(key: str) -> str:
+    """What nginx's secure_link_md5 appends: the key's SHA-256 in hex (docker/nginx-env.envsh
+    derives it the same way with sha256sum)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 class UrlSigner:
     def __init__(self, key: str | None, ttl_s: int, now: Callable[[], float] = time.time) -> None:
-        self._key = key
+        self._key = link_secret(key) if key is not None else None
         self._ttl_s = ttl_s
         self._now = now
 

@@ -5,15 +5,11 @@ import zipfile
 import pytest
 
 from ingestapi.archive import members
+from ingestapi.settings import IngestSettings
 from ingestapi.upload_limits import UploadLimits
-from shared.config import Limit
 from shared.errors import PayloadTooLarge
 
-LIMITS = UploadLimits(
-    Limit(10**6, "ingest.max_bytes"),
-    Limit(10**8, "ingest.max_archive_bytes"),
-    Limit(1000, "ingest.max_files"),
-)
+LIMITS = UploadLimits.of(IngestSettings(max_bytes=10**6, max_archive_bytes=10**8, max_files=1000))
 
 EOCD = b"PK\x05\x06"
 

@@ -20,10 +20,15 @@ from tests.unit.fakes import (
 KEY = "k-9f2c1e7a4b"
 
 
-def client_with(protect_reads: bool = False) -> TestClient:
+def client_with(protect_reads: bool = False, **opened: bool) -> TestClient:
     settings = IngestApiSettings(
         storage=StorageSettings(access_key="k", secret_key="s"),
-        auth={"api_keys": [KEY, "another-key"], "protect_reads": protect_reads},  # type: ignore[arg-type]
+        auth={  # type: ignore[arg-type]
+            "api_keys": [KEY, "another-key"],
+            "protect_reads": protect_reads,
+            "url_signing_key": "sig-2d4f",
+            **opened,
+        },
     )
     container = Container(settings=settings)
     container.object_store.override(providers.Object(InMemoryObjectStore()))
@@ -154,3 +159,22 @@ def test_without_keys_writes_must_come_from_the_site_itself(
             assert urls.status_code == 403
         # reads stay open to anyone
         assert c.get("/api/v1/images/formats", headers=headers).status_code == 200
+
+
+def test_ingestapi_refuses_protected_reads_without_a_signing_key() -> None:
+    with pytest.raises(ValueError, match="url_signing_key"):
+        IngestApiSettings(
+            storage=StorageSettings(access_key="k", secret_key="s"),
+            auth={"api_keys": [KEY], "protect_reads": True},  # type: ignore[arg-type]
+        )
+
+
+@pytest.mark.parametrize("path", ["/docs", "/openapi.json", "/redoc", "/metrics"])
+def test_docs_and_metrics_need_the_key_unless_opened(path: str) -> None:
+    with client_with() as client:
+        refused = client.get(path)
+        assert refused.status_code == 401, path
+        assert refused.json()["error"] == "unauthorized"
+        assert client.get(path, headers={"X-API-Key": KEY}).status_code == 200
+    with client_with(open_docs=True, open_metrics=True) as opened:
+        assert opened.get(path).status_code == 200

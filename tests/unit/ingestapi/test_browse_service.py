@@ -130,3 +130,32 @@ def test_an_images_duplicates_and_the_groups_across_the_library() -> None:
     assert groups.next_cursor is None
     with pytest.raises(Unprocessable):
         duplicates.groups(Tier.same_picture, limit=10, cursor="../x")
+
+
+class GroupsLeftAlone(Timeline):
+    """60 groups whose other images were all deleted, then one whole group."""
+
+    ROWS = {f"{n:02d}".ljust(64, "0"): {"filename": f"{n}.jpg"} for n in range(62)}
+
+    def groups(self, field: str) -> dict[str, list[str]]:
+        keys = list(self.ROWS)
+        lone = {key: [key.replace("0", "f", 1)] for key in keys[:60]}  # members gone
+        return {**lone, keys[60]: [keys[61]]}
+
+    def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+        self.read = getattr(self, "read", 0) + len(image_ids)
+        return {i: self.ROWS[i] for i in image_ids if i in self.ROWS}
+
+
+def test_a_page_of_groups_looks_at_a_bounded_number_of_groups_then_hands_a_cursor() -> None:
+    index = GroupsLeftAlone()
+    duplicates = DuplicatesService(index, maker())
+    page = duplicates.groups(Tier.same_picture, limit=5, cursor=None)
+    assert page.groups == [] and page.next_cursor is not None
+    assert index.read <= 2 * 5 * 4  # four pages of groups, two ids each
+    pages = 1
+    while page.next_cursor is not None and not page.groups:
+        page = duplicates.groups(Tier.same_picture, limit=5, cursor=page.next_cursor)
+        pages += 1
+    assert sorted(i.id[:2] for g in page.groups for i in g.items) == ["60", "61"]
+    assert pages == 4  # 60 lone groups, 20 looked at a request

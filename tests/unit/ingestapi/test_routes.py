@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from ingestapi.container import Container
 from ingestapi.main import create_app
 from ingestapi.multipart import REQUEST_MEMORY_BYTES, on_disk, read_multipart
-from ingestapi.settings import IngestApiSettings
+from ingestapi.settings import IngestApiSettings, IngestSettings
 from ingestapi.upload_limits import UploadLimits
-from shared.config import Limit, StorageSettings
+from shared.config import StorageSettings
 from shared.errors import Unavailable
 from shared.schemas import ImageState
 from tests.support.images import image_bytes
@@ -108,6 +108,28 @@ def test_bad_tags_are_422_with_the_field_named(client: TestClient) -> None:
     response = client.post("/api/v1/images", files=files, data={"tags": "x" * 65})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["tags"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "key"),
+    [
+        ({"tags": ["a"] * 5}, "ingest.max_form_fields"),
+        ({"caption": "x" * 1025}, "ingest.max_form_field_bytes"),
+        ({"caption": "x" * 1000, "tags": "y" * 1000, "source": "z" * 600}, "ingest.max_form_bytes"),
+    ],
+)
+def test_text_fields_are_capped_in_number_each_and_together(
+    fields: dict[str, str | list[str]], key: str
+) -> None:
+    files = [("files", ("a.png", image_bytes("red")))]
+    with ingest_client(max_form_fields=4, max_form_field_bytes=1024, max_form_bytes=2048) as client:
+        response = client.post("/api/v1/images", files=files, data=fields)
+        assert response.status_code == 413, response.text
+        assert key in response.json()["detail"]
+        # at the caps exactly, the same upload goes through
+        fine = {"tags": ["a"] * 3, "caption": "x" * 1024}
+        response = client.post("/api/v1/images", files=files, data=fine)
+        assert response.status_code == 202, response.text
 
 
 def test_check_reports_known_ids_and_refuses_malformed_ones(client: TestClient) -> None:
@@ -263,8 +285,9 @@ def test_parts_past_the_request_memory_budget_go_to_disk() -> None:
         for at in range(0, len(body), 64 * 1024):
             yield body[at : at + 64 * 1024]
 
-    limit = Limit(10**8, "ingest.max_bytes")
-    limits = UploadLimits(limit, limit, Limit(100, "ingest.max_files"))
+    limits = UploadLimits.of(
+        IngestSettings(max_bytes=10**8, max_archive_bytes=10**8, max_files=100)
+    )
     form = asyncio.run(
         read_multipart(f"multipart/form-data; boundary={boundary}", chunks(), limits)
     )

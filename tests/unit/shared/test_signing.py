@@ -1,7 +1,7 @@
 import base64
 import hashlib
 
-from shared.web.signing import UrlSigner
+from shared.web.signing import UrlSigner, link_secret
 
 NOW = 1_800_000_000.0
 
@@ -31,11 +31,14 @@ def test_a_url_lasts_one_to_two_windows_and_stays_the_same_within_one() -> None:
 
 
 def test_the_signature_is_the_one_nginx_secure_link_computes() -> None:
-    # secure_link_md5 "$secure_link_expires$uri <key>", base64url without padding
-    signer = UrlSigner("k-123", ttl_s=3600, now=lambda: NOW)
+    # secure_link_md5 "$secure_link_expires$uri <the key's SHA-256 in hex>", base64url without
+    # padding: the hex is what nginx's config holds, whatever characters the key has
+    signer = UrlSigner('k-123"$x', ttl_s=3600, now=lambda: NOW)
     url = signer.sign("/images/a")
     expires = url.split("exp=")[1].split("&")[0]
-    digest = hashlib.md5(f"{expires}/images/a k-123".encode()).digest()
+    secret = hashlib.sha256(b'k-123"$x').hexdigest()
+    assert link_secret('k-123"$x') == secret
+    digest = hashlib.md5(f"{expires}/images/a {secret}".encode()).digest()
     assert url.endswith("sig=" + base64.urlsafe_b64encode(digest).decode().rstrip("="))
 
 

@@ -1,7 +1,13 @@
 """GET and HEAD of an image or its smaller copies: streamed, cached forever (content-addressed),
-304 for a matching If-None-Match, 206 for a single byte range, 416 past the end."""
+304 for a matching If-None-Match, 206 for a single byte range, 416 past the end.
+
+A delete is final in nginx's cache too: a streamed response holds back its last chunk until
+the image is found still stored, and is cut short when it is gone. nginx keeps no response cut
+short, so a cache fill that was under way when the delete landed cannot write the bytes back
+after the delete's refresh stored its 404 (ingestapi's image_cache)."""
 
 import re
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -12,14 +18,16 @@ from starlette.background import BackgroundTask
 from cdnapi.deps import ImageServiceDep, container_of
 from cdnapi.service import ImageService, Size
 from shared.errors import NotFound, Unauthorized, Unavailable, Unprocessable
+from shared.log import get_logger
 from shared.storage import StoredObject
-from shared.web import error_responses, require_key
+from shared.web import error_responses, rate_limit, require_key
 
 router = APIRouter(
     tags=["images"],
-    dependencies=[require_key("read", signed_urls=True)],
+    dependencies=[require_key("read", signed_urls=True), rate_limit("read")],
     responses=error_responses(Unauthorized, NotFound, Unprocessable, Unavailable),
 )
+log = get_logger(__name__)
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 SMALL_BYTES = 512 * 1024
 CACHING = {
@@ -81,9 +89,9 @@ async def _deliver(request: Request, service: ImageService, image_id: str, size:
             opened = await run_in_threadpool(
                 _opened, service, image_id, size, start, end - start + 1
             )
-            return _respond(*opened, headers, status=206)
+            return _respond(*opened, headers, lambda: service.still_stored(image_id), 206)
     opened = await run_in_threadpool(_opened, service, image_id, size)
-    return _respond(*opened, headers)
+    return _respond(*opened, headers, lambda: service.still_stored(image_id))
 
 
 def _opened(
@@ -97,20 +105,44 @@ def _opened(
     return obj, obj.read()
 
 
+class ImageGone(Exception):
+    """Deleted while its bytes were going out: the response is cut short on purpose."""
+
+
 def _respond(
-    obj: StoredObject, body: bytes | None, headers: dict[str, str], status: int = 200
+    obj: StoredObject,
+    body: bytes | None,
+    headers: dict[str, str],
+    still_stored: Callable[[], bool],
+    status: int = 200,
 ) -> Response:
     if body is not None:
         return Response(
             body, status, {**headers, "Content-Length": str(len(body))}, obj.content_type
         )
     return StreamingResponse(
-        obj.chunks,  # a sync iterator: starlette reads it in a thread pool
+        # a sync iterator: starlette reads it in a thread pool
+        _last_chunk_while_stored(obj.chunks, still_stored),
         status_code=status,
         media_type=obj.content_type,
         headers={**headers, "Content-Length": str(obj.size)},
         background=BackgroundTask(obj.close),
     )
+
+
+def _last_chunk_while_stored(
+    chunks: Iterator[bytes], still_stored: Callable[[], bool]
+) -> Iterator[bytes]:
+    held: bytes | None = None
+    for chunk in chunks:
+        if held is not None:
+            yield held
+        held = chunk
+    if held is not None and not still_stored():
+        log.info("image_deleted_while_streaming")
+        raise ImageGone
+    if held is not None:
+        yield held
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

@@ -140,7 +140,7 @@ async def ingest_urls(
 
 @router.post(
     "/images/check",
-    dependencies=[require_key("write")],
+    dependencies=[require_key("write"), rate_limit("write")],
     response_model=KnownImagesResponse,
     responses=error_responses(Unauthorized, Forbidden, PayloadTooLarge, Unavailable),
     summary="Which of these sha256 content ids are already here (indexed or on their way)",
@@ -155,7 +155,7 @@ async def check_images(
 
 @router.get(
     "/images/formats",
-    dependencies=[require_key("read")],
+    dependencies=[require_key("read"), rate_limit("read")],
     response_model=FormatsResponse,
     responses=error_responses(Unauthorized),
     summary="The image formats uploads accept, with their usual file suffixes",
@@ -173,7 +173,7 @@ async def image_formats() -> FormatsResponse:
 
 @router.get(
     "/images/{image_id}",
-    dependencies=[require_key("read")],
+    dependencies=[require_key("read"), rate_limit("read")],
     response_model=ImageStatus,
     responses=error_responses(Unauthorized, NotFound, Unavailable),
     summary="Where one image is: stored, queued, processing, indexed (with metadata) or failed",
@@ -184,7 +184,7 @@ async def get_image_status(image_id: str, service: ImageStatusServiceDep) -> Ima
 
 @router.post(
     "/images/{image_id}/retry",
-    dependencies=[require_key("write")],
+    dependencies=[require_key("write"), rate_limit("write")],
     status_code=202,
     response_model=RetryResponse,
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, Unavailable),

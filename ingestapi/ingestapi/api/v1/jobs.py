@@ -1,23 +1,21 @@
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from ingestapi.deps import JobServiceDep
-from shared.errors import NotFound, Unauthorized, Unavailable
+from ingestapi.deps import JobServiceDep, JobWatchersDep, container_of
+from ingestapi.service.job_events import Ticket
+from shared.errors import NotFound, TooManyRequests, Unauthorized, Unavailable
 from shared.schemas import JobStatus
-from shared.web import error_responses, require_key
+from shared.web import error_responses, rate_limit, require_key
 
 router = APIRouter(
     tags=["ingest"],
-    dependencies=[require_key("read")],
-    responses=error_responses(Unauthorized, NotFound, Unavailable),
+    dependencies=[require_key("read"), rate_limit("read")],
+    responses=error_responses(Unauthorized, NotFound, TooManyRequests, Unavailable),
 )
-# how often a job's event stream looks at Redis for changes
-EVENTS_POLL_S = 0.5
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, summary="Progress of one upload")
@@ -30,21 +28,33 @@ async def _existing_job(job_id: str, service: JobServiceDep) -> JobStatus:
     return await run_in_threadpool(service.get, job_id)
 
 
+def _admitted(job_id: str, request: Request, watchers: JobWatchersDep) -> Ticket:
+    """A place among the open streams, taken before the stream opens: a plain 429 past a cap."""
+    limiter = container_of(request).rate_limiter()
+    return watchers.admit(job_id, limiter.client_of(request))
+
+
 @router.get(
     "/jobs/{job_id}/events",
     response_class=EventSourceResponse,
     summary="Server-sent events: 'progress' (the job status) on every change, then 'done'",
+    description=(
+        "At most events.max_per_client streams per client and events.max_streams per process "
+        "(429 beyond). A stream ends after events.max_lifetime_s without 'done': reconnect "
+        "(the stream's `retry` says after how long) or poll GET /api/v1/jobs/{job_id}."
+    ),
 )
 async def job_events(
-    job_id: str, first: Annotated[JobStatus, Depends(_existing_job)], service: JobServiceDep
+    job_id: str,
+    request: Request,
+    first: Annotated[JobStatus, Depends(_existing_job)],
+    ticket: Annotated[Ticket, Depends(_admitted)],
+    watchers: JobWatchersDep,
 ) -> AsyncIterator[ServerSentEvent]:
-    status, sent = first, None
-    while True:
-        if status != sent:
+    reconnect_ms = container_of(request).settings().events.reconnect_ms
+    async with watchers.follow(ticket, first) as statuses:
+        yield ServerSentEvent(comment="job events", retry=reconnect_ms)
+        async for status in statuses:
             yield ServerSentEvent(event="progress", data=status)
-            sent = status
-        if not status.state.pending:
-            yield ServerSentEvent(event="done", data=status)
-            return
-        await asyncio.sleep(EVENTS_POLL_S)
-        status = await run_in_threadpool(service.get, job_id)
+            if not status.state.pending:
+                yield ServerSentEvent(event="done", data=status)

@@ -29,14 +29,21 @@ from shared.errors import (
 )
 from shared.image_items.tiers import Tier
 from shared.schemas import ImageStatus
-from shared.web import error_responses, json_body, json_request_body, next_link, require_key
+from shared.web import (
+    error_responses,
+    json_body,
+    json_request_body,
+    next_link,
+    rate_limit,
+    require_key,
+)
 
 router = APIRouter(tags=["library"])
 
 
 @router.get(
     "/images",
-    dependencies=[require_key("read")],
+    dependencies=[require_key("read"), rate_limit("read")],
     response_model=BrowseResponse,
     responses=error_responses(Unauthorized, Unprocessable, Unavailable),
     summary="The library, newest first (date taken, else uploaded), with search's filters",
@@ -57,7 +64,7 @@ async def browse_images(
 
 @router.get(
     "/images/{image_id}/duplicates",
-    dependencies=[require_key("read")],
+    dependencies=[require_key("read"), rate_limit("read")],
     response_model=ImageDuplicates,
     responses=error_responses(Unauthorized, NotFound, Unavailable),
     summary="Other copies of this picture (same_picture) and shots taken with it (similar_shot)",
@@ -73,7 +80,7 @@ async def image_duplicates(image_id: str, service: DuplicatesServiceDep) -> Imag
 
 @router.get(
     "/duplicates",
-    dependencies=[require_key("read")],
+    dependencies=[require_key("read"), rate_limit("read")],
     response_model=DuplicateGroups,
     responses=error_responses(Unauthorized, Unprocessable, Unavailable),
     summary="Groups of duplicates across the library, a page at a time",
@@ -93,7 +100,7 @@ async def duplicate_groups(
 
 @router.get(
     "/stats",
-    dependencies=[require_key("read")],
+    dependencies=[require_key("read"), rate_limit("read")],
     response_model=LibraryStats,
     responses=error_responses(Unauthorized, Unavailable),
     summary="Images by state, their total size and the live model",
@@ -104,7 +111,7 @@ async def library_stats(service: StatsServiceDep) -> LibraryStats:
 
 @router.delete(
     "/images/{image_id}",
-    dependencies=[require_key("write")],
+    dependencies=[require_key("write"), rate_limit("write")],
     status_code=204,
     responses=error_responses(Unauthorized, Forbidden, NotFound, Unavailable),
     summary="Delete an image: gone from search, browse and the image URLs when this returns",
@@ -122,7 +129,7 @@ async def delete_image(image_id: str, service: DeletionServiceDep) -> Response:
 
 @router.post(
     "/images/delete",
-    dependencies=[require_key("write")],
+    dependencies=[require_key("write"), rate_limit("write")],
     response_model=DeleteResponse,
     responses=error_responses(Unauthorized, Forbidden, Unavailable),
     summary="Delete many images (up to 1000): a result for each id",
@@ -136,7 +143,7 @@ async def delete_images(
 
 @router.patch(
     "/images/{image_id}",
-    dependencies=[require_key("write")],
+    dependencies=[require_key("write"), rate_limit("write")],
     response_model=ImageStatus,
     responses=error_responses(Unauthorized, Forbidden, NotFound, Conflict, Unavailable),
     summary="Change an indexed image's caption and/or tags (search filters see it at once)",

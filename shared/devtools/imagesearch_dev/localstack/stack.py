@@ -15,6 +15,7 @@ from imagesearch_dev.localstack import probes
 from imagesearch_dev.localstack.processes import ProcessSpec, ProcessTable, StackError
 from imagesearch_dev.localstack.settings import StackSettings
 from shared.web import AuthSettings
+from shared.web.signing import link_secret
 
 ROOT = Path(__file__).resolve().parents[4]
 # started a stage at a time; a stage's processes start together and load their models in parallel
@@ -222,7 +223,7 @@ class Stack:
         return ProcessSpec(name, argv, lambda: probes.http_ok(url), env=env)
 
     def _nginx(self) -> ProcessSpec:
-        conf = self._render_nginx()
+        conf = self.render_nginx()
         argv = [
             _require("nginx", "apt-get install nginx (make setup)"),
             "-c", str(conf), "-e", str(self.table.log_path("nginx-error")),
@@ -230,7 +231,9 @@ class Stack:
         url = f"http://{self.settings.host}:{self.settings.ports.nginx}/"
         return ProcessSpec("nginx", argv, lambda: probes.http_ok(url))
 
-    def _render_nginx(self) -> Path:
+    def render_nginx(self, **overrides: str) -> Path:
+        """nginx's config for this stack, written under the run folder; ``overrides`` replace
+        template values (tests render the shipped templates with values of their own)."""
         s, host = self.settings, self.settings.host
         out = self.run_dir / "nginx"
         for sub in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"]:
@@ -240,6 +243,7 @@ class Stack:
             "RUN_DIR": str(self.run_dir),
             "NGINX_LISTEN": f"{host}:{s.ports.nginx}",
             "NGINX_REFRESH_LISTEN": f"{host}:{s.ports.nginx_refresh}",
+            "NGINX_REFRESH_HOST": host,
             "NGINX_MIME_TYPES": str(NGINX_MIME_TYPES),
             "NGINX_CONF_DIR": str(ROOT / "conf" / "nginx"),
             "NGINX_MAX_BODY": "512m",
@@ -247,11 +251,12 @@ class Stack:
             "NGINX_SERVER_NAMES": " ".join(dict.fromkeys([*s.server_names, host])),
             "NGINX_REAL_IP_FROM": s.real_ip_from,
             "NGINX_PROTECT_READS": "on" if s.auth.protect_reads and s.auth.api_keys else "off",
-            "NGINX_URL_SIGNING_KEY": s.auth.url_signing_key or "unused",
+            "NGINX_URL_LINK_SECRET": link_secret(s.auth.url_signing_key or "unused"),
             "INGESTAPI_UPSTREAM": f"{host}:{s.ports.ingestapi}",
             "SEARCHAPI_UPSTREAM": f"{host}:{s.ports.searchapi}",
             "CDNAPI_UPSTREAM": f"{host}:{s.ports.cdnapi}",
             "FRONTEND_ROOT": str(ROOT / "frontend"),
+            **overrides,
         }
         templates = ROOT / "conf" / "nginx"
         for name in ("locations", "refresh"):

@@ -1,0 +1,145 @@
+"""Hostile inputs of the second review, for bench-hostile: many watchers of one job's event
+stream (held open on raw sockets, all in one thread), a delete racing cache fills, and a
+multipart body of thousands of text fields."""
+
+import io
+import socket
+import statistics
+import struct
+import threading
+import time
+import uuid
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import numpy as np
+from PIL import Image
+
+from tests.bench.procs import rss_of_tree
+
+MB = 1024 * 1024
+
+
+def open_watchers(
+    host: str, port: int, path: str, count: int
+) -> tuple[list[socket.socket], Counter[int]]:
+    """``count`` event streams of ``path``, each on its own connection, left open; the status
+    each got."""
+    opened: list[socket.socket] = []
+    statuses: Counter[int] = Counter()
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n"
+    for _ in range(count):
+        conn = socket.create_connection((host, port), timeout=30)
+        conn.sendall(request.encode())
+        head = conn.recv(4096).decode("latin-1")
+        statuses[int(head.split(" ", 2)[1])] += 1
+        opened.append(conn)
+    return opened, statuses
+
+
+def p50_ms(client: httpx.Client, path: str, requests: int = 100) -> float:
+    took = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        assert client.get(path).status_code == 200
+        took.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(took), 1)
+
+
+def many_watchers(
+    client: httpx.Client, host: str, port: int, job_id: str, ingestapi_pid: int, watchers: int
+) -> list[str]:
+    """Job-status p50 with no watchers and with ``watchers`` streams of the job open; ingestapi's
+    RSS before, with them, and once they closed; what one more stream got."""
+    path = f"/api/v1/jobs/{job_id}"
+    alone = p50_ms(client, path)
+    rss_before = rss_of_tree(ingestapi_pid)
+    opened, statuses = open_watchers(host, port, f"{path}/events", watchers)
+    try:
+        time.sleep(2)  # a few polls' worth of the streams being open (the load is the point)
+        watched = p50_ms(client, path)
+        rss_with = rss_of_tree(ingestapi_pid)
+        extra, extra_status = open_watchers(host, port, f"{path}/events", 1)
+        for conn in extra:
+            conn.close()
+    finally:
+        for conn in opened:
+            conn.close()
+    time.sleep(2)  # closed streams are noticed at the next poll
+    p50_ms(client, path, 20)
+    rss_after = rss_of_tree(ingestapi_pid)
+    return [
+        f"{watchers} streams: {dict(statuses)}; one more: {dict(extra_status)}",
+        f"job status p50 {watched} ms (no watchers {alone} ms), ratio {round(watched / alone, 2)}",
+        f"ingestapi RSS MB {rss_before / MB:.0f} / {rss_with / MB:.0f} / {rss_after / MB:.0f} "
+        "(before / with them / after)",
+    ]
+
+
+def noise_png(side: int, seed: int) -> bytes:
+    """Noise does not compress: about 3 bytes a pixel."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def another_copy(png: bytes) -> bytes:
+    """The same pixels under a new content id (a text chunk after the header)."""
+    text = b"Comment\x00" + uuid.uuid4().hex.encode()
+    chunk = struct.pack(">I", len(text)) + b"tEXt" + text
+    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + text))
+    return png[:33] + chunk + png[33:]
+
+
+def delete_during_fill(client: httpx.Client, base_url: str, png: bytes, rounds: int) -> list[str]:
+    """Each round: upload a copy, wait for it to be indexed, start the first GET (nginx fills
+    its cache from cdnapi), delete 0-80 ms later, and once the GET ended ask again."""
+    after: Counter[str] = Counter()
+    for n in range(rounds):
+        upload = client.post("/api/v1/images", files=[("files", ("big.png", another_copy(png)))])
+        image_id = upload.json()["items"][0]["id"]
+        job_path = f"/api/v1/jobs/{upload.json()['job_id']}"
+        deadline = time.monotonic() + 120
+        while client.get(job_path).json()["state"] not in ("indexed", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        started = threading.Event()
+
+        def fetch(image_id: str = image_id, started: threading.Event = started) -> None:
+            with httpx.Client(base_url=base_url, timeout=120) as reader:
+                try:
+                    with reader.stream("GET", f"/images/{image_id}") as response:
+                        started.set()
+                        for _ in response.iter_bytes():
+                            pass
+                except httpx.HTTPError:
+                    pass
+                finally:
+                    started.set()
+
+        reader = threading.Thread(target=fetch)
+        reader.start()
+        started.wait(60)
+        time.sleep(0.01 * (n % 9))
+        client.delete(f"/api/v1/images/{image_id}")
+        reader.join(120)
+        again = client.get(f"/images/{image_id}")
+        after[f"{again.status_code} {again.headers.get('x-cache-status', '')}".strip()] += 1
+    return [f"GET after the delete: {dict(after)}"]
+
+
+def field_flood(fields: int, field_bytes: int, boundary: str) -> Iterator[bytes]:
+    """A multipart body of one small image, then ``fields`` text fields."""
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+    yield noise_png(8, fields) + b"\r\n"
+    value = b"t" * field_bytes
+    for _ in range(fields):
+        yield f'--{boundary}\r\nContent-Disposition: form-data; name="tags"\r\n\r\n'.encode()
+        yield value + b"\r\n"
+    yield f"--{boundary}--\r\n".encode()
