@@ -92,16 +92,32 @@ export function upload(files, tags, onProgress) {
 }
 
 // Server-sent events of a job: onProgress(status) on each change, resolves with the last one.
-// Read with fetch rather than EventSource, which cannot send a key.
+// Read with fetch rather than EventSource, which cannot send a key. A stream that ends before
+// 'done' (it has a lifetime) is opened again after its retry hint; past the server's cap on
+// streams (429) it waits as told and tries again.
 export async function followJob(jobId, onProgress) {
   let last = null;
+  for (;;) {
+    const round = await readJobEvents(jobId, onProgress);
+    last = round.last || last;
+    if (round.finished) return last;
+    await new Promise((resolve) => setTimeout(resolve, round.retryMs));
+  }
+}
+
+async function readJobEvents(jobId, onProgress) {
+  const round = { last: null, finished: true, retryMs: 1000 };
   let response;
   try {
     response = await fetch(`/api/v1/jobs/${jobId}/events`, withKey());
   } catch {
-    return last;
+    return round;
   }
-  if (!response.ok || !response.body) return last;
+  if (response.status === 429) {
+    const after = Number(response.headers.get("Retry-After")) || 2;
+    return { ...round, finished: false, retryMs: after * 1000 };
+  }
+  if (!response.ok || !response.body) return round;
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffered = "";
   for (;;) {
@@ -109,21 +125,22 @@ export async function followJob(jobId, onProgress) {
     try {
       chunk = await reader.read();
     } catch {
-      return last;
+      return round;
     }
-    if (chunk.done) return last;
+    if (chunk.done) return { ...round, finished: false }; // its lifetime ended: reconnect
     buffered += chunk.value.replaceAll("\r\n", "\n");
     let end;
     while ((end = buffered.indexOf("\n\n")) >= 0) {
       const event = parseEvent(buffered.slice(0, end));
       buffered = buffered.slice(end + 2);
+      if (event.retry) round.retryMs = event.retry;
       if (!event.data) continue;
-      last = JSON.parse(event.data);
+      round.last = JSON.parse(event.data);
       if (event.name === "done") {
         reader.cancel().catch(() => {});
-        return last;
+        return round;
       }
-      onProgress(last);
+      onProgress(round.last);
     }
   }
 }
@@ -137,6 +154,7 @@ function parseEvent(block) {
     const value = line.slice(colon + 1).replace(/^ /, "");
     if (field === "event") event.name = value;
     if (field === "data") event.data += event.data ? `\n${value}` : value;
+    if (field === "retry" && /^\d+$/.test(value)) event.retry = Number(value);
   }
   return event;
 }
