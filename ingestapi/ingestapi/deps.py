@@ -45,7 +45,8 @@ def _job_service(request: Request) -> JobService:
     return container_of(request).job_service()
 
 
-def _job_watchers(request: Request) -> JobWatchers:
+async def _job_watchers(request: Request) -> JobWatchers:
+    # on the event loop, where the watchers live: one instance, made once
     return container_of(request).job_watchers()
 
 

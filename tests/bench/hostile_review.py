@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from tests.bench.procs import rss_of_tree
+from tests.support.polling import finished_job
 
 MB = 1024 * 1024
 
@@ -112,11 +113,7 @@ def delete_during_fill(client: httpx.Client, base_url: str, png: bytes, rounds: 
     for n in range(rounds):
         upload = client.post("/api/v1/images", files=[("files", ("big.png", another_copy(png)))])
         image_id = upload.json()["items"][0]["id"]
-        job_path = f"/api/v1/jobs/{upload.json()['job_id']}"
-        deadline = time.monotonic() + 120
-        while client.get(job_path).json()["state"] not in ("indexed", "failed"):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        finished_job(client, upload.json()["job_id"])
         offset_s = 0.08 * (n % 8) / 7 * (1 if n % 2 else -1)
         get = threading.Thread(target=_read_through, args=(base_url, f"/images/{image_id}"))
         delete = threading.Thread(target=client.delete, args=(f"/api/v1/images/{image_id}",))

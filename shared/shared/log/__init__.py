@@ -48,6 +48,9 @@ def configure_logging(settings: LogSettings, service: str) -> None:
     structlog.contextvars.bind_contextvars(service=service)
     # uvicorn's own access log duplicates the request log line below
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx writes every request's full URL at INFO: the cache refreshes' are signed URLs
+    # (bearer credentials for up to two hours); its warnings still show
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
 
 
 def _add_trace_ids(

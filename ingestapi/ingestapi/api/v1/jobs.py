@@ -28,8 +28,9 @@ async def _existing_job(job_id: str, service: JobServiceDep) -> JobStatus:
     return await run_in_threadpool(service.get, job_id)
 
 
-def _admitted(job_id: str, request: Request, watchers: JobWatchersDep) -> Ticket:
-    """A place among the open streams, taken before the stream opens: a plain 429 past a cap."""
+async def _admitted(job_id: str, request: Request, watchers: JobWatchersDep) -> Ticket:
+    """A place among the open streams, taken before the stream opens: a plain 429 past a cap
+    (on the event loop, as the streams release theirs: no lock needed)."""
     limiter = container_of(request).rate_limiter()
     return watchers.admit(job_id, limiter.client_of(request))
 
