@@ -488,6 +488,14 @@ def markdown(report: dict[str, Any]) -> str:
             f"{row['search_p50_ratio']} | {row['search_5xx']} | "
             f"{', '.join(row['restarted']) or 'none'} |"
         )
+    lines += [
+        "",
+        "Rows named N1-N7 are the second security review's findings; a `before:` row is the "
+        "same input against the commit before the fixes (HOSTILE_BEFORE). N2 (the image gate's "
+        "configuration), N6 (a rate limit on every route: this bench runs without limits), N8 "
+        "and I1 (docs, metrics, logs, keys, trace flags) cost nothing to send and are shown by "
+        "tests instead: tests/integration/test_nginx_gate.py, tests/e2e/test_security.py.",
+    ]
     return "\n".join(lines) + "\n"
 
 
