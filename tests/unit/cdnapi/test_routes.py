@@ -5,6 +5,7 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from cdnapi.api.v1.images import ImageGone
 from cdnapi.container import Container
 from cdnapi.main import create_app
 from cdnapi.settings import CdnApiSettings
@@ -188,3 +189,32 @@ def test_protected_reads_need_a_signing_key() -> None:
             storage=StorageSettings(access_key="k", secret_key="s"),
             auth={"api_keys": ["k-41c7"], "protect_reads": True},  # type: ignore[arg-type]
         )
+
+
+class DeletedWhileStreaming(InMemoryObjectStore):
+    """The image is deleted once its first chunk went out."""
+
+    def open(self, key: str, offset: int = 0, length: int | None = None):  # type: ignore[no-untyped-def]
+        opened = super().open(key, offset, length)
+        data = b"".join(opened.chunks)
+
+        def chunks():  # type: ignore[no-untyped-def]
+            yield data[: 64 * 1024]
+            self.delete([key])
+            for at in range(64 * 1024, len(data), 64 * 1024):
+                yield data[at : at + 64 * 1024]
+
+        return type(opened)(key, len(data), opened.content_type, chunks(), lambda: None, {})
+
+
+def test_a_cache_fill_of_an_image_deleted_meanwhile_is_cut_short_before_its_last_byte() -> None:
+    data = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 3000  # past SMALL_BYTES: streamed
+    image_id = content_id(data)
+    store = DeletedWhileStreaming()
+    store.put(original_key(image_id), data, "image/jpeg")
+    with pytest.raises(ImageGone):
+        make_client(store).get(f"/images/{image_id}", headers={"X-Cache-Fill": "1"})
+    # a response no shared cache keeps goes out whole, without the extra storage request
+    store.put(original_key(image_id), data, "image/jpeg")
+    response = make_client(store).get(f"/images/{image_id}")
+    assert response.status_code == 200 and response.content == data

@@ -1,10 +1,12 @@
 """GET and HEAD of an image or its smaller copies: streamed, cached forever (content-addressed),
 304 for a matching If-None-Match, 206 for a single byte range, 416 past the end.
 
-A delete is final in nginx's cache too: a streamed response holds back its last chunk until
-the image is found still stored, and is cut short when it is gone. nginx keeps no response cut
-short, so a cache fill that was under way when the delete landed cannot write the bytes back
-after the delete's refresh stored its 404 (ingestapi's image_cache)."""
+A delete is final in nginx's cache too: a streamed response that fills a shared cache (nginx
+says so with X-Cache-Fill) holds back its last chunk until the image is found still stored,
+and is cut short when it is gone. nginx keeps no response cut short, so a fill that was under
+way when the delete landed cannot write the bytes back after the delete's refresh stored its
+404 (ingestapi's image_cache). The check costs one storage request, paid once per image and
+nginx; responses no cache keeps go without it."""
 
 import re
 from collections.abc import Callable, Iterator
@@ -30,6 +32,8 @@ router = APIRouter(
 log = get_logger(__name__)
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 SMALL_BYTES = 512 * 1024
+# nginx's image locations send it (conf/nginx): the response will be kept in a shared cache
+CACHE_FILL_HEADER = "x-cache-fill"
 CACHING = {
     "Cache-Control": "public, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
@@ -89,9 +93,18 @@ async def _deliver(request: Request, service: ImageService, image_id: str, size:
             opened = await run_in_threadpool(
                 _opened, service, image_id, size, start, end - start + 1
             )
-            return _respond(*opened, headers, lambda: service.still_stored(image_id), 206)
+            return _respond(*opened, headers, _final_check(request, service, image_id), 206)
     opened = await run_in_threadpool(_opened, service, image_id, size)
-    return _respond(*opened, headers, lambda: service.still_stored(image_id))
+    return _respond(*opened, headers, _final_check(request, service, image_id))
+
+
+def _final_check(
+    request: Request, service: ImageService, image_id: str
+) -> Callable[[], bool] | None:
+    """What a streamed response asks before its last chunk, when a shared cache keeps it."""
+    if request.headers.get(CACHE_FILL_HEADER) != "1":
+        return None
+    return lambda: service.still_stored(image_id)
 
 
 def _opened(
@@ -113,7 +126,7 @@ def _respond(
     obj: StoredObject,
     body: bytes | None,
     headers: dict[str, str],
-    still_stored: Callable[[], bool],
+    still_stored: Callable[[], bool] | None,
     status: int = 200,
 ) -> Response:
     if body is not None:
@@ -122,7 +135,7 @@ def _respond(
         )
     return StreamingResponse(
         # a sync iterator: starlette reads it in a thread pool
-        _last_chunk_while_stored(obj.chunks, still_stored),
+        obj.chunks if still_stored is None else _last_chunk_while_stored(obj.chunks, still_stored),
         status_code=status,
         media_type=obj.content_type,
         headers={**headers, "Content-Length": str(obj.size)},
