@@ -35,7 +35,7 @@ from tests.bench import hostile_review as review
 from tests.bench.procs import cpu_s_of_tree, pids_of_tree, rss_of_tree
 from tests.bench.report import save_results
 from tests.support.bombs import MB, gzip_bomb, many_entry_zip, png
-from tests.support.images import image_bytes
+from tests.support.images import image_bytes, noise_png
 from tests.support.paths import ROOT
 from tests.support.polling import eventually, finished_job
 from tests.support.ports import free_ports
@@ -385,7 +385,7 @@ def main() -> int:
         jobs.create_job(waiting_job, [(waiting_image, "waiting.png")])
         jobs.set_state(waiting_image, ImageState.queued)  # no task: it stays queued
         ingestapi_pid = stack.table.running_pid("ingestapi") or 0
-        big_png = review.noise_png(3000, seed)
+        big_png = noise_png(3000, seed)
 
         def watchers() -> list[str]:
             host, port = stack.settings.host, stack.settings.ports.nginx

@@ -2,22 +2,17 @@
 stream (held open on raw sockets, all in one thread), a delete racing cache fills, and a
 multipart body of thousands of text fields."""
 
-import io
 import socket
 import statistics
-import struct
 import threading
 import time
-import uuid
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 
 import httpx
-import numpy as np
-from PIL import Image
 
 from tests.bench.procs import rss_of_tree
+from tests.support.images import another_copy, noise_png
 from tests.support.polling import finished_job
 
 MB = 1024 * 1024
@@ -86,22 +81,6 @@ def many_watchers(
         + " / ".join(f"{r / MB:.0f}" for r in rss)
         + " (before; with them, after: twice)",
     ]
-
-
-def noise_png(side: int, seed: int) -> bytes:
-    """Noise does not compress: about 3 bytes a pixel."""
-    pixels = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, format="PNG", compress_level=1)
-    return out.getvalue()
-
-
-def another_copy(png: bytes) -> bytes:
-    """The same pixels under a new content id (a text chunk after the header)."""
-    text = b"Comment\x00" + uuid.uuid4().hex.encode()
-    chunk = struct.pack(">I", len(text)) + b"tEXt" + text
-    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + text))
-    return png[:33] + chunk + png[33:]
 
 
 def delete_during_fill(client: httpx.Client, base_url: str, png: bytes, rounds: int) -> list[str]:

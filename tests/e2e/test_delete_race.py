@@ -1,18 +1,13 @@
 """A delete is final in nginx's image cache even when a cache fill of the image is still
 streaming as the delete lands: the fill must never write the bytes back after the delete."""
 
-import io
-import struct
 import threading
-import uuid
-import zlib
 
 import httpx
-import numpy as np
 import pytest
-from PIL import Image
 
 from imagesearch_dev.localstack import Stack
+from tests.support.images import another_copy, noise_png
 from tests.support.polling import finished_job
 
 ROUNDS = 8
@@ -22,21 +17,8 @@ DELAYS_S = [0.0, 0.01, 0.02, 0.03, 0.045, 0.06, 0.07, 0.08]
 
 @pytest.fixture(scope="module")
 def large_png() -> bytes:
-    """Noise does not compress: about 27 MB, so the cache fill takes a while."""
-    pixels = np.random.default_rng(20261206).integers(0, 256, (3000, 3000, 3), dtype=np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, format="PNG", compress_level=1)
-    return out.getvalue()
-
-
-def another_copy(png: bytes) -> bytes:
-    """The same pixels under a new content id (a text chunk after the header): each round
-    races a fill of its own image, never a copy a refresh stored for an earlier round."""
-    text = b"Comment\x00" + uuid.uuid4().hex.encode()
-    chunk = struct.pack(">I", len(text)) + b"tEXt" + text
-    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + text))
-    header_end = 8 + 25  # signature, IHDR
-    return png[:header_end] + chunk + png[header_end:]
+    """About 27 MB of noise, so the cache fill takes a while."""
+    return noise_png(3000, 20261206)
 
 
 def start_fill(base: str, path: str) -> tuple[threading.Thread, threading.Event, dict[str, object]]:

@@ -1,9 +1,12 @@
 """Image files made on the spot, for uploads and decodes."""
 
 import io
+import struct
 import time
 import uuid
+import zlib
 
+import numpy as np
 from PIL import Image, PngImagePlugin
 
 
@@ -46,3 +49,21 @@ def dated_jpeg(image: Image.Image, quality: int = 90, taken_at: int | None = Non
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality, exif=exif)
     return out.getvalue()
+
+
+def noise_png(side: int, seed: int) -> bytes:
+    """A square PNG of noise, which does not compress: about 3 bytes a pixel (3000 px: 27 MB)."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def another_copy(png: bytes) -> bytes:
+    """The same pixels under a new content id: a text chunk inserted after the header, no
+    re-encoding (cheap for a large PNG)."""
+    text = b"Comment\x00" + uuid.uuid4().hex.encode()
+    chunk = struct.pack(">I", len(text)) + b"tEXt" + text
+    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + text))
+    header_end = 8 + 25  # the signature, then IHDR
+    return png[:header_end] + chunk + png[header_end:]
