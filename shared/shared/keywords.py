@@ -1,0 +1,50 @@
+"""The words the keyword side of search knows an image by, and a query's words, made the same
+way on both sides: lower case, split at anything that is not a letter or a digit, and a file
+name also at letter/digit and camelCase boundaries, keeping the name whole too (``IMG_2041.jpg``
+is found by ``IMG_2041.jpg``, ``IMG_2041``, ``img`` and ``2041``). The index is meant to take
+these words as they are (a whitespace analyzer), so what matches is decided here, once."""
+
+import re
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """The words of a caption, a tag or a query term, in order, lower case, repeats kept."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def filename_words(name: str) -> list[str]:
+    """A file's name as the keyword side knows it: the name, its stem, then every part."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not base:
+        return []
+    stem, dot, extension = base.rpartition(".")
+    if not dot or not stem:
+        stem, extension = base, ""
+    # the whole name and stem only where they are one word to a whitespace analyzer
+    found = [w for w in (base.lower(), stem.lower()) if not any(c.isspace() for c in w)]
+    for chunk in _WORD.findall(stem):
+        found.append(chunk.lower())
+        found.extend(part.lower() for part in _parts(chunk))
+    if extension:
+        found.append(extension.lower())
+    return list(dict.fromkeys(w for w in found if any(c.isalnum() for c in w)))
+
+
+def _parts(chunk: str) -> list[str]:
+    """``HolidayBeach2019`` -> Holiday, Beach, 2019; ``IMGFile`` -> IMG, File (any script)."""
+    parts: list[str] = []
+    start = 0
+    for at in range(1, len(chunk)):
+        before, here = chunk[at - 1], chunk[at]
+        after = chunk[at + 1] if at + 1 < len(chunk) else ""
+        if (
+            before.isdigit() != here.isdigit()
+            or (before.islower() and here.isupper())
+            or (before.isupper() and here.isupper() and after.islower())
+        ):
+            parts.append(chunk[start:at])
+            start = at
+    parts.append(chunk[start:])
+    return parts

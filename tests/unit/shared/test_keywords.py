@@ -1,0 +1,34 @@
+import pytest
+
+from shared.keywords import filename_words, words
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("IMG_2041.jpg", ["img_2041.jpg", "img_2041", "img", "2041", "jpg"]),
+        (
+            "HolidayBeach2019.JPEG",
+            ["holidaybeach2019.jpeg", "holidaybeach2019", "holiday", "beach", "2019", "jpeg"],
+        ),
+        ("IMGFile.png", ["imgfile.png", "imgfile", "img", "file", "png"]),
+        ("ÉtéÀParis.jpg", ["étéàparis.jpg", "étéàparis", "été", "à", "paris", "jpg"]),
+        # spaces: the parts only (a whitespace analyzer would split the whole name anyway)
+        ("DSC-0042 (1).png", ["dsc", "0042", "1", "png"]),
+        ("photos/2023/xmas tree.heic", ["xmas", "tree", "heic"]),
+        ("C:\\Users\\me\\IMG_1.jpg", ["img_1.jpg", "img_1", "img", "1", "jpg"]),
+        (".hidden", [".hidden", "hidden"]),
+        ("noext", ["noext"]),
+        (".", []),
+        ("", []),
+    ],
+)
+def test_a_file_name_is_found_whole_and_by_its_parts(name: str, expected: list[str]) -> None:
+    assert filename_words(name) == expected
+
+
+def test_the_words_of_text_are_lower_case_letters_and_digits() -> None:
+    assert words("A red car, at night! Café-Roma 24h") == [
+        "a", "red", "car", "at", "night", "café", "roma", "24h",
+    ]  # fmt: skip
+    assert words("__ -- !!") == []
