@@ -87,7 +87,12 @@ def nginx_serving(stack: Stack, protect_reads: str) -> subprocess.Popen[bytes]:
             assert nginx.poll() is None, nginx.stderr.read() if nginx.stderr else ""
             return False
 
-    eventually(answers, 20, "nginx answering")
+    try:
+        eventually(answers, 20, "nginx answering")
+    except BaseException:
+        nginx.terminate()  # never left running when it did not come up
+        nginx.wait(20)
+        raise
     return nginx
 
 
