@@ -3,6 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dependency_injector import containers, providers
 
+from searchapi.ranking import Ranker
 from searchapi.service import SearchService
 from searchapi.settings import SearchApiSettings
 from shared.config import Limit
@@ -35,11 +36,20 @@ class Container(containers.DeclarativeContainer):
     )
     image_pool = providers.Resource(_pool, settings.provided.search.image_threads, "image-decode")
 
+    ranker = providers.Singleton(
+        Ranker,
+        index=vector_index,
+        fusion=settings.provided.search.fusion,
+        keyword_weight=settings.provided.search.keyword_weight,
+        rrf_k=settings.provided.search.rrf_k,
+    )
+
     # one per process: it holds the LRU of query vectors
     search_service = providers.Singleton(
         SearchService,
         embedder=embedder,
         index=vector_index,
+        ranker=ranker,
         executor=inference_pool,
         image_executor=image_pool,
         url_prefix=settings.provided.search.image_url_prefix,

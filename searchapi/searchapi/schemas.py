@@ -11,6 +11,8 @@ from shared.vectors import ImageFilter
 
 # results per page, at most
 MAX_LIMIT = 200
+# images a search may be asked to look like, and unlike, at most (each)
+MAX_FEEDBACK_IMAGES = 50
 
 
 @dataclass(frozen=True)
@@ -24,14 +26,30 @@ class SearchOptions:
     filter: ImageFilter = field(default_factory=ImageFilter)
 
 
+@dataclass(frozen=True)
+class Feedback:
+    """Images the results should look like, and unlike (ids, each in the index)."""
+
+    like: tuple[str, ...] = ()
+    unlike: tuple[str, ...] = ()
+
+
 class SearchParams(ImageFilterParams):
     """Paging, cutoffs, order and filters, shared by every kind of query."""
 
     limit: int = Field(20, ge=1, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, description="results to skip; offset + limit ≤ search.max_depth")
-    min_score: float | None = Field(None, ge=-1, le=1, description="only scores above this")
+    min_score: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description="only meaning scores (`score`, cosine) above this; an image that matched "
+        "the query's words literally is kept whatever its score",
+    )
     cutoff: Literal["auto", "none"] = Field(
-        "none", description="auto: drop the tail after the largest drop in score"
+        "none",
+        description="auto: drop the tail after the largest drop in the order's score "
+        "(`relevance` when the query's words were looked up too, else `score`)",
     )
     sort: Literal["relevance", "date"] = Field(
         "relevance", description="date: newest taken (else uploaded) first, after the cutoffs"
@@ -56,8 +74,24 @@ class SearchParams(ImageFilterParams):
         )
 
 
+class FieldMatchItem(BaseModel):
+    field: Literal["file", "caption", "tag", "text", "place"]
+    words: list[str] = Field(description="the query's words found in this field, lower case")
+
+
 class SearchItem(ImageItem):
-    score: float = Field(description="cosine similarity to the query, -1..1")
+    score: float | None = Field(
+        description="meaning: cosine similarity to the query, -1..1 (null when the query had "
+        "only literal terms, such as tag:dog)"
+    )
+    relevance: float | None = Field(
+        None,
+        description="the rank of the fused list (meaning and keywords), 0..1, 1 being first "
+        "on both sides; null when only the meaning side ranked",
+    )
+    matched: list[FieldMatchItem] = Field(
+        default_factory=list, description="why it matched: the fields holding the query's words"
+    )
 
 
 class SearchResponse(BaseModel):

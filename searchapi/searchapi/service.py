@@ -1,4 +1,8 @@
-"""Query → vector → nearest images, filtered inside Milvus, then cut, sorted and paged.
+"""Query → meaning vectors and keyword words → ranked images (searchapi.ranking), filtered
+inside Milvus, then cut, sorted and paged, each hit with why it matched.
+
+A text query is read by the query language (searchapi.query_language, query_plan); ``like``
+and ``unlike`` images move its vectors towards and away from theirs (Rocchio).
 
 Inference runs on the inference pool, query images decode on a pool of their own, Milvus calls
 on the default pool: never on the event loop. Text vectors of recent queries are kept in a
@@ -16,11 +20,15 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
+from searchapi.matching import matches
 from searchapi.metrics import QUERY_CACHE, SEARCH_SECONDS
-from searchapi.schemas import SearchItem, SearchOptions, SearchResponse
+from searchapi.query_language import QuerySyntaxError, parse_query
+from searchapi.query_plan import QueryPlan, plan_query
+from searchapi.ranking import Ranked, Ranker, SearchQuery, rank_key
+from searchapi.schemas import Feedback, FieldMatchItem, SearchItem, SearchOptions, SearchResponse
 from shared.config import Limit
 from shared.embedding import Embedder, Vectors
-from shared.errors import NotFound
+from shared.errors import BadQuery, NotFound, Unprocessable
 from shared.ids import is_content_id
 from shared.image_items import ItemMaker
 from shared.images import decode_image
@@ -28,8 +36,10 @@ from shared.vectors import SearchHit, VectorIndex
 from shared.web.signing import UrlSigner
 
 T = TypeVar("T")
-# scores are compared at this precision: equal vectors can differ in the last float bits
+# scores are shown at this precision
 SCORE_DIGITS = 6
+# Rocchio's weights: the query, the mean of the liked images, the mean of the unliked ones
+ROCCHIO_QUERY, ROCCHIO_LIKE, ROCCHIO_UNLIKE = 1.0, 0.75, 0.25
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,8 @@ class Page:
     next_offset: int | None
     # hits folded into each shown one: the same picture, further down (collapse)
     folded: dict[str, int] = field(default_factory=dict)
+    semantic: dict[str, float] = field(default_factory=dict)  # cosine of each hit shown
+    relevance: dict[str, float] = field(default_factory=dict)  # fused, when both sides ran
 
 
 class SearchService:
@@ -45,6 +57,7 @@ class SearchService:
         self,
         embedder: Embedder,
         index: VectorIndex,
+        ranker: Ranker,
         executor: Executor,
         image_executor: Executor,
         url_prefix: str,
@@ -55,6 +68,7 @@ class SearchService:
     ) -> None:
         self._embedder = embedder
         self._index = index
+        self._ranker = ranker
         self._executor = executor
         self._image_executor = image_executor
         self._items = ItemMaker(url_prefix, url_signer.sign)
@@ -63,10 +77,93 @@ class SearchService:
         self._text_vector = lru_cache(maxsize=query_cache_size)(self._embed_text)
         QUERY_CACHE.source = self._text_vector.cache_info
 
-    async def by_text(self, text: str, options: SearchOptions) -> SearchResponse:
+    @property
+    def has_keywords(self) -> bool:
+        return self._ranker.has_keywords
+
+    async def by_text(
+        self, text: str | None, options: SearchOptions, feedback: Feedback = Feedback()
+    ) -> SearchResponse:
+        """A query in the query language, and/or images to search like (and unlike)."""
         started = time.perf_counter()
-        vector = await self._infer(self._text_vector, text)
-        return await self._respond(vector, options, started)
+        plan = self._plan(text) if text else None
+        if plan is None and not feedback.like:
+            raise Unprocessable("give a text query, or images to search like (like=...)")
+        loop = asyncio.get_running_loop()
+        examples = await loop.run_in_executor(None, self._examples, feedback)
+        with SEARCH_SECONDS.labels("encode").time():
+            vectors = await loop.run_in_executor(
+                self._executor, self._meaning_vectors, plan, examples
+            )
+        query = SearchQuery(
+            vectors,
+            plan.keyword_tokens if plan and self.has_keywords else (),
+            plan.terms if plan else (),
+            plan.excluded if plan else (),
+        )
+        if feedback.like or feedback.unlike:
+            where = options.filter
+            shown = (*where.exclude_ids, *feedback.like, *feedback.unlike)
+            options = replace(options, filter=replace(where, exclude_ids=shown))
+        return await self._respond(query, options, started)
+
+    def _plan(self, text: str) -> QueryPlan:
+        try:
+            plan = plan_query(parse_query(text))
+        except QuerySyntaxError as exc:
+            raise BadQuery(str(exc), exc.position) from exc
+        if not plan.has_meaning and not self.has_keywords:
+            raise Unprocessable(
+                "terms restricted to a field (tag:, file:, text:, place:) need keyword search, "
+                "which this Milvus does not have (2.5 or newer has it)"
+            )
+        return plan
+
+    def _examples(self, feedback: Feedback) -> tuple[Vectors | None, Vectors | None]:
+        """The mean vector of the liked images and of the unliked ones (None: none given)."""
+        wanted = (*feedback.like, *feedback.unlike)
+        stored = self._index.vectors_of(wanted) if wanted else {}
+        missing = [i for i in wanted if i not in stored]
+        if missing:
+            raise NotFound(f"not in the index: {', '.join(missing[:5])}")
+
+        def mean(ids: tuple[str, ...]) -> Vectors | None:
+            if not ids:
+                return None
+            rows = np.asarray([stored[i] for i in ids], dtype=np.float32)
+            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            mean: Vectors = rows.mean(axis=0)
+            return mean
+
+        return mean(feedback.like), mean(feedback.unlike)
+
+    def _meaning_vectors(
+        self, plan: QueryPlan | None, examples: tuple[Vectors | None, Vectors | None]
+    ) -> tuple[Vectors, ...]:
+        """One vector per reading of the query, moved by its weights and exclusions, then
+        towards the liked images and away from the unliked ones."""
+        vectors: list[Vectors] = []
+        if plan is not None and plan.has_meaning:
+            extra = np.zeros(self._embedder.dim, dtype=np.float32)
+            for boost in plan.boosts:
+                extra += boost.weight * self._text_vector(boost.text)
+            for away in plan.pushed_away:
+                extra -= away.weight * self._text_vector(away.text)
+            readings = plan.readings or ("",)
+            for reading in readings:
+                base = self._text_vector(reading) if reading else 0.0
+                vectors.append(base + extra)
+        like, unlike = examples
+        if like is not None:
+            vectors = vectors or [np.zeros(self._embedder.dim, dtype=np.float32)]
+            unliked = ROCCHIO_UNLIKE * unlike if unlike is not None else 0.0
+            vectors = [
+                (ROCCHIO_QUERY * _unit(v) + ROCCHIO_LIKE * like - unliked).astype(np.float32)
+                for v in vectors
+            ]
+        elif unlike is not None:
+            vectors = [_unit(v) - ROCCHIO_UNLIKE * unlike for v in vectors]
+        return tuple(_unit(v) for v in vectors)
 
     async def by_image(
         self, data: bytes, options: SearchOptions, text: str | None = None, weight: float = 0.5
@@ -80,9 +177,8 @@ class SearchService:
         vector = await self._infer(self._embed_image, image)
         if text:
             text_vector = await self._infer(self._text_vector, text)
-            blended = weight * vector + (1 - weight) * text_vector
-            vector = (blended / max(float(np.linalg.norm(blended)), 1e-12)).astype(np.float32)
-        return await self._respond(vector, options, started)
+            vector = _unit(weight * vector + (1 - weight) * text_vector)
+        return await self._respond(SearchQuery((vector,)), options, started)
 
     async def similar(self, image_id: str, options: SearchOptions) -> SearchResponse:
         """More like an indexed image, without the image itself."""
@@ -98,7 +194,8 @@ class SearchService:
         options = replace(
             options, filter=replace(where, exclude_ids=(*where.exclude_ids, image_id))
         )
-        return await self._respond(np.asarray(stored, dtype=np.float32), options, started)
+        vector = np.asarray(stored, dtype=np.float32)
+        return await self._respond(SearchQuery((vector,)), options, started)
 
     def _embed_text(self, text: str) -> Vectors:
         vector: Vectors = self._embedder.embed_texts([text])[0]
@@ -117,18 +214,18 @@ class SearchService:
             return await asyncio.get_running_loop().run_in_executor(self._executor, fn, arg)
 
     async def _respond(
-        self, vector: Vectors, options: SearchOptions, started: float
+        self, query: SearchQuery, options: SearchOptions, started: float
     ) -> SearchResponse:
         page = await asyncio.get_running_loop().run_in_executor(
-            None, partial(self.page, vector, options)
+            None, partial(self.page, query, options)
         )
         return SearchResponse(
-            items=[self._item(hit, page.folded.get(hit.id, 0)) for hit in page.hits],
+            items=[self._item(hit, page, query) for hit in page.hits],
             next_offset=page.next_offset,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
-    def page(self, vector: Vectors, options: SearchOptions) -> Page:
+    def page(self, query: SearchQuery, options: SearchOptions) -> Page:
         """One page of a stable order: score, then id; auto cutoff and date order work on the
         whole candidate window (search.max_depth), so every page agrees on them. Folding
         (collapse) works from the first hit on every page, so pages agree on it too."""
@@ -138,7 +235,8 @@ class SearchService:
         folded: dict[str, int] = {}
         with SEARCH_SECONDS.labels("vector_search").time():
             while True:
-                hits = self._window(vector, window, end, options)
+                ranked = self._window(query, window, end, options)
+                hits = ranked.hits
                 full = len(hits) >= window
                 if options.collapse:
                     hits, folded = fold_same_pictures(hits)
@@ -151,31 +249,38 @@ class SearchService:
         if options.sort == "date":
             hits.sort(key=lambda h: (-_when(h), h.id))
         more = len(hits) > end and end < self._max_depth
-        return Page(hits[options.offset : end], end if more else None, folded)
+        shown = hits[options.offset : end]
+        semantic = {h.id: ranked.semantic[h.id] for h in shown if h.id in ranked.semantic}
+        semantic |= self._ranker.cosines(query, [h.id for h in shown if h.id not in semantic])
+        relevance = {h.id: h.score for h in shown} if ranked.fused else {}
+        return Page(shown, end if more else None, folded, semantic, relevance)
 
-    def _window(
-        self, vector: Vectors, window: int, end: int, options: SearchOptions
-    ) -> list[SearchHit]:
-        hits = self._ranked(vector, window, options)
+    def _window(self, query: SearchQuery, window: int, end: int, options: SearchOptions) -> Ranked:
+        ranked = self._ranker.rank(query, window, options)
         # Milvus returns any `window` of a group of equal scores at the window's edge: while
         # the page reaches into such a group, widen the window until the group is whole, so
         # that every page of the (score, id) order is exact
-        while len(hits) >= window and window < self._max_depth and _tied(hits, end):
+        while (
+            len(ranked.hits) >= window and window < self._max_depth and _tied(ranked.hits, end)
+        ):
             window = min(window * 2, self._max_depth)
-            hits = self._ranked(vector, window, options)
-        return hits
+            ranked = self._ranker.rank(query, window, options)
+        return ranked
 
-    def _ranked(self, vector: Vectors, window: int, options: SearchOptions) -> list[SearchHit]:
-        hits = self._index.search(
-            vector.tolist(), window, where=options.filter, min_score=options.min_score
-        )
-        excluded = set(options.filter.exclude_ids)
-        return sorted((h for h in hits if h.id not in excluded), key=_rank)
-
-    def _item(self, hit: SearchHit, folded: int) -> SearchItem:
+    def _item(self, hit: SearchHit, page: Page, query: SearchQuery) -> SearchItem:
         fields = self._items.fields(hit.id, hit.fields)
-        score = round(hit.score, SCORE_DIGITS)
-        return SearchItem.model_validate({**fields, "score": score, "duplicates": folded})
+        semantic = page.semantic.get(hit.id)
+        relevance = page.relevance.get(hit.id)
+        found = matches(query.terms, hit.fields) if query.terms else []
+        return SearchItem.model_validate(
+            {
+                **fields,
+                "score": None if semantic is None else round(semantic, SCORE_DIGITS),
+                "relevance": None if relevance is None else round(relevance, SCORE_DIGITS),
+                "matched": [FieldMatchItem(field=m.field, words=list(m.words)) for m in found],
+                "duplicates": page.folded.get(hit.id, 0),
+            }
+        )
 
 
 def fold_same_pictures(hits: list[SearchHit]) -> tuple[list[SearchHit], dict[str, int]]:
@@ -204,14 +309,15 @@ def autocut(hits: list[SearchHit]) -> list[SearchHit]:
     return hits[: largest + 1] if gaps[largest] > 2 * mean_other else hits
 
 
-def _rank(hit: SearchHit) -> tuple[float, str]:
-    return (-round(hit.score, SCORE_DIGITS), hit.id)
-
-
 def _tied(hits: list[SearchHit], end: int) -> bool:
     """Whether the page (up to ``end``) holds a score equal to the window's last one."""
     last_on_page = hits[min(end, len(hits)) - 1]
-    return _rank(last_on_page)[0] == _rank(hits[-1])[0]
+    return rank_key(last_on_page)[0] == rank_key(hits[-1])[0]
+
+
+def _unit(vector: Vectors) -> Vectors:
+    unit: Vectors = (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+    return unit
 
 
 def _when(hit: SearchHit) -> int:

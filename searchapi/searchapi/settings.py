@@ -1,4 +1,4 @@
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -23,6 +23,15 @@ class SearchSettings(BaseModel):
     image_threads: int = Field(
         1, ge=1, description="threads that decode query images (apart from the text encoder's)"
     )
+    fusion: Literal["rrf", "weighted"] = Field(
+        "rrf",
+        description="how the meaning and keyword sides' lists become one (searchapi.fusion); "
+        "chosen by make bench-relevance",
+    )
+    keyword_weight: float = Field(
+        0.5, ge=0, le=1, description="weighted fusion: the keyword side's share"
+    )
+    rrf_k: int = Field(60, ge=1, description="rrf fusion: the rank constant k")
 
 
 class SearchApiSettings(ServiceSettings):

@@ -11,6 +11,10 @@ class AppError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def body_extra(self) -> dict[str, object]:
+        """Fields the error body carries besides its code and detail."""
+        return {}
+
 
 class BadRequest(AppError):
     """The request cannot be used as sent (no files, a blank query, a malformed body)."""
@@ -84,6 +88,19 @@ class Unprocessable(AppError):
 
     status_code = 422
     code = "unprocessable"
+
+
+class BadQuery(Unprocessable):
+    """A search query that does not read (the query language); ``position``: where, 0-based."""
+
+    code = "bad_query"
+
+    def __init__(self, detail: str, position: int) -> None:
+        super().__init__(detail)
+        self.position = position
+
+    def body_extra(self) -> dict[str, object]:
+        return {"position": self.position}
 
 
 class Unavailable(AppError):

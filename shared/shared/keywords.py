@@ -5,6 +5,7 @@ is found by ``IMG_2041.jpg``, ``IMG_2041``, ``img`` and ``2041``). The index is 
 these words as they are (a whitespace analyzer), so what matches is decided here, once."""
 
 import re
+from collections.abc import Mapping
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -48,3 +49,42 @@ def _parts(chunk: str) -> list[str]:
             start = at
     parts.append(chunk[start:])
     return parts
+
+
+# the fields an image is known by on the keyword side, as the index prefixes its words
+# (``caption:red``): a query term restricted to a field looks for its prefix only.
+# text (written in the picture) and place come with the enrichment stages
+KEYWORD_FIELDS = ("file", "caption", "tag", "text", "place")
+# the indexed text is cut here, at a word boundary (Milvus VARCHAR limit, in bytes)
+MAX_DOCUMENT_BYTES = 16384
+
+
+def field_words(fields: Mapping[str, object]) -> dict[str, list[list[str]]]:
+    """An image's words by keyword field, as runs (one per tag, one per text) so that a
+    phrase matches only words that stand together. ``fields``: the stored row's fields."""
+    tags = fields.get("tags") or ()
+    found = {
+        "file": [filename_words(str(fields.get("filename") or ""))],
+        "caption": [words(str(fields.get("caption") or ""))],
+        "tag": [words(str(tag)) for tag in tags] if isinstance(tags, list | tuple) else [],
+        "text": [words(str(fields.get("text") or ""))],
+        "place": [words(str(fields.get("place") or ""))],
+    }
+    return {name: [run for run in runs if run] for name, runs in found.items()}
+
+
+def document(fields: Mapping[str, object]) -> str:
+    """The text the index analyses (by whitespace) for an image: each word with its field."""
+    tokens = [
+        f"{name}:{word}"
+        for name, runs in field_words(fields).items()
+        for run in runs
+        for word in run
+    ]
+    out, size = [], 0
+    for token in tokens:
+        size += len(token.encode()) + 1
+        if size > MAX_DOCUMENT_BYTES:
+            break
+        out.append(token)
+    return " ".join(out)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import numpy as np
 from PIL import Image
 
+from shared import keywords
 from shared.embedding import Vectors
 from shared.errors import NotFound
 from shared.schemas import ImageState, JobItem, JobStatus
@@ -220,7 +221,11 @@ def _normalize(rows: Vectors) -> Vectors:
 
 
 class InMemoryVectorIndex:
+    """Milvus as the adapter promises it; the keyword side scores each index word of the query
+    found in an image's document by its repeats (Milvus: BM25)."""
+
     collection = "fake"
+    has_keywords = True
 
     def ping(self) -> None:
         pass
@@ -256,10 +261,26 @@ class InMemoryVectorIndex:
         kept = [h for h in scored if min_score is None or h.score > min_score]
         return sorted(kept, key=lambda h: -h.score)[:limit]
 
+    def keyword_search(
+        self, tokens: Sequence[str], limit: int, where: ImageFilter | None = None
+    ) -> list[SearchHit]:
+        if not self.has_keywords:
+            return []
+        scored = []
+        for r in self.records.values():
+            held = set(keywords.document(_fields(r)).split())
+            score = float(sum(1 for t in tokens if t in held))
+            if score and (where is None or _keeps(where, r)):
+                scored.append(SearchHit(r.id, score, _fields(r)))
+        return sorted(scored, key=lambda h: (-h.score, h.id))[:limit]
+
     def nearest(
         self, vectors: Sequence[Sequence[float]], limit: int, min_score: float
     ) -> list[list[SearchHit]]:
         return [self.search(v, limit, min_score=min_score) for v in vectors]
+
+    def vectors_of(self, image_ids: Sequence[str]) -> dict[str, list[float]]:
+        return {i: [float(x) for x in self.records[i].vector] for i in image_ids if i in self.records}
 
     def vector_of(self, image_id: str) -> list[float] | None:
         record = self.records.get(image_id)

@@ -13,6 +13,8 @@ def _details(request: Request) -> dict[str, object]:
     return {
         "embedding": container.embedder().info(),
         "collection": container.vector_index().collection,
+        # the keyword side needs BM25 (Milvus 2.5+): without it search is by meaning only
+        "keyword_search": container.vector_index().has_keywords,
     }
 
 

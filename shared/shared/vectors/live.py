@@ -22,7 +22,7 @@ from shared.vectors.milvus_client import (
     unavailable_on_error,
 )
 from shared.vectors.milvus_filters import ids_expression, string_literal, strings_literal
-from shared.vectors.milvus_index import ACTIVE_CHECK_S, TAG_BYTES, VARCHAR_BYTES
+from shared.vectors.milvus_index import ACTIVE_CHECK_S, TAG_BYTES, VARCHAR_BYTES, with_keywords
 from shared.vectors.protocol import ImageFilter
 
 # rows read at a time while summing sizes
@@ -178,7 +178,7 @@ class LiveIndex:
                 rows = self._client.get(collection, ids=[image_id], output_fields=["*"])
                 if not rows:
                     continue
-                row = {**rows[0], **changes}
+                row = with_keywords({**rows[0], **changes})
                 self._client.upsert(collection, [row])
                 if collection == live:
                     after = display_fields(row)

@@ -8,11 +8,13 @@ import time
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-from pymilvus import DataType, MilvusClient
+from pymilvus import DataType, Function, FunctionType, MilvusClient, MilvusException
 
 from shared.batching import chunked
 from shared.config import MilvusSettings
 from shared.errors import ConfigMismatch, Unavailable
+from shared.keywords import MAX_DOCUMENT_BYTES, document
+from shared.log import get_logger
 from shared.schemas import MAX_CAPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from shared.text import cut_utf8
 from shared.vectors.catalog import ActiveIndex, IndexCatalog, recorded_model
@@ -28,8 +30,8 @@ from shared.vectors.milvus_filters import filter_expression, ids_expression
 from shared.vectors.protocol import ImageFilter, ImageRecord, SearchHit
 
 # bumped when the collection's fields change: a new version is a new collection (`reindex`)
-# 3: phash, dup_of, shot_of (duplicates)
-SCHEMA_VERSION = 3
+# 3: phash, dup_of, shot_of (duplicates); 4: keywords and their BM25 vector (keyword search)
+SCHEMA_VERSION = 4
 # Milvus counts VARCHAR lengths in UTF-8 bytes; every string is cut to these at a character
 # boundary before it is written (a 4-byte character per char of our own caption/tag limits)
 VARCHAR_BYTES = {
@@ -60,6 +62,13 @@ EXACT_SEARCH_MAX_ROWS = 2048
 
 # how long a reader trusts its last look at the catalog before looking again
 ACTIVE_CHECK_S = 2.0
+# the keyword side: the words of an image (shared.keywords.document) analysed by whitespace,
+# their BM25 vector computed by the server (Milvus 2.5+; an older server has neither field)
+KEYWORDS_FIELD = "keywords"
+SPARSE_FIELD = "keywords_bm25"
+KEYWORD_ANALYZER = {"tokenizer": "whitespace"}
+
+log = get_logger(__name__)
 
 
 def collection_name(prefix: str, model: str) -> str:
@@ -86,6 +95,7 @@ class MilvusVectorIndex:
         self._catalog = IndexCatalog(client, settings.collection_prefix)
         self._checked_at = 0.0
         self._attached = False
+        self._has_keywords = False
 
     @classmethod
     def connect(cls, settings: MilvusSettings, model: str, dim: int) -> "MilvusVectorIndex":
@@ -104,6 +114,12 @@ class MilvusVectorIndex:
         with unavailable_on_error():
             self._client.has_collection(self._catalog.name)
 
+    @property
+    def has_keywords(self) -> bool:
+        """Whether the collection has the keyword side (a server without BM25 made it
+        without): known once ensure_collection or attach ran."""
+        return self._has_keywords
+
     def ensure_collection(self) -> None:
         """Create (or check and load) this model's collection; the live pointer is untouched."""
         with unavailable_on_error():
@@ -113,6 +129,8 @@ class MilvusVectorIndex:
                 self._create()
             self._client.load_collection(self._collection)
             self._catalog.ensure()
+            fields = self._client.describe_collection(self._collection)["fields"]
+            self._has_keywords = any(f["name"] == SPARSE_FIELD for f in fields)
 
     def attach(self) -> None:
         """For a service: use this model's collection, which must be the live one.
@@ -156,6 +174,18 @@ class MilvusVectorIndex:
         self._checked_at = time.monotonic()
 
     def _create(self) -> None:
+        try:
+            self._create_with(keywords=True)
+        except MilvusException as exc:
+            # a server before 2.5 has no BM25 function, analyzer or sparse vectors: the
+            # collection is made without its keyword side and search works by meaning only
+            log.warning("keyword search unavailable on this Milvus", reason=str(exc)[:300])
+            if self._client.has_collection(self._collection):
+                self._client.drop_collection(self._collection)
+            self._create_with(keywords=False)
+
+    def _create_with(self, keywords: bool) -> None:
+        self._has_keywords = keywords
         schema = MilvusClient.create_schema(
             auto_id=False,
             enable_dynamic_field=True,
@@ -186,6 +216,24 @@ class MilvusVectorIndex:
             metric_type="COSINE",
             params=dict(self._settings.index_params),
         )
+        if keywords:
+            schema.add_field(
+                KEYWORDS_FIELD,
+                DataType.VARCHAR,
+                max_length=MAX_DOCUMENT_BYTES,
+                enable_analyzer=True,
+                analyzer_params=KEYWORD_ANALYZER,
+            )
+            schema.add_field(SPARSE_FIELD, DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(
+                Function(
+                    name="keywords_bm25",
+                    function_type=FunctionType.BM25,
+                    input_field_names=[KEYWORDS_FIELD],
+                    output_field_names=[SPARSE_FIELD],
+                )
+            )
+            index.add_index(SPARSE_FIELD, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         self._client.create_collection(
             self._collection,
             schema=schema,
@@ -204,7 +252,7 @@ class MilvusVectorIndex:
 
     def upsert(self, records: Sequence[ImageRecord]) -> None:
         self._still_live()
-        rows = [_row(r) for r in records]
+        rows = [_row(r, keywords=self._has_keywords) for r in records]
         with unavailable_on_error():
             for batch in chunked(rows, MAX_UPSERT_ROWS):
                 self._client.upsert(self._collection, batch)
@@ -255,6 +303,29 @@ class MilvusVectorIndex:
             if exact is not None:
                 return exact
         return hits
+
+    def keyword_search(
+        self, tokens: Sequence[str], limit: int, where: ImageFilter | None = None
+    ) -> list[SearchHit]:
+        """Best BM25 matches of these index words (``caption:red``; a repeat weighs more),
+        best first; empty when the collection has no keyword side."""
+        if not self._has_keywords or not tokens:
+            return []
+        self._still_live()
+        with unavailable_on_error():
+            result = self._client.search(
+                self._collection,
+                data=[" ".join(tokens)],
+                anns_field=SPARSE_FIELD,
+                limit=limit,
+                filter=filter_expression(where),
+                output_fields=DISPLAY_FIELDS,
+                search_params={"metric_type": "BM25"},
+            )
+        return [
+            SearchHit(str(hit["id"]), float(hit["distance"]), display_fields(hit["entity"]))
+            for hit in result[0]
+        ]
 
     def _exact_search(
         self, vector: Sequence[float], limit: int, expression: str, min_score: float | None
@@ -316,9 +387,17 @@ class MilvusVectorIndex:
         ]
 
     def vector_of(self, image_id: str) -> list[float] | None:
+        return self.vectors_of([image_id]).get(image_id)
+
+    def vectors_of(self, image_ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors by id; ids not in the index are absent."""
+        if not image_ids:
+            return {}
         with unavailable_on_error():
-            rows = self._client.get(self._collection, ids=[image_id], output_fields=["vector"])
-        return [float(x) for x in rows[0]["vector"]] if rows else None
+            rows = self._client.get(
+                self._collection, ids=list(image_ids), output_fields=["vector"]
+            )
+        return {str(row["id"]): [float(x) for x in row["vector"]] for row in rows}
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         return fetch_rows(self._client, self._collection, image_ids)
@@ -357,7 +436,7 @@ def _mismatch(prefix: str, active: ActiveIndex, model: str) -> str:
     )
 
 
-def _row(record: ImageRecord) -> dict[str, object]:
+def _row(record: ImageRecord, keywords: bool) -> dict[str, object]:
     row = dataclasses.asdict(record)
     extra = row.pop("extra")
     row["vector"] = [float(x) for x in record.vector]
@@ -365,7 +444,18 @@ def _row(record: ImageRecord) -> dict[str, object]:
         row[name] = cut_utf8(str(row[name]), limit)
     row["tags"] = [cut_utf8(str(tag), TAG_BYTES) for tag in record.tags][:MAX_TAGS]
     row["taken_at"] = UNKNOWN_TIME if record.taken_at is None else record.taken_at
+    if keywords:
+        row[KEYWORDS_FIELD] = document(row)
     return {**extra, **row}
+
+
+def with_keywords(row: dict[str, object]) -> dict[str, object]:
+    """A stored row (read whole) made ready to write back: its keywords made again from its
+    fields, and the BM25 vector left to the server."""
+    row.pop(SPARSE_FIELD, None)
+    if KEYWORDS_FIELD in row:
+        row[KEYWORDS_FIELD] = document(row)
+    return row
 
 
 def live_model_problem(settings: MilvusSettings, model: str) -> str | None:

@@ -59,6 +59,11 @@ class VectorIndex(Protocol):
     @property
     def collection(self) -> str: ...
 
+    @property
+    def has_keywords(self) -> bool:
+        """Whether keyword_search can answer (the server has BM25)."""
+        ...
+
     def ping(self) -> None:
         """Raises Unavailable when the index does not answer."""
         ...
@@ -86,6 +91,13 @@ class VectorIndex(Protocol):
         only scores above it."""
         ...
 
+    def keyword_search(
+        self, tokens: Sequence[str], limit: int, where: ImageFilter | None = None
+    ) -> list[SearchHit]:
+        """Best BM25 matches of these index words (``caption:red``: shared.keywords), best
+        first, among the images ``where`` keeps; empty without a keyword side."""
+        ...
+
     def nearest(
         self, vectors: Sequence[Sequence[float]], limit: int, min_score: float
     ) -> list[list[SearchHit]]:
@@ -93,6 +105,10 @@ class VectorIndex(Protocol):
         ...
 
     def vector_of(self, image_id: str) -> list[float] | None: ...
+
+    def vectors_of(self, image_ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors by id; ids not in the index are absent."""
+        ...
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         """Stored display fields by id; ids not in the index are absent."""

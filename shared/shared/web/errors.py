@@ -27,7 +27,8 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after_s)}
     elif isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
-    return JSONResponse(error_body(exc.code, exc.detail), exc.status_code, headers=headers)
+    body = {**error_body(exc.code, exc.detail), **exc.body_extra()}
+    return JSONResponse(body, exc.status_code, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -60,6 +61,9 @@ def install_error_handlers(app: FastAPI) -> None:
 class ErrorBody(BaseModel):
     error: str = Field(description="a stable code, e.g. not_found")
     detail: str | list[dict[str, object]] = Field(description="what went wrong, for people")
+    position: int | None = Field(
+        None, description="bad_query only: where in the query (0-based) it stopped reading"
+    )
 
 
 def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:

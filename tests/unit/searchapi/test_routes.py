@@ -64,7 +64,10 @@ def test_openapi_documents_each_error_body_the_route_can_send(client: TestClient
     # a validation error is documented with the body it really has, not FastAPI's default
     assert "invalid_request" in similar["422"]["description"]
     body = client.get("/api/v1/image/search", params={"text": "red", "limit": 0}).json()
-    assert set(body) == set(spec["components"]["schemas"]["ErrorBody"]["properties"])
+    error_body = spec["components"]["schemas"]["ErrorBody"]
+    assert set(error_body["required"]) <= set(body) <= set(error_body["properties"])
+    bad_query = client.get("/api/v1/image/search", params={"text": "red OR"}).json()
+    assert set(bad_query) == set(error_body["properties"])
     assert client.get(f"/api/v1/images/{'f' * 64}/similar").json()["error"] == "not_found"
 
 

@@ -7,8 +7,9 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from searchapi.deps import SearchServiceDep, SearchSettingsDep
-from searchapi.schemas import SearchParams, SearchResponse
+from searchapi.schemas import MAX_FEEDBACK_IMAGES, Feedback, SearchParams, SearchResponse
 from shared.errors import (
+    BadQuery,
     BadRequest,
     NotFound,
     PayloadTooLarge,
@@ -36,12 +37,29 @@ Params = Annotated[SearchParams, Query()]
 # the model reads the first 77 tokens (a few hundred characters); a pasted paragraph is cut
 # there, the way CLIP cuts it, rather than refused
 MAX_TEXT_CHARS = 4000
+QUERY_LANGUAGE = """\
+What to look for, in words: a description (`a red car at night`), a file name (`IMG_2041`), a
+tag, a caption's word. Every query searches by meaning and by the words themselves, fused
+into one list; each result says which of its fields held which words (`matched`).
+
+- `"exact phrase"`: the words together, in this order;
+- `-word`: leave out images holding the word, and push the meaning away from it;
+- `word:2`: weigh a term more (more than 0, up to 10);
+- `tag:`, `file:`, `text:` (written in the picture), `place:`: the word in that field only,
+  looked up literally (not by meaning);
+- `a OR b`: either.
+
+A query that does not read is a 422 `bad_query` with its `position`. Past the model's 77
+tokens the meaning side does not read the rest."""
 Text = Annotated[
-    str,
+    str | None,
+    Query(min_length=1, max_length=MAX_TEXT_CHARS, description=QUERY_LANGUAGE),
+]
+FeedbackIds = Annotated[
+    list[str],
     Query(
-        min_length=1,
-        max_length=MAX_TEXT_CHARS,
-        description="what to look for; past the model's 77 tokens the rest is not read",
+        max_length=MAX_FEEDBACK_IMAGES,
+        description=f"image ids (up to {MAX_FEEDBACK_IMAGES})",
     ),
 ]
 
@@ -49,20 +67,31 @@ Text = Annotated[
 @router.get(
     "/image/search",
     response_model=SearchResponse,
-    responses=error_responses(BadRequest, *_ALWAYS),
-    summary="Find images by a description",
+    responses=error_responses(BadRequest, BadQuery, NotFound, *_ALWAYS),
+    summary="Find images by a description, words, or images like them",
+    description=(
+        "`text` in the query language (see the parameter), and/or `like`: images to find "
+        "more like (and `unlike`: images to find fewer like), which move the query's meaning "
+        "(Rocchio). The images given are left out of the results."
+    ),
 )
 async def search_by_text(
     request: Request,
     service: SearchServiceDep,
     settings: SearchSettingsDep,
-    text: Text,
     params: Params,
+    text: Text = None,
+    like: FeedbackIds = [],  # noqa: B006 (FastAPI copies defaults)
+    unlike: FeedbackIds = [],  # noqa: B006
 ) -> SearchResponse:
-    query = text.strip()
-    if not query:
+    query = (text or "").strip()
+    if text is not None and not query:
         raise BadRequest("text must not be blank")
-    result = await service.by_text(query, params.options(settings.max_depth))
+    if text is None and not like:
+        missing = "give text (what to look for) or like (images to find more like)"
+        raise RequestValidationError([{"loc": ("query", "text"), "msg": missing}])
+    feedback = Feedback(tuple(dict.fromkeys(like)), tuple(dict.fromkeys(unlike)))
+    result = await service.by_text(query or None, params.options(settings.max_depth), feedback)
     return _with_next_link(result, request)
 
 

@@ -1,0 +1,70 @@
+"""Why a hit matched on the keyword side: which of its fields hold which of the query's words,
+read from the hit's stored fields with the same words the index was given
+(shared.keywords), so what the page highlights is what matched. A phrase matches only where
+its words stand together in one run (a caption, a tag, a file name)."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from searchapi.query_language import Term
+from searchapi.query_plan import FIELD_OF_TERM
+from shared.keywords import KEYWORD_FIELDS, field_words, filename_words, words
+
+
+@dataclass(frozen=True)
+class FieldMatch:
+    field: str  # file, caption, tag, text, place
+    words: tuple[str, ...]  # the query's words found there, lower case, in query order
+
+
+Runs = dict[str, list[list[str]]]
+
+
+def matches(terms: Sequence[Term], fields: Mapping[str, object]) -> list[FieldMatch]:
+    """The fields of a hit that hold one of these terms, in KEYWORD_FIELDS order."""
+    runs = field_words(fields)
+    found: dict[str, list[str]] = {}
+    for term in terms:
+        for field, hit in _term_hits(term, runs):
+            seen = found.setdefault(field, [])
+            seen.extend(w for w in hit if w not in seen)
+    return [FieldMatch(f, tuple(found[f])) for f in KEYWORD_FIELDS if f in found]
+
+
+def is_excluded(excluded: Sequence[Term], fields: Mapping[str, object]) -> bool:
+    """Whether a hit holds any excluded term (in its field, if the term names one)."""
+    runs = field_words(fields)
+    return any(_term_hits(term, runs) for term in excluded)
+
+
+def _term_hits(term: Term, runs: Runs) -> list[tuple[str, list[str]]]:
+    fields = (FIELD_OF_TERM[term.field],) if term.field else KEYWORD_FIELDS
+    hits = []
+    for field in fields:
+        spelled = _spelled(term, field)
+        if not spelled:
+            continue
+        if term.phrase:
+            if any(_contains_run(run, spelled) for run in runs.get(field, [])):
+                hits.append((field, spelled))
+        else:
+            present = {w for run in runs.get(field, []) for w in run}
+            held = [w for w in spelled if w in present]
+            # a whole file name found needs no parts to explain it
+            if field == "file" and held and held[0] == spelled[0]:
+                held = held[:1]
+            if held:
+                hits.append((field, held))
+    return hits
+
+
+def _spelled(term: Term, field: str) -> list[str]:
+    if field == "file" and not term.phrase:
+        # a file name is one word to the index (IMG_2041.jpg) and so are its parts
+        return filename_words(term.text)
+    return words(term.text)
+
+
+def _contains_run(run: list[str], phrase: list[str]) -> bool:
+    width = len(phrase)
+    return any(run[i : i + width] == phrase for i in range(len(run) - width + 1))

@@ -1,0 +1,117 @@
+"""One window of ranked hits for a query: the meaning side (nearest vectors, an image scoring
+its best reading), the keyword side (BM25 over the index's words, a hit kept only when its
+fields explain it), both filtered the same way and fused (searchapi.fusion).
+
+A query without keywords ranks as before the keyword side existed: by cosine, and min_score
+is a range search. With keywords, min_score still bounds the meaning side only: a literal
+match is kept whatever its cosine.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from searchapi.fusion import Fusion, fuse
+from searchapi.matching import is_excluded, matches
+from searchapi.query_language import Term
+from searchapi.schemas import SearchOptions
+from shared.embedding import Vectors
+from shared.vectors import SearchHit, VectorIndex
+
+# scores are compared at this precision: equal vectors can differ in the last float bits
+SCORE_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A query ready to rank: its meaning vectors (one per reading of its ORs; none for a
+    literal-only query) and what the keyword side looks for."""
+
+    vectors: tuple[Vectors, ...]
+    keyword_tokens: tuple[str, ...] = ()
+    terms: tuple[Term, ...] = ()
+    excluded: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    hits: list[SearchHit]  # in (score, id) order; score: cosine, or the fused relevance
+    semantic: dict[str, float] = field(default_factory=dict)  # cosine, where the window has it
+    fused: bool = False
+
+
+class Ranker:
+    def __init__(self, index: VectorIndex, fusion: Fusion, keyword_weight: float, rrf_k: int):
+        self._index = index
+        self._fusion: Fusion = fusion
+        self._keyword_weight = keyword_weight
+        self._rrf_k = rrf_k
+
+    @property
+    def has_keywords(self) -> bool:
+        return bool(self._index.has_keywords)
+
+    def rank(self, query: SearchQuery, window: int, options: SearchOptions) -> Ranked:
+        keep = _keeper(query, options)
+        meaning = [h for h in self._meaning(query.vectors, window, options) if keep(h)]
+        semantic = {h.id: h.score for h in meaning}
+        if not (query.keyword_tokens and self.has_keywords):
+            return Ranked(sorted(meaning, key=rank_key), semantic)
+        keyword = [
+            h
+            for h in self._index.keyword_search(query.keyword_tokens, window, options.filter)
+            if keep(h) and matches(query.terms, h.fields)
+        ]
+        if not keyword and query.vectors:
+            return Ranked(sorted(meaning, key=rank_key), semantic)
+        relevance = fuse(
+            [(h.id, h.score) for h in meaning],
+            [(h.id, h.score) for h in keyword],
+            self._fusion,
+            self._keyword_weight,
+            self._rrf_k,
+        )
+        fields = {h.id: h.fields for h in keyword} | {h.id: h.fields for h in meaning}
+        hits = [SearchHit(i, score, fields[i]) for i, score in relevance.items()]
+        return Ranked(sorted(hits, key=rank_key), semantic, fused=True)
+
+    def cosines(self, query: SearchQuery, image_ids: Sequence[str]) -> dict[str, float]:
+        """The meaning score of hits the meaning window did not reach (keyword-side ones)."""
+        if not query.vectors or not image_ids:
+            return {}
+        stored = self._index.vectors_of(image_ids)
+        if not stored:
+            return {}
+        ids = list(stored)
+        rows = np.asarray([stored[i] for i in ids], dtype=np.float32)
+        rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+        best = (rows @ np.stack(query.vectors).T).max(axis=1)
+        return {i: float(s) for i, s in zip(ids, best, strict=True)}
+
+    def _meaning(
+        self, vectors: Sequence[Vectors], window: int, options: SearchOptions
+    ) -> list[SearchHit]:
+        best: dict[str, SearchHit] = {}
+        for vector in vectors:
+            for hit in self._index.search(
+                vector.tolist(), window, where=options.filter, min_score=options.min_score
+            ):
+                if hit.id not in best or hit.score > best[hit.id].score:
+                    best[hit.id] = hit
+        return sorted(best.values(), key=rank_key)[:window]
+
+
+def rank_key(hit: SearchHit) -> tuple[float, str]:
+    return (-round(hit.score, SCORE_DIGITS), hit.id)
+
+
+def _keeper(query: SearchQuery, options: SearchOptions) -> Callable[[SearchHit], bool]:
+    left_out = set(options.filter.exclude_ids)
+
+    def keep(hit: SearchHit) -> bool:
+        return hit.id not in left_out and not (
+            query.excluded and is_excluded(query.excluded, hit.fields)
+        )
+
+    return keep
