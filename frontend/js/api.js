@@ -3,9 +3,10 @@
 // in its answers come signed, so <img> needs no key.
 
 export class ApiError extends Error {
-  constructor(message, status = 0) {
+  constructor(message, status = 0, body = {}) {
     super(message);
     this.status = status;
+    this.body = body; // the error body: its code (body.error) and, for a bad query, position
   }
 }
 
@@ -32,7 +33,7 @@ async function parse(response) {
     const detail = Array.isArray(body.detail)
       ? body.detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ")
       : body.detail || response.statusText;
-    throw new ApiError(`${detail} (HTTP ${response.status})`, response.status);
+    throw new ApiError(`${detail} (HTTP ${response.status})`, response.status, body);
   }
   return body;
 }
@@ -47,8 +48,13 @@ async function call(url, options) {
   return parse(response);
 }
 
-export function searchText(text, params) {
-  return call(`/api/v1/image/search?${new URLSearchParams({ text, ...params })}`);
+// text in the query language, and/or images to find more like (like) and fewer like (unlike)
+export function searchText(text, params, feedback = { like: [], unlike: [] }) {
+  const query = new URLSearchParams(params);
+  if (text) query.set("text", text);
+  for (const id of feedback.like) query.append("like", id);
+  for (const id of feedback.unlike) query.append("unlike", id);
+  return call(`/api/v1/image/search?${query}`);
 }
 
 export function searchImage(file, params) {

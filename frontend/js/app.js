@@ -12,8 +12,17 @@ const moreButton = $("more");
 const filters = $("filters");
 const PAGE = 40;
 
-// what is on screen: the items, the next page's link, and how the query was described
+// what is on screen: the items, the next page's link, and how the query was described; the
+// text query and the images it should look like / unlike (feedback) while it is refined
 const state = { items: [], next: null, label: "", loading: false, run: 0, library: false };
+const query = { text: "", like: [], unlike: [] };
+const FIELD_NAMES = {
+  file: "file name",
+  caption: "caption",
+  tag: "tag",
+  text: "text in the picture",
+  place: "place",
+};
 const selected = new Set();
 let typing; // the pending search-as-you-type
 
@@ -77,6 +86,7 @@ function card(item) {
     const score = document.createElement("span");
     score.className = "score";
     score.textContent = item.score.toFixed(2);
+    score.title = "how close its meaning is to the query";
     open.append(score);
   }
   open.addEventListener("click", () => showLightbox(indexOf(item.id)));
@@ -90,12 +100,77 @@ function card(item) {
   caption.className = "caption";
   caption.textContent = [item.filename, dateOf(item)].filter(Boolean).join(" · ");
   li.append(pick, open, caption, more);
+  if (item.matched?.length) li.append(matchChips(item));
+  if (!state.library && state.kind === "text") {
+    const unlike = document.createElement("button");
+    unlike.type = "button";
+    unlike.className = "unlike";
+    unlike.textContent = "Not this";
+    unlike.setAttribute("aria-label", `fewer like ${name}`);
+    unlike.addEventListener("click", () => notThis(item));
+    li.append(unlike);
+  }
   return li;
+}
+
+// why it matched: one chip per field that held the query's words
+function matchChips(item) {
+  const chips = document.createElement("ul");
+  chips.className = "matched";
+  chips.setAttribute("aria-label", "matched");
+  for (const match of item.matched) {
+    const chip = document.createElement("li");
+    chip.className = "chip";
+    chip.dataset.field = match.field;
+    const field = document.createElement("span");
+    field.className = "field";
+    field.textContent = FIELD_NAMES[match.field] || match.field;
+    const words = document.createElement("mark");
+    words.textContent = match.words.join(" ");
+    chip.append(field, " ", words);
+    chips.append(chip);
+  }
+  if (typeof item.score === "number") {
+    const chip = document.createElement("li");
+    chip.className = "chip";
+    chip.dataset.field = "meaning";
+    chip.textContent = `meaning ${item.score.toFixed(2)}`;
+    chips.append(chip);
+  }
+  return chips;
+}
+
+// the text with the words that matched (in this field) marked, as DOM nodes; a file name's
+// words stand inside it too (HolidayPark2019 holds park and 2019), a caption's stand alone
+function highlighted(text, words, inside = false) {
+  const out = document.createDocumentFragment();
+  const escaped = [...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  if (!escaped.length) {
+    out.append(text);
+    return out;
+  }
+  const alone = inside ? ["", ""] : ["(?<![\\p{L}\\p{N}])", "(?![\\p{L}\\p{N}])"];
+  const pattern = new RegExp(`${alone[0]}(?:${escaped.join("|")})${alone[1]}`, "giu");
+  let last = 0;
+  for (const found of text.matchAll(pattern)) {
+    out.append(text.slice(last, found.index));
+    const mark = document.createElement("mark");
+    mark.textContent = found[0];
+    out.append(mark);
+    last = found.index + found[0].length;
+  }
+  out.append(text.slice(last));
+  return out;
+}
+
+function wordsMatched(item, field) {
+  return item.matched?.find((m) => m.field === field)?.words || [];
 }
 
 const indexOf = (id) => state.items.findIndex((item) => item.id === id);
 
 function show(body, append) {
+  if (typeof body.keywords === "boolean") showKeywordHelp(body.keywords);
   state.items = append ? state.items.concat(body.items) : body.items;
   state.next = body.next;
   const cards = body.items.map((item) => card(item));
@@ -117,12 +192,39 @@ function show(body, append) {
   }
 }
 
-async function run(label, request, library = false) {
+// the page says only what the server can do: field terms need its keyword side
+function showKeywordHelp(available) {
+  for (const tip of document.querySelectorAll("#query-help .needs-keywords")) tip.hidden = !available;
+  document.querySelector("#query-help .needs-keywords-off").hidden = available;
+}
+
+// a query that does not read: the message, and the query with the place it stopped marked
+function showQueryError(text, error) {
+  const box = $("query-error");
+  if (error?.body?.error !== "bad_query" || typeof error.body.position !== "number") {
+    box.hidden = true;
+    return false;
+  }
+  const at = Math.min(error.body.position, Math.max(text.length - 1, 0));
+  const where = document.createElement("code");
+  const mark = document.createElement("mark");
+  mark.textContent = text.slice(at, at + 1) || " ";
+  where.append(text.slice(0, at), mark, text.slice(at + 1));
+  box.replaceChildren(`${error.body.detail}: `, where);
+  box.hidden = false;
+  input.setAttribute("aria-invalid", "true");
+  return true;
+}
+
+async function run(label, request, library = false, kind = "other") {
   showGrid();
   const run = ++state.run;
   state.label = label;
   state.library = library;
+  state.kind = kind;
   state.loading = true;
+  $("query-error").hidden = true;
+  input.removeAttribute("aria-invalid");
   setStatus(`Searching for ${label}…`, "loading");
   results.setAttribute("aria-busy", "true");
   try {
@@ -132,7 +234,8 @@ async function run(label, request, library = false) {
     if (run === state.run) {
       results.replaceChildren();
       moreButton.hidden = true;
-      setStatus(`${library ? "Loading the library" : "Search"} failed: ${error.message}`, "error");
+      if (showQueryError(query.text, error)) setStatus("The query does not read: see above.", "error");
+      else setStatus(`${library ? "Loading the library" : "Search"} failed: ${error.message}`, "error");
       if (error.status === 401) askForKey(() => rerun(label, request, library));
     }
   } finally {
@@ -278,12 +381,38 @@ async function deleteSelected() {
 $("delete-selected").addEventListener("click", deleteSelected);
 $("clear-selection").addEventListener("click", clearSelection);
 
+// a new text query starts without feedback; "Not this" and "More like these" refine it
 function runText(text) {
   const url = new URL(window.location);
   url.searchParams.set("q", text);
   history.replaceState(null, "", url);
-  return run(`“${text}”`, () => api.searchText(text, params()));
+  Object.assign(query, { text, like: [], unlike: [] });
+  return runQuery();
 }
+
+function runQuery() {
+  const parts = [];
+  if (query.text) parts.push(`“${query.text}”`);
+  if (query.like.length) parts.push(`like ${query.like.length} picked`);
+  if (query.unlike.length) parts.push(`not like ${query.unlike.length}`);
+  const feedback = { like: [...query.like], unlike: [...query.unlike] };
+  return run(parts.join(", "), () => api.searchText(query.text, params(), feedback), false, "text");
+}
+
+function notThis(item) {
+  if (!query.unlike.includes(item.id)) query.unlike.push(item.id);
+  runQuery();
+}
+
+function moreLikeSelected() {
+  if (state.library || state.kind !== "text") Object.assign(query, { text: "", unlike: [] });
+  query.like = [...selected].slice(0, 50);
+  query.unlike = query.unlike.filter((id) => !selected.has(id));
+  clearSelection();
+  runQuery();
+}
+
+$("like-selected").addEventListener("click", moreLikeSelected);
 
 function runImage(file) {
   return run(`the picture ${file.name}`, () => api.searchImage(file, params()));
@@ -305,7 +434,8 @@ function row(list, name, value) {
   const dt = document.createElement("dt");
   dt.textContent = name;
   const dd = document.createElement("dd");
-  dd.textContent = value;
+  if (value instanceof Node) dd.append(value);
+  else dd.textContent = value;
   list.append(dt, dd);
 }
 
@@ -315,15 +445,16 @@ function showLightbox(index) {
   shown = index;
   $("lightbox-image").src = item.preview_url;
   $("lightbox-image").alt = item.caption || item.filename || "";
-  $("lightbox-title").textContent = item.filename || item.id;
+  $("lightbox-title").replaceChildren(highlighted(item.filename || item.id, wordsMatched(item, "file"), true));
   const meta = $("lightbox-meta");
   meta.replaceChildren();
   if (typeof item.score === "number") row(meta, "Score", item.score.toFixed(3));
+  if (item.matched?.length) row(meta, "Matched", matchChips(item));
   row(meta, "Size", item.width && item.height ? `${item.width} × ${item.height}` : "");
   row(meta, "Taken", item.taken_at ? new Date(item.taken_at).toLocaleString() : "");
   row(meta, "Uploaded", item.created_at ? new Date(item.created_at).toLocaleString() : "");
-  row(meta, "Caption", item.caption);
-  row(meta, "Tags", (item.tags || []).join(", "));
+  if (item.caption) row(meta, "Caption", highlighted(item.caption, wordsMatched(item, "caption")));
+  if (item.tags?.length) row(meta, "Tags", highlighted(item.tags.join(", "), wordsMatched(item, "tag")));
   row(meta, "Type", item.content_type);
   row(meta, "Id", item.id);
   $("edit-caption").value = item.caption || "";

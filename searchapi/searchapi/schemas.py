@@ -99,3 +99,8 @@ class SearchResponse(BaseModel):
     next: str | None = Field(None, description="the next page (GET queries), if any")
     next_offset: int | None = Field(None, description="offset of the next page, if any")
     took_ms: float
+    keywords: bool = Field(
+        True,
+        description="whether this server looks up words too; false: a Milvus without BM25, "
+        "search by meaning only (field terms such as tag:dog are refused)",
+    )

@@ -223,6 +223,7 @@ class SearchService:
             items=[self._item(hit, page, query) for hit in page.hits],
             next_offset=page.next_offset,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
+            keywords=self.has_keywords,
         )
 
     def page(self, query: SearchQuery, options: SearchOptions) -> Page:
@@ -260,9 +261,7 @@ class SearchService:
         # Milvus returns any `window` of a group of equal scores at the window's edge: while
         # the page reaches into such a group, widen the window until the group is whole, so
         # that every page of the (score, id) order is exact
-        while (
-            len(ranked.hits) >= window and window < self._max_depth and _tied(ranked.hits, end)
-        ):
+        while len(ranked.hits) >= window and window < self._max_depth and _tied(ranked.hits, end):
             window = min(window * 2, self._max_depth)
             ranked = self._ranker.rank(query, window, options)
         return ranked

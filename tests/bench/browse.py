@@ -73,7 +73,7 @@ def load(stack: Stack) -> float:
     started = time.perf_counter()
     rows = records(np.random.default_rng(3))
     for start in range(0, len(rows), 2000):
-        chunk = [milvus_index._row(r) for r in rows[start : start + 2000]]
+        chunk = [milvus_index._row(r, index.has_keywords) for r in rows[start : start + 2000]]
         index._client.insert(index.collection, chunk)
     index.close()
     return time.perf_counter() - started

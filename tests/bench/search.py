@@ -74,7 +74,9 @@ def load(index: MilvusVectorIndex, vectors: np.ndarray, rng: np.random.Generator
             )
             for i, row in enumerate(chunk)
         ]
-        index._client.insert(index.collection, [milvus_index._row(r) for r in records])
+        index._client.insert(
+            index.collection, [milvus_index._row(r, index.has_keywords) for r in records]
+        )
     return time.perf_counter() - started
 
 

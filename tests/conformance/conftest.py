@@ -42,6 +42,8 @@ class MilvusLane:
     has_aliases: bool
     has_hnsw: bool
     counts_varchar_bytes: bool
+    # BM25, analyzers and sparse vectors: Milvus 2.5 and newer (milvus-lite 2.5 has them)
+    has_bm25: bool
 
     def settings(self, **overrides: object) -> MilvusSettings:
         values: dict[str, object] = {
@@ -82,7 +84,8 @@ def milvus(request: pytest.FixtureRequest) -> MilvusLane:
         stack: Stack = request.getfixturevalue("test_stack")
         stack.up(["milvus"])
         uri = f"http://{stack.settings.host}:{stack.settings.ports.milvus}"
-        return MilvusLane("lite", uri, "milvus-lite", False, False, False)
+        return MilvusLane("lite", uri, "milvus-lite", False, False, False, True)
     server, version, took_s = request.getfixturevalue("milvus_server")
     print(f"\nMilvus server {version} answered {took_s:.1f} s after start")
-    return MilvusLane("server", server.uri, version, True, True, True)
+    has_bm25 = tuple(int(p) for p in version.lstrip("v").split(".")[:2]) >= (2, 5)
+    return MilvusLane("server", server.uri, version, True, True, True, has_bm25)

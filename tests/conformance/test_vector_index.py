@@ -357,3 +357,71 @@ def test_collection_names_carry_the_model_and_never_collide() -> None:
     a, b = collection_name("images", "org-one/clip"), collection_name("images", "org-two/clip")
     assert a.startswith("images__clip__") and b.startswith("images__clip__")
     assert a != b
+
+
+KEYWORD_ROWS = [
+    ("IMG_2041.jpg", "a red car at night", ["street"]),
+    ("IMG_2042.jpg", "sunset over the sea", ["beach", "New York"]),
+    ("HolidayPark2019.png", "a dog on the grass", ["dog"]),
+    ("DSC_0001.jpg", "a red barn in a green field", []),
+]
+
+
+def keyword_index(lane: MilvusLane) -> MilvusVectorIndex:
+    index = MilvusVectorIndex.connect(lane.settings(), "org/model-a", DIM)
+    index.attach()
+    index.upsert(
+        [
+            record(i, filename=name, caption=caption, tags=tags)
+            for i, (name, caption, tags) in enumerate(KEYWORD_ROWS)
+        ]
+    )
+    return index
+
+
+def test_a_server_without_bm25_gets_a_collection_without_a_keyword_side(
+    milvus: MilvusLane,
+) -> None:
+    index = keyword_index(milvus)
+    assert index.has_keywords == milvus.has_bm25
+    # meaning works either way, and a keyword search on a server without BM25 finds nothing
+    assert index.search(VECTORS[1].tolist(), 1)[0].id == image_id(1)
+    if not milvus.has_bm25:
+        assert index.keyword_search(["file:img_2041"], 5) == []
+
+
+def test_bm25_ranks_an_exact_file_name_first_and_heeds_filters(milvus: MilvusLane) -> None:
+    if not milvus.has_bm25:
+        pytest.skip(f"Milvus {milvus.version} has no BM25 (2.5 and newer have it)")
+    index = keyword_index(milvus)
+    hits = index.keyword_search(["file:img_2042.jpg", "caption:img_2042.jpg"], 5)
+    assert [h.id for h in hits] == [image_id(1)]
+    assert hits[0].fields["filename"] == "IMG_2042.jpg" and hits[0].score > 0
+    by_part = index.keyword_search(["file:2019"], 5)
+    assert [h.id for h in by_part] == [image_id(2)]
+    red = index.keyword_search(["caption:red"], 5)
+    assert {h.id for h in red} == {image_id(0), image_id(3)}
+    # a repeated word weighs more
+    once = index.keyword_search(["caption:red"], 5)[0].score
+    twice = index.keyword_search(["caption:red", "caption:red"], 5)[0].score
+    assert twice == pytest.approx(2 * once, rel=1e-3)
+    kept = index.keyword_search(["caption:red"], 5, ImageFilter(exclude_ids=(image_id(0),)))
+    assert [h.id for h in kept] == [image_id(3)]
+    assert index.keyword_search(["tag:new", "tag:york"], 5)[0].id == image_id(1)
+    assert index.keyword_search(["caption:nothing"], 5) == []
+
+
+def test_an_edit_changes_the_words_an_image_is_found_by(milvus: MilvusLane) -> None:
+    if not milvus.has_bm25:
+        pytest.skip(f"Milvus {milvus.version} has no BM25 (2.5 and newer have it)")
+    index = keyword_index(milvus)
+    LiveIndex.connect(milvus.settings(collection_prefix=index.collection.split("__")[0])).edit(
+        image_id(2), caption="a cat on a wall", tags=["cat"]
+    )
+
+    def found(tokens: list[str]) -> list[str]:
+        return [h.id for h in index.keyword_search(tokens, 5)]
+
+    eventually(lambda: found(["tag:cat"]) == [image_id(2)], 10, "the new tag found")
+    assert found(["tag:dog"]) == []
+    assert found(["file:2019"]) == [image_id(2)]  # the file name is still its own

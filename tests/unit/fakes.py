@@ -280,7 +280,8 @@ class InMemoryVectorIndex:
         return [self.search(v, limit, min_score=min_score) for v in vectors]
 
     def vectors_of(self, image_ids: Sequence[str]) -> dict[str, list[float]]:
-        return {i: [float(x) for x in self.records[i].vector] for i in image_ids if i in self.records}
+        held = [i for i in image_ids if i in self.records]
+        return {i: [float(x) for x in self.records[i].vector] for i in held}
 
     def vector_of(self, image_id: str) -> list[float] | None:
         record = self.records.get(image_id)

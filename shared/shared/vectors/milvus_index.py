@@ -394,9 +394,7 @@ class MilvusVectorIndex:
         if not image_ids:
             return {}
         with unavailable_on_error():
-            rows = self._client.get(
-                self._collection, ids=list(image_ids), output_fields=["vector"]
-            )
+            rows = self._client.get(self._collection, ids=list(image_ids), output_fields=["vector"])
         return {str(row["id"]): [float(x) for x in row["vector"]] for row in rows}
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
