@@ -11,7 +11,7 @@ S3RVER_VERSION := 3.7.1
 # PyPI's `milvus`: a real Milvus standalone server (the newest with a Linux x86-64 wheel)
 MILVUS_SERVER_VERSION := 2.3.5
 
-.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile bench-memory bench-tracing train-model
+.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-cdn bench-hostile bench-memory bench-tracing train-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ test-milvus: setup ## the vector adapter's conformance tests on milvus-lite and 
 	  VIRTUAL_ENV=.tools/milvus-server $(UV) pip install -q milvus==$(MILVUS_SERVER_VERSION); }
 	$(RUN) pytest tests/conformance --milvus-lanes=lite,server
 
-bench: bench-embed bench-ingest bench-search bench-browse bench-duplicates bench-cdn bench-hostile bench-memory ## every benchmark (results under tests/bench/results/)
+bench: bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-cdn bench-hostile bench-memory ## every benchmark (results under tests/bench/results/)
 
 bench-embed: setup ## embedder and ingest throughput -> tests/bench/results/embed.{json,md}
 	$(RUN) python -m tests.bench.embed $(BENCH_ARGS)
@@ -63,6 +63,9 @@ bench-ingest: setup ## the bulk ingest command on 500 small photos -> tests/benc
 
 bench-search: setup ## vector search at 100k and 1M, and text search end to end -> tests/bench/results/search.{json,md} (~25 min)
 	$(RUN) python -m tests.bench.search
+
+bench-relevance: setup ## recall@1/5/10 and MRR of meaning, keywords and the fused box on a labelled set -> tests/bench/results/relevance.{json,md}
+	$(RUN) python -m tests.bench.relevance
 
 bench-browse: setup ## the timeline, /stats and deletes at 100k images -> tests/bench/results/browse.{json,md}
 	$(RUN) python -m tests.bench.browse

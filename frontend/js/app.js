@@ -115,11 +115,12 @@ function card(item) {
 
 // why it matched: one chip per field that held the query's words
 function matchChips(item) {
-  const chips = document.createElement("ul");
+  // spans, not a list: a card is itself a list item of the results
+  const chips = document.createElement("span");
   chips.className = "matched";
   chips.setAttribute("aria-label", "matched");
   for (const match of item.matched) {
-    const chip = document.createElement("li");
+    const chip = document.createElement("span");
     chip.className = "chip";
     chip.dataset.field = match.field;
     const field = document.createElement("span");
@@ -131,7 +132,7 @@ function matchChips(item) {
     chips.append(chip);
   }
   if (typeof item.score === "number") {
-    const chip = document.createElement("li");
+    const chip = document.createElement("span");
     chip.className = "chip";
     chip.dataset.field = "meaning";
     chip.textContent = `meaning ${item.score.toFixed(2)}`;

@@ -42,6 +42,7 @@ class Container(containers.DeclarativeContainer):
         fusion=settings.provided.search.fusion,
         keyword_weight=settings.provided.search.keyword_weight,
         rrf_k=settings.provided.search.rrf_k,
+        candidates=settings.provided.search.fusion_candidates,
     )
 
     # one per process: it holds the LRU of query vectors

@@ -3,10 +3,12 @@
 Both give a relevance in 0..1 (1: first on every side that ran), which autocut and the page
 read:
 - ``rrf``: reciprocal rank fusion, sum of 1 / (k + rank) over the sides (ranks from 1; equal
-  scores share a rank, so the order never depends on how a server broke a tie), divided by
-  its best possible value;
-- ``weighted``: each side's score divided by that side's best, then a weighted sum (the
-  keyword side weighs ``keyword_weight``), divided by the weights' sum.
+  scores share a rank, so the order never depends on how a server broke a tie), a keyword
+  hit's term scaled by its keyword score (how much of the query it holds: a word of ten
+  found is little evidence), divided by its best possible value;
+- ``weighted``: the meaning score divided by the side's best, the keyword score as it is
+  (0..1 already: searchapi.ranking), then a weighted sum (the keyword side weighs
+  ``keyword_weight``), divided by the weights' sum.
 Dividing by the best (never min-max) keeps a hit's relevance the same however deep a side
 was read, so every page agrees on the order.
 """
@@ -36,14 +38,16 @@ def fuse(
     if method == "rrf":
         best = sum(1 / (rrf_k + 1) for _ in sides)
         for side, _ in sides:
+            scores = dict(side)
             for image_id, rank in _ranks(side):
-                fused[image_id] = fused.get(image_id, 0.0) + 1 / (rrf_k + rank) / best
+                evidence = 1.0 if side is meaning else min(max(scores[image_id], 0.0), 1.0)
+                fused[image_id] = fused.get(image_id, 0.0) + evidence / (rrf_k + rank) / best
         return fused
     total = sum(weight for _, weight in sides) or 1.0
     for side, weight in sides:
-        top = side[0][1]
+        top = side[0][1] if side is meaning else 1.0
         for image_id, score in side:
-            share = score / top if top > 0 else 0.0
+            share = min(score / top, 1.0) if top > 0 else 0.0
             fused[image_id] = fused.get(image_id, 0.0) + weight * max(share, 0.0) / total
     return fused
 

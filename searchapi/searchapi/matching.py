@@ -1,7 +1,11 @@
 """Why a hit matched on the keyword side: which of its fields hold which of the query's words,
 read from the hit's stored fields with the same words the index was given
 (shared.keywords), so what the page highlights is what matched. A phrase matches only where
-its words stand together in one run (a caption, a tag, a file name)."""
+its words stand together in one run (a caption, a tag, a file name).
+
+Coverage says how much of the query a hit holds literally, 0..1: each term counts whole when
+found whole (a word, a phrase together, a whole file name or one of its parts as typed), in
+part when only some of its words are there (IMG_2041 in IMG_2042.jpg: img, not 2041)."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,10 +29,25 @@ def matches(terms: Sequence[Term], fields: Mapping[str, object]) -> list[FieldMa
     runs = field_words(fields)
     found: dict[str, list[str]] = {}
     for term in terms:
-        for field, hit in _term_hits(term, runs):
+        for field, hit, _ in _term_hits(term, runs):
             seen = found.setdefault(field, [])
             seen.extend(w for w in hit if w not in seen)
     return [FieldMatch(f, tuple(found[f])) for f in KEYWORD_FIELDS if f in found]
+
+
+def coverage(clauses: Sequence[Sequence[Term]], fields: Mapping[str, object]) -> float:
+    """How much of the query the hit holds literally, 0..1: each clause counts its best held
+    term (a OR b), clauses weighed by their terms' weight."""
+    if not clauses:
+        return 0.0
+    runs = field_words(fields)
+
+    def held(term: Term) -> float:
+        return max((whole for _, _, whole in _term_hits(term, runs)), default=0.0)
+
+    weights = [max(term.weight for term in clause) for clause in clauses]
+    found = [max(t.weight * held(t) for t in clause) for clause in clauses]
+    return sum(found) / sum(weights)
 
 
 def is_excluded(excluded: Sequence[Term], fields: Mapping[str, object]) -> bool:
@@ -37,7 +56,8 @@ def is_excluded(excluded: Sequence[Term], fields: Mapping[str, object]) -> bool:
     return any(_term_hits(term, runs) for term in excluded)
 
 
-def _term_hits(term: Term, runs: Runs) -> list[tuple[str, list[str]]]:
+def _term_hits(term: Term, runs: Runs) -> list[tuple[str, list[str], float]]:
+    """Each field holding the term: the words found there, and how whole (0..1]."""
     fields = (FIELD_OF_TERM[term.field],) if term.field else KEYWORD_FIELDS
     hits = []
     for field in fields:
@@ -46,15 +66,17 @@ def _term_hits(term: Term, runs: Runs) -> list[tuple[str, list[str]]]:
             continue
         if term.phrase:
             if any(_contains_run(run, spelled) for run in runs.get(field, [])):
-                hits.append((field, spelled))
-        else:
-            present = {w for run in runs.get(field, []) for w in run}
-            held = [w for w in spelled if w in present]
-            # a whole file name found needs no parts to explain it
-            if field == "file" and held and held[0] == spelled[0]:
-                held = held[:1]
-            if held:
-                hits.append((field, held))
+                hits.append((field, spelled, 1.0))
+            continue
+        present = {w for run in runs.get(field, []) for w in run}
+        if field == "file" and spelled[0] in present:
+            # a whole file name (or the one part typed) needs no other parts to explain it
+            hits.append((field, spelled[:1], 1.0))
+            continue
+        parts = spelled[1:] if field == "file" and len(spelled) > 1 else spelled
+        held = [w for w in parts if w in present]
+        if held:
+            hits.append((field, held, len(held) / len(parts)))
     return hits
 
 

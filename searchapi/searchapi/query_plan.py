@@ -24,6 +24,12 @@ MAX_READINGS = 8
 REPEATS_PER_WEIGHT = 2
 # the query language's field names for the keyword fields they restrict to
 FIELD_OF_TERM = {"tag": "tag", "file": "file", "text": "text", "place": "place"}
+# words too common to say anything on the keyword side ("a dog on the beach" looks up dog and
+# beach); the meaning side reads them all. A query of nothing else looks them up anyway
+STOPWORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it"}
+    | {"its", "of", "on", "onto", "or", "over", "that", "the", "this", "to", "under", "with"}
+)
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,14 @@ class QueryPlan:
     pushed_away: tuple[WeightedText, ...]  # subtracted from every reading's vector
     # the keyword side: index words to look up (repeats weigh more)
     keyword_tokens: tuple[str, ...]
-    # for explaining a hit and for exclusions: the terms as the user wrote them
-    terms: tuple[Term, ...]
+    # what the keyword side looks for, as the user wrote it (no stopwords), each clause one
+    # term or terms joined by OR: explains a hit and measures how much of the query it holds
+    clauses: tuple[tuple[Term, ...], ...]
     excluded: tuple[Term, ...]
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return tuple(term for clause in self.clauses for term in clause)
 
     @property
     def has_meaning(self) -> bool:
@@ -59,13 +70,22 @@ def plan_query(query: Query) -> QueryPlan:
     pushed_away = tuple(
         WeightedText(term.text, term.weight) for term in query.excluded if term.field is None
     )
+    literal = tuple(
+        kept for clause in query.clauses if (kept := tuple(t for t in clause if not _stopword(t)))
+    )
+    literal = literal or query.clauses
     tokens = tuple(
         token
-        for term in query.terms
+        for clause in literal
+        for term in clause
         for token in term_tokens(term)
         for _ in range(max(1, round(term.weight * REPEATS_PER_WEIGHT)))
     )
-    return QueryPlan(readings, boosts, pushed_away, tokens, query.terms, query.excluded)
+    return QueryPlan(readings, boosts, pushed_away, tokens, literal, query.excluded)
+
+
+def _stopword(term: Term) -> bool:
+    return term.field is None and not term.phrase and term.text.lower() in STOPWORDS
 
 
 def term_tokens(term: Term) -> list[str]:

@@ -2,6 +2,14 @@
 its best reading), the keyword side (BM25 over the index's words, a hit kept only when its
 fields explain it), both filtered the same way and fused (searchapi.fusion).
 
+The keyword side's score is how much of the query a hit holds literally (coverage, 0..1),
+squared (a hit holding one word of a six-word description is faint evidence, one holding
+every word strong: make bench-relevance measured linear coverage letting such faint matches
+outrank the right picture), half of it scaled by BM25 against the best hit, so rare words
+count more among hits of equal coverage. A hit holding every term whole comes before the
+rest (an exact file name, tag or word first): relevance = (fused + 1 if it does) / 2, so
+above 0.5 means "holds every word".
+
 A query without keywords ranks as before the keyword side existed: by cosine, and min_score
 is a range search. With keywords, min_score still bounds the meaning side only: a literal
 match is kept whatever its cosine.
@@ -13,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from searchapi.fusion import Fusion, fuse
-from searchapi.matching import is_excluded, matches
+from searchapi.matching import coverage, is_excluded, matches
 from searchapi.query_language import Term
 from searchapi.schemas import SearchOptions
 from shared.embedding import Vectors
@@ -21,6 +29,10 @@ from shared.vectors import SearchHit, VectorIndex
 
 # scores are compared at this precision: equal vectors can differ in the last float bits
 SCORE_DIGITS = 6
+# a hit holds every term of the query whole (coverage, with float rounding)
+WHOLE = 1 - 1e-9
+# partial literal evidence counts as coverage to this power
+PARTIAL_POWER = 2
 
 
 @dataclass(frozen=True)
@@ -30,8 +42,12 @@ class SearchQuery:
 
     vectors: tuple[Vectors, ...]
     keyword_tokens: tuple[str, ...] = ()
-    terms: tuple[Term, ...] = ()
+    clauses: tuple[tuple[Term, ...], ...] = ()  # the literal terms (query_plan.QueryPlan)
     excluded: tuple[Term, ...] = ()
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return tuple(term for clause in self.clauses for term in clause)
 
 
 @dataclass(frozen=True)
@@ -42,11 +58,21 @@ class Ranked:
 
 
 class Ranker:
-    def __init__(self, index: VectorIndex, fusion: Fusion, keyword_weight: float, rrf_k: int):
+    def __init__(
+        self,
+        index: VectorIndex,
+        fusion: Fusion,
+        keyword_weight: float,
+        rrf_k: int,
+        candidates: int = 100,
+    ) -> None:
+        """``candidates``: how deep each side is read when both run, at least; an image
+        that both sides rank well is found even when neither ranks it first."""
         self._index = index
         self._fusion: Fusion = fusion
         self._keyword_weight = keyword_weight
         self._rrf_k = rrf_k
+        self._candidates = candidates
 
     @property
     def has_keywords(self) -> bool:
@@ -54,26 +80,37 @@ class Ranker:
 
     def rank(self, query: SearchQuery, window: int, options: SearchOptions) -> Ranked:
         keep = _keeper(query, options)
-        meaning = [h for h in self._meaning(query.vectors, window, options) if keep(h)]
+        both = bool(query.keyword_tokens and self.has_keywords)
+        depth = max(window, self._candidates) if both else window
+        meaning = [h for h in self._meaning(query.vectors, depth, options) if keep(h)]
         semantic = {h.id: h.score for h in meaning}
-        if not (query.keyword_tokens and self.has_keywords):
+        if not both:
             return Ranked(sorted(meaning, key=rank_key), semantic)
         keyword = [
             h
-            for h in self._index.keyword_search(query.keyword_tokens, window, options.filter)
+            for h in self._index.keyword_search(query.keyword_tokens, depth, options.filter)
             if keep(h) and matches(query.terms, h.fields)
         ]
-        if not keyword and query.vectors:
-            return Ranked(sorted(meaning, key=rank_key), semantic)
-        relevance = fuse(
+        if not keyword and query.vectors:  # nothing literal: the meaning side as it ranks
+            return Ranked(sorted(meaning, key=rank_key)[:window], semantic)
+        held = {h.id: coverage(query.clauses, h.fields) for h in keyword}
+        best = max((h.score for h in keyword), default=1.0) or 1.0
+        literal = sorted(
+            ((h.id, held[h.id] ** PARTIAL_POWER * (0.5 + 0.5 * h.score / best)) for h in keyword),
+            key=lambda pair: (-pair[1], pair[0]),
+        )
+        fused = fuse(
             [(h.id, h.score) for h in meaning],
-            [(h.id, h.score) for h in keyword],
+            literal,
             self._fusion,
             self._keyword_weight,
             self._rrf_k,
         )
         fields = {h.id: h.fields for h in keyword} | {h.id: h.fields for h in meaning}
-        hits = [SearchHit(i, score, fields[i]) for i, score in relevance.items()]
+        hits = [
+            SearchHit(i, (score + (held.get(i, 0.0) >= WHOLE)) / 2, fields[i])
+            for i, score in fused.items()
+        ]
         return Ranked(sorted(hits, key=rank_key), semantic, fused=True)
 
     def cosines(self, query: SearchQuery, image_ids: Sequence[str]) -> dict[str, float]:

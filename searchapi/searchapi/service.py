@@ -98,7 +98,7 @@ class SearchService:
         query = SearchQuery(
             vectors,
             plan.keyword_tokens if plan and self.has_keywords else (),
-            plan.terms if plan else (),
+            plan.clauses if plan else (),
             plan.excluded if plan else (),
         )
         if feedback.like or feedback.unlike:

@@ -24,7 +24,7 @@ class SearchSettings(BaseModel):
         1, ge=1, description="threads that decode query images (apart from the text encoder's)"
     )
     fusion: Literal["rrf", "weighted"] = Field(
-        "rrf",
+        "weighted",
         description="how the meaning and keyword sides' lists become one (searchapi.fusion); "
         "chosen by make bench-relevance",
     )
@@ -32,6 +32,12 @@ class SearchSettings(BaseModel):
         0.5, ge=0, le=1, description="weighted fusion: the keyword side's share"
     )
     rrf_k: int = Field(60, ge=1, description="rrf fusion: the rank constant k")
+    fusion_candidates: int = Field(
+        100,
+        ge=1,
+        le=16384,
+        description="how deep each side (meaning, keywords) is read before fusing, at least",
+    )
 
 
 class SearchApiSettings(ServiceSettings):
