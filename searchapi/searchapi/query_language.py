@@ -17,7 +17,6 @@ from typing import Literal
 
 FieldName = Literal["tag", "file", "text", "place"]
 FIELDS: tuple[FieldName, ...] = ("tag", "file", "text", "place")
-MAX_TERMS = 32
 MAX_WEIGHT = 10.0
 _WEIGHT = re.compile(r"(?P<word>.*[^\W\d_].*):(?P<weight>\d+(?:\.\d+)?)")
 _FIELD = re.compile(r"(?P<field>[A-Za-z]+):(?P<rest>.*)", re.DOTALL)
@@ -77,8 +76,6 @@ def parse_query(query: str) -> Query:
         else:
             clauses.append([term])
             previous = "term"
-        if len(excluded) + sum(len(c) for c in clauses) > MAX_TERMS:
-            raise QuerySyntaxError(start, f"more than {MAX_TERMS} terms")
     if previous == "or":
         raise QuerySyntaxError(or_at, "OR needs a term after it")
     if not clauses:

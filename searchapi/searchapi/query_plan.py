@@ -19,6 +19,9 @@ from shared.keywords import KEYWORD_FIELDS, filename_words, words
 
 # readings of a query's ORs embedded and searched, at most
 MAX_READINGS = 8
+# terms the keyword side looks up, at most: a pasted paragraph is cut there, never refused
+# (the meaning side reads it whole, up to the model's own context)
+MAX_KEYWORD_TERMS = 32
 # a weight w repeats a term's words round(w * REPEATS_PER_WEIGHT) times (at least once), so
 # that a weight of 0.5 still weighs half of 1
 REPEATS_PER_WEIGHT = 2
@@ -73,7 +76,7 @@ def plan_query(query: Query) -> QueryPlan:
     literal = tuple(
         kept for clause in query.clauses if (kept := tuple(t for t in clause if not _stopword(t)))
     )
-    literal = literal or query.clauses
+    literal = _first_terms(literal or query.clauses, MAX_KEYWORD_TERMS)
     tokens = tuple(
         token
         for clause in literal
@@ -82,6 +85,19 @@ def plan_query(query: Query) -> QueryPlan:
         for _ in range(max(1, round(term.weight * REPEATS_PER_WEIGHT)))
     )
     return QueryPlan(readings, boosts, pushed_away, tokens, literal, query.excluded)
+
+
+def _first_terms(
+    clauses: tuple[tuple[Term, ...], ...], limit: int
+) -> tuple[tuple[Term, ...], ...]:
+    kept: list[tuple[Term, ...]] = []
+    left = limit
+    for clause in clauses:
+        if left <= 0:
+            break
+        kept.append(clause[:left])
+        left -= len(kept[-1])
+    return tuple(kept)
 
 
 def _stopword(term: Term) -> bool:

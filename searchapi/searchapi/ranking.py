@@ -11,8 +11,9 @@ rest (an exact file name, tag or word first): relevance = (fused + 1 if it does)
 above 0.5 means "holds every word".
 
 A query without keywords ranks as before the keyword side existed: by cosine, and min_score
-is a range search. With keywords, min_score still bounds the meaning side only: a literal
-match is kept whatever its cosine.
+is a range search. With keywords, min_score still bounds the meaning score: an image holding
+every word of the query is kept whatever its cosine, one holding some of them only when its
+cosine passes too.
 """
 
 from collections.abc import Callable, Sequence
@@ -94,6 +95,8 @@ class Ranker:
         if not keyword and query.vectors:  # nothing literal: the meaning side as it ranks
             return Ranked(sorted(meaning, key=rank_key)[:window], semantic)
         held = {h.id: coverage(query.clauses, h.fields) for h in keyword}
+        if options.min_score is not None and query.vectors:
+            keyword = [h for h in keyword if held[h.id] >= WHOLE or h.id in semantic]
         best = max((h.score for h in keyword), default=1.0) or 1.0
         literal = sorted(
             ((h.id, held[h.id] ** PARTIAL_POWER * (0.5 + 0.5 * h.score / best)) for h in keyword),

@@ -43,8 +43,8 @@ class SearchParams(ImageFilterParams):
         None,
         ge=-1,
         le=1,
-        description="only meaning scores (`score`, cosine) above this; an image that matched "
-        "the query's words literally is kept whatever its score",
+        description="only meaning scores (`score`, cosine) above this; an image holding every "
+        "word of the query literally is kept whatever its score",
     )
     cutoff: Literal["auto", "none"] = Field(
         "none",

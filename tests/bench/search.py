@@ -1,10 +1,14 @@
-"""`make bench-search`: vector search latency and ANN recall at 100k and 1M images, and the
-end-to-end text search latency through the running API against the text encoder alone.
+"""`make bench-search`: vector search latency and ANN recall at 100k and 1M images, the one
+search box's sides (meaning only, keywords only, both fused: searchapi.ranking) in the same
+run, and the end-to-end text search latency through the running API against the text encoder
+alone.
 
 Milvus here is the local stack's milvus-lite server (TCP, the same gRPC API as Milvus
 standalone), which offers FLAT, IVF_FLAT and AUTOINDEX. Vectors are random unit 512-d vectors
 in 2,000 clusters (photo collections cluster: near-duplicates, bursts, recurring subjects);
-queries are perturbed stored vectors. Writes tests/bench/results/search.{json,md}.
+queries are perturbed stored vectors. Rows carry camera file names (IMG_01234.jpg), a caption
+on 40 % of them and two tags of twenty; keyword queries are a file's stem, a tag or a caption
+word. Writes tests/bench/results/search.{json,md}.
 """
 
 import argparse
@@ -20,6 +24,10 @@ import httpx
 import numpy as np
 
 from imagesearch_dev.localstack import Stack
+from searchapi.query_language import parse_query
+from searchapi.query_plan import plan_query
+from searchapi.ranking import Ranker, SearchQuery
+from searchapi.schemas import SearchOptions
 from shared.config import MilvusSettings
 from shared.vectors import (
     ImageFilter,
@@ -35,7 +43,10 @@ RESULTS = ROOT / "tests" / "bench" / "results"
 VIT_B32 = ROOT / ".run" / "models" / "vit-b-32-random"
 DIM = 512
 TAGS = [f"tag{i}" for i in range(20)]
+CAPTION_WORDS = ["beach", "dinner", "birthday", "lisbon", "snow", "garden", "harbour", "market"]
 QUERIES = 200
+# a page of the one box (searchapi reads one more to know there is a next page)
+PAGE = 20
 # what the filtered searches ask: about 5% of the collection passes
 FILTER = ImageFilter(taken_from=1_600_000_000, tags=("tag3",))
 
@@ -62,7 +73,7 @@ def load(index: MilvusVectorIndex, vectors: np.ndarray, rng: np.random.Generator
             ImageRecord(
                 id=f"{start + i:064x}",
                 vector=row,
-                filename=f"{start + i}.jpg",
+                filename=f"IMG_{start + i:07d}.jpg",
                 content_type="image/jpeg",
                 width=4000,
                 height=3000,
@@ -70,6 +81,7 @@ def load(index: MilvusVectorIndex, vectors: np.ndarray, rng: np.random.Generator
                 created_at=1_700_000_000 + start + i,
                 taken_at=int(rng.integers(1_500_000_000, 1_700_000_000)),
                 tags=[TAGS[int(t)] for t in rng.integers(0, len(TAGS), 2)],
+                caption=caption(rng),
                 source="bench",
             )
             for i, row in enumerate(chunk)
@@ -78,6 +90,49 @@ def load(index: MilvusVectorIndex, vectors: np.ndarray, rng: np.random.Generator
             index.collection, [milvus_index._row(r, index.has_keywords) for r in records]
         )
     return time.perf_counter() - started
+
+
+def caption(rng: np.random.Generator) -> str:
+    if rng.random() >= 0.4:
+        return ""
+    return " ".join(CAPTION_WORDS[int(w)] for w in rng.integers(0, len(CAPTION_WORDS), 3))
+
+
+def keyword_texts(count: int, rng: np.random.Generator) -> list[str]:
+    """A file's stem, a tag or a caption word, in turn."""
+    texts = []
+    for n in range(QUERIES):
+        kind = n % 3
+        if kind == 0:
+            texts.append(f"IMG_{int(rng.integers(0, count)):07d}")
+        elif kind == 1:
+            texts.append(TAGS[int(rng.integers(0, len(TAGS)))])
+        else:
+            texts.append(CAPTION_WORDS[int(rng.integers(0, len(CAPTION_WORDS)))])
+    return texts
+
+
+def timed_box(
+    index: MilvusVectorIndex, queries: np.ndarray, texts: list[str]
+) -> dict[str, dict[str, float]]:
+    """One page of the one box by each side and by both, as searchapi ranks it (Ranker)."""
+    ranker = Ranker(index, "weighted", 0.5, 60)
+    options = SearchOptions(limit=PAGE)
+    out = {}
+    for side in ("meaning only", "keywords only", "both fused"):
+        times = []
+        for vector, text in zip(queries, texts, strict=True):
+            plan = plan_query(parse_query(text))
+            query = SearchQuery(
+                (vector,) if side != "keywords only" else (),
+                plan.keyword_tokens if side != "meaning only" else (),
+                plan.clauses,
+            )
+            started = time.perf_counter()
+            ranker.rank(query, PAGE + 1, options)
+            times.append(time.perf_counter() - started)
+        out[side] = percentiles(times)
+    return out
 
 
 def reindex(index: MilvusVectorIndex, index_type: str, params: dict[str, int]) -> float:
@@ -124,6 +179,7 @@ def bench_size(
     load_s = load(index, vectors, rng)
     picks = rng.integers(0, count, QUERIES)
     queries = unit(vectors[picks] + rng.normal(scale=0.5 / DIM**0.5, size=(QUERIES, DIM)))
+    texts = keyword_texts(count, rng)
     del vectors
     out: dict[str, Any] = {"vectors": count, "load_s": round(load_s, 1), "indexes": {}}
     exact: dict[int, list[list[str]]] = {}
@@ -147,6 +203,7 @@ def bench_size(
                     ),
                     4,
                 )
+        row["box"] = timed_box(index, queries, texts)
         out["indexes"][index_type] = row
         print(f"  {count}: {index_type} {row}", flush=True)
     index._client.drop_collection(index.collection)
@@ -236,6 +293,28 @@ def markdown(report: dict[str, Any]) -> str:
                     f"| {size['vectors']:,} | {name} {row['params'] or ''} | {k} | "
                     f"{plain['p50']} | {plain['p95']} | {plain['p99']} | {filtered['p50']} | "
                     f"{filtered['p95']} | {filtered['p99']} | {recall} |"
+                )
+    lines += [
+        "",
+        f"## The one box: a page ({PAGE}) by meaning, by keywords (BM25) and both fused",
+        "",
+        "searchapi's Ranker in-process, the same queries on each side (a perturbed vector; a "
+        "file stem, a tag or a caption word); fused reads each side "
+        "search.fusion_candidates (100) deep.",
+        "",
+        "| vectors | index | side | p50 ms | p95 ms | p99 ms | / meaning p50 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size in report["sizes"]:
+        for name, row in size["indexes"].items():
+            box = row.get("box")
+            if not box:
+                continue
+            meaning = box["meaning only"]["p50"]
+            for side, p in box.items():
+                lines.append(
+                    f"| {size['vectors']:,} | {name} | {side} | {p['p50']} | {p['p95']} | "
+                    f"{p['p99']} | {round(p['p50'] / meaning, 2)} |"
                 )
     lines.append("")
     for size in report["sizes"]:

@@ -88,6 +88,14 @@ def test_an_exact_file_name_comes_first_and_says_so(
     assert isinstance(first["score"], float) or query.startswith("file:")
 
 
+def test_auto_cutoff_keeps_only_what_holds_every_word(
+    client: httpx.Client, library: Library
+) -> None:
+    body = search(client, library, text="IMG_2042", cutoff="auto")
+    assert names(body) == ["IMG_2042.jpg"]
+    assert body["items"][0]["relevance"] > 0.5
+
+
 def test_a_file_names_parts_find_it(client: httpx.Client, library: Library) -> None:
     assert names(search(client, library, text="2019"))[0] == "HolidayPark2019.jpg"
     assert names(search(client, library, text="park"))[0] == "HolidayPark2019.jpg"
@@ -113,6 +121,8 @@ def test_a_caption_word_and_a_tag_are_found_literally(
 def test_a_literal_match_survives_min_score(client: httpx.Client, library: Library) -> None:
     body = search(client, library, text="lake", min_score=0.99)
     assert names(body) == ["IMG_2042.jpg"]
+    # holding some of the words is no reason to pass the bound
+    assert search(client, library, text="lake sunset", min_score=0.99)["items"] == []
 
 
 def test_exclusions_and_or(client: httpx.Client, library: Library) -> None:

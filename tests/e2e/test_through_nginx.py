@@ -12,6 +12,7 @@ from imagesearch_dev.training.scenes import Scene, render
 from tests.support.bombs import many_entry_zip, png_claiming
 from tests.support.images import image_bytes
 from tests.support.polling import finished_job
+from tests.support.results import in_rank_order
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,7 @@ def test_upload_index_search_fetch_and_reupload(page: httpx.Client) -> None:
     assert found.status_code == 200
     items = found.json()["items"]
     assert set(ids.values()) <= {item["id"] for item in items}
-    scores = [item["score"] for item in items]
-    assert scores == sorted(scores, reverse=True)
+    assert in_rank_order(items)
 
     status = page.get(f"/api/v1/images/{ids['red.jpg']}").json()
     assert status["state"] == "indexed"

@@ -1,6 +1,7 @@
 import pytest
 
-from searchapi.query_language import MAX_TERMS, QuerySyntaxError, Term, parse_query
+from searchapi.query_language import QuerySyntaxError, Term, parse_query
+from searchapi.query_plan import MAX_KEYWORD_TERMS, plan_query
 
 
 def test_words_phrases_fields_weights_and_exclusions() -> None:
@@ -70,7 +71,10 @@ def test_a_malformed_query_names_the_position(query: str, position: int, problem
     assert f"position {position}" in str(refused.value)
 
 
-def test_terms_are_capped() -> None:
-    parse_query(" ".join(["w"] * MAX_TERMS))
-    with pytest.raises(QuerySyntaxError, match="more than"):
-        parse_query(" ".join(["w"] * (MAX_TERMS + 1)))
+def test_a_long_text_is_read_whole_and_looked_up_in_part() -> None:
+    words = [f"w{n}" for n in range(500)]
+    query = parse_query(" ".join(words))
+    assert [t.text for t in query.terms] == words  # never refused
+    plan = plan_query(query)
+    assert plan.readings == (" ".join(words),)  # the meaning side reads it all
+    assert [t.text for t in plan.terms] == words[:MAX_KEYWORD_TERMS]
