@@ -36,6 +36,8 @@ class Container(containers.DeclarativeContainer):
     )
     image_pool = providers.Resource(_pool, settings.provided.search.image_threads, "image-decode")
 
+    # the keyword side's searches, beside the meaning side's (which run on the caller's)
+    keyword_pool = providers.Resource(_pool, settings.provided.search.keyword_threads, "keywords")
     ranker = providers.Singleton(
         Ranker,
         index=vector_index,
@@ -43,6 +45,7 @@ class Container(containers.DeclarativeContainer):
         keyword_weight=settings.provided.search.keyword_weight,
         rrf_k=settings.provided.search.rrf_k,
         candidates=settings.provided.search.fusion_candidates,
+        executor=keyword_pool,
     )
 
     # one per process: it holds the LRU of query vectors

@@ -9,6 +9,7 @@ part when only some of its words are there (IMG_2041 in IMG_2042.jpg: img, not 2
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from searchapi.query_language import Term
 from searchapi.query_plan import FIELD_OF_TERM
@@ -21,12 +22,31 @@ class FieldMatch:
     words: tuple[str, ...]  # the query's words found there, lower case, in query order
 
 
-Runs = dict[str, list[list[str]]]
+class HitWords:
+    """A hit's words, read once: the index's own words (``caption:red``) when the hit carries
+    them (keyword hits do: the ``keywords`` field), else made from its fields; runs (for
+    phrases) made only when a phrase asks."""
+
+    def __init__(self, fields: Mapping[str, object]) -> None:
+        self._fields = fields
+        self._runs: dict[str, list[list[str]]] | None = None
+        document = fields.get("keywords")
+        self._indexed = set(document.split()) if isinstance(document, str) else None
+
+    def runs(self, field: str) -> list[list[str]]:
+        if self._runs is None:
+            self._runs = field_words(self._fields)
+        return self._runs.get(field, [])
+
+    def holds(self, field: str, word: str) -> bool:
+        if self._indexed is not None:
+            return f"{field}:{word}" in self._indexed
+        return any(word in run for run in self.runs(field))
 
 
 def matches(terms: Sequence[Term], fields: Mapping[str, object]) -> list[FieldMatch]:
     """The fields of a hit that hold one of these terms, in KEYWORD_FIELDS order."""
-    runs = field_words(fields)
+    runs = HitWords(fields)
     found: dict[str, list[str]] = {}
     for term in terms:
         for field, hit, _ in _term_hits(term, runs):
@@ -40,7 +60,7 @@ def coverage(clauses: Sequence[Sequence[Term]], fields: Mapping[str, object]) ->
     term (a OR b), clauses weighed by their terms' weight."""
     if not clauses:
         return 0.0
-    runs = field_words(fields)
+    runs = HitWords(fields)
 
     def held(term: Term) -> float:
         return max((whole for _, _, whole in _term_hits(term, runs)), default=0.0)
@@ -52,11 +72,11 @@ def coverage(clauses: Sequence[Sequence[Term]], fields: Mapping[str, object]) ->
 
 def is_excluded(excluded: Sequence[Term], fields: Mapping[str, object]) -> bool:
     """Whether a hit holds any excluded term (in its field, if the term names one)."""
-    runs = field_words(fields)
+    runs = HitWords(fields)
     return any(_term_hits(term, runs) for term in excluded)
 
 
-def _term_hits(term: Term, runs: Runs) -> list[tuple[str, list[str], float]]:
+def _term_hits(term: Term, runs: HitWords) -> list[tuple[str, list[str], float]]:
     """Each field holding the term: the words found there, and how whole (0..1]."""
     fields = (FIELD_OF_TERM[term.field],) if term.field else KEYWORD_FIELDS
     hits = []
@@ -65,21 +85,22 @@ def _term_hits(term: Term, runs: Runs) -> list[tuple[str, list[str], float]]:
         if not spelled:
             continue
         if term.phrase:
-            if any(_contains_run(run, spelled) for run in runs.get(field, [])):
+            if any(_contains_run(run, spelled) for run in runs.runs(field)):
                 hits.append((field, spelled, 1.0))
             continue
-        present = {w for run in runs.get(field, []) for w in run}
-        if field == "file" and spelled[0] in present:
+        if field == "file" and runs.holds(field, spelled[0]):
             # a whole file name (or the one part typed) needs no other parts to explain it
             hits.append((field, spelled[:1], 1.0))
             continue
         parts = spelled[1:] if field == "file" and len(spelled) > 1 else spelled
-        held = [w for w in parts if w in present]
+        held = [w for w in parts if runs.holds(field, w)]
         if held:
             hits.append((field, held, len(held) / len(parts)))
     return hits
 
 
+# the query's side, spelled once per term and field, not once per hit
+@lru_cache(maxsize=4096)
 def _spelled(term: Term, field: str) -> list[str]:
     if field == "file" and not term.phrase:
         # a file name is one word to the index (IMG_2041.jpg) and so are its parts

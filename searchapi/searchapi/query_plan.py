@@ -87,9 +87,7 @@ def plan_query(query: Query) -> QueryPlan:
     return QueryPlan(readings, boosts, pushed_away, tokens, literal, query.excluded)
 
 
-def _first_terms(
-    clauses: tuple[tuple[Term, ...], ...], limit: int
-) -> tuple[tuple[Term, ...], ...]:
+def _first_terms(clauses: tuple[tuple[Term, ...], ...], limit: int) -> tuple[tuple[Term, ...], ...]:
     kept: list[tuple[Term, ...]] = []
     left = limit
     for clause in clauses:

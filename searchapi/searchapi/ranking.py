@@ -17,12 +17,13 @@ cosine passes too.
 """
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from searchapi.fusion import Fusion, fuse
-from searchapi.matching import coverage, is_excluded, matches
+from searchapi.matching import coverage, is_excluded
 from searchapi.query_language import Term
 from searchapi.schemas import SearchOptions
 from shared.embedding import Vectors
@@ -65,11 +66,14 @@ class Ranker:
         fusion: Fusion,
         keyword_weight: float,
         rrf_k: int,
-        candidates: int = 100,
+        candidates: int,
+        executor: Executor,
     ) -> None:
         """``candidates``: how deep each side is read when both run, at least; an image
-        that both sides rank well is found even when neither ranks it first."""
+        that both sides rank well is found even when neither ranks it first. ``executor``
+        runs the keyword side while the meaning side runs in the caller's thread."""
         self._index = index
+        self._executor = executor
         self._fusion: Fusion = fusion
         self._keyword_weight = keyword_weight
         self._rrf_k = rrf_k
@@ -82,19 +86,35 @@ class Ranker:
     def rank(self, query: SearchQuery, window: int, options: SearchOptions) -> Ranked:
         keep = _keeper(query, options)
         both = bool(query.keyword_tokens and self.has_keywords)
-        depth = max(window, self._candidates) if both else window
+        # fusing reads each side deeper than the page; one side alone reads the page
+        depth = max(window, self._candidates) if both and query.vectors else window
+        pending = (
+            self._executor.submit(
+                self._index.keyword_search, query.keyword_tokens, depth, options.filter
+            )
+            if both
+            else None
+        )
         meaning = [h for h in self._meaning(query.vectors, depth, options) if keep(h)]
+        if pending is None:
+            return Ranked(sorted(meaning, key=rank_key), {h.id: h.score for h in meaning})
+        return self._fused(query, meaning, pending.result(), window, options, keep)
+
+    def _fused(
+        self,
+        query: SearchQuery,
+        meaning: list[SearchHit],
+        found: list[SearchHit],
+        window: int,
+        options: SearchOptions,
+        keep: Callable[[SearchHit], bool],
+    ) -> Ranked:
         semantic = {h.id: h.score for h in meaning}
-        if not both:
-            return Ranked(sorted(meaning, key=rank_key), semantic)
-        keyword = [
-            h
-            for h in self._index.keyword_search(query.keyword_tokens, depth, options.filter)
-            if keep(h) and matches(query.terms, h.fields)
-        ]
+        # a hit the query's words do not explain (held 0) is no keyword hit
+        held = {h.id: coverage(query.clauses, h.fields) for h in found}
+        keyword = [h for h in found if held[h.id] > 0 and keep(h)]
         if not keyword and query.vectors:  # nothing literal: the meaning side as it ranks
             return Ranked(sorted(meaning, key=rank_key)[:window], semantic)
-        held = {h.id: coverage(query.clauses, h.fields) for h in keyword}
         if options.min_score is not None and query.vectors:
             keyword = [h for h in keyword if held[h.id] >= WHOLE or h.id in semantic]
         best = max((h.score for h in keyword), default=1.0) or 1.0

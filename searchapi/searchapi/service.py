@@ -24,6 +24,7 @@ from searchapi.matching import matches
 from searchapi.metrics import QUERY_CACHE, SEARCH_SECONDS
 from searchapi.query_language import QuerySyntaxError, parse_query
 from searchapi.query_plan import QueryPlan, plan_query
+from searchapi.query_vectors import mean_of, meaning_vectors, unit
 from searchapi.ranking import Ranked, Ranker, SearchQuery, rank_key
 from searchapi.schemas import Feedback, FieldMatchItem, SearchItem, SearchOptions, SearchResponse
 from shared.config import Limit
@@ -38,8 +39,6 @@ from shared.web.signing import UrlSigner
 T = TypeVar("T")
 # scores are shown at this precision
 SCORE_DIGITS = 6
-# Rocchio's weights: the query, the mean of the liked images, the mean of the unliked ones
-ROCCHIO_QUERY, ROCCHIO_LIKE, ROCCHIO_UNLIKE = 1.0, 0.75, 0.25
 
 
 @dataclass(frozen=True)
@@ -90,11 +89,14 @@ class SearchService:
         if plan is None and not feedback.like:
             raise Unprocessable("give a text query, or images to search like (like=...)")
         loop = asyncio.get_running_loop()
-        examples = await loop.run_in_executor(None, self._examples, feedback)
+        like, unlike = (
+            await loop.run_in_executor(None, self._examples, feedback)
+            if feedback.like or feedback.unlike
+            else (None, None)
+        )
+        embed = partial(meaning_vectors, plan, self._text_vector, self._embedder.dim, like, unlike)
         with SEARCH_SECONDS.labels("encode").time():
-            vectors = await loop.run_in_executor(
-                self._executor, self._meaning_vectors, plan, examples
-            )
+            vectors = await loop.run_in_executor(self._executor, embed)
         query = SearchQuery(
             vectors,
             plan.keyword_tokens if plan and self.has_keywords else (),
@@ -122,48 +124,13 @@ class SearchService:
     def _examples(self, feedback: Feedback) -> tuple[Vectors | None, Vectors | None]:
         """The mean vector of the liked images and of the unliked ones (None: none given)."""
         wanted = (*feedback.like, *feedback.unlike)
-        stored = self._index.vectors_of(wanted) if wanted else {}
+        if not wanted:
+            return None, None
+        stored = self._index.vectors_of(wanted)
         missing = [i for i in wanted if i not in stored]
         if missing:
             raise NotFound(f"not in the index: {', '.join(missing[:5])}")
-
-        def mean(ids: tuple[str, ...]) -> Vectors | None:
-            if not ids:
-                return None
-            rows = np.asarray([stored[i] for i in ids], dtype=np.float32)
-            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-            mean: Vectors = rows.mean(axis=0)
-            return mean
-
-        return mean(feedback.like), mean(feedback.unlike)
-
-    def _meaning_vectors(
-        self, plan: QueryPlan | None, examples: tuple[Vectors | None, Vectors | None]
-    ) -> tuple[Vectors, ...]:
-        """One vector per reading of the query, moved by its weights and exclusions, then
-        towards the liked images and away from the unliked ones."""
-        vectors: list[Vectors] = []
-        if plan is not None and plan.has_meaning:
-            extra = np.zeros(self._embedder.dim, dtype=np.float32)
-            for boost in plan.boosts:
-                extra += boost.weight * self._text_vector(boost.text)
-            for away in plan.pushed_away:
-                extra -= away.weight * self._text_vector(away.text)
-            readings = plan.readings or ("",)
-            for reading in readings:
-                base = self._text_vector(reading) if reading else 0.0
-                vectors.append(base + extra)
-        like, unlike = examples
-        if like is not None:
-            vectors = vectors or [np.zeros(self._embedder.dim, dtype=np.float32)]
-            unliked = ROCCHIO_UNLIKE * unlike if unlike is not None else 0.0
-            vectors = [
-                (ROCCHIO_QUERY * _unit(v) + ROCCHIO_LIKE * like - unliked).astype(np.float32)
-                for v in vectors
-            ]
-        elif unlike is not None:
-            vectors = [_unit(v) - ROCCHIO_UNLIKE * unlike for v in vectors]
-        return tuple(_unit(v) for v in vectors)
+        return mean_of(stored, feedback.like), mean_of(stored, feedback.unlike)
 
     async def by_image(
         self, data: bytes, options: SearchOptions, text: str | None = None, weight: float = 0.5
@@ -177,7 +144,7 @@ class SearchService:
         vector = await self._infer(self._embed_image, image)
         if text:
             text_vector = await self._infer(self._text_vector, text)
-            vector = _unit(weight * vector + (1 - weight) * text_vector)
+            vector = unit(weight * vector + (1 - weight) * text_vector)
         return await self._respond(SearchQuery((vector,)), options, started)
 
     async def similar(self, image_id: str, options: SearchOptions) -> SearchResponse:
@@ -312,11 +279,6 @@ def _tied(hits: list[SearchHit], end: int) -> bool:
     """Whether the page (up to ``end``) holds a score equal to the window's last one."""
     last_on_page = hits[min(end, len(hits)) - 1]
     return rank_key(last_on_page)[0] == rank_key(hits[-1])[0]
-
-
-def _unit(vector: Vectors) -> Vectors:
-    unit: Vectors = (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
-    return unit
 
 
 def _when(hit: SearchHit) -> int:

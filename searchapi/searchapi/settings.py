@@ -32,6 +32,9 @@ class SearchSettings(BaseModel):
         0.5, ge=0, le=1, description="weighted fusion: the keyword side's share"
     )
     rrf_k: int = Field(60, ge=1, description="rrf fusion: the rank constant k")
+    keyword_threads: int = Field(
+        4, ge=1, description="threads that run keyword searches beside the meaning side's"
+    )
     fusion_candidates: int = Field(
         100,
         ge=1,

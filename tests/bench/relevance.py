@@ -65,8 +65,10 @@ CAPTIONS = [
     "{name} and the {colour} door",
     "a {colour} {shape} sign in {place}",
 ]
-# searchapi's defaults (search.keyword_weight, search.rrf_k)
-KEYWORD_WEIGHT, RRF_K = SearchSettings().keyword_weight, SearchSettings().rrf_k
+# searchapi's defaults (search.keyword_weight, .rrf_k, .fusion_candidates)
+DEFAULTS = SearchSettings()
+KEYWORD_WEIGHT, RRF_K = DEFAULTS.keyword_weight, DEFAULTS.rrf_k
+CANDIDATES = DEFAULTS.fusion_candidates
 MODES = {
     "meaning only": ("meaning", "rrf"),
     "keywords only": ("keywords", "rrf"),
@@ -195,7 +197,7 @@ def service_for(index: MilvusVectorIndex, embedder: Any, side: str, fusion: str)
     return SearchService(
         embedder=embedder,
         index=view,  # type: ignore[arg-type]
-        ranker=Ranker(view, fusion, KEYWORD_WEIGHT, RRF_K),  # type: ignore[arg-type]
+        ranker=Ranker(view, fusion, KEYWORD_WEIGHT, RRF_K, CANDIDATES, pool),  # type: ignore[arg-type]
         executor=pool,
         image_executor=pool,
         url_prefix="/images",

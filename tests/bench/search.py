@@ -18,6 +18,7 @@ import platform
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -28,6 +29,7 @@ from searchapi.query_language import parse_query
 from searchapi.query_plan import plan_query
 from searchapi.ranking import Ranker, SearchQuery
 from searchapi.schemas import SearchOptions
+from searchapi.settings import SearchSettings
 from shared.config import MilvusSettings
 from shared.vectors import (
     ImageFilter,
@@ -116,7 +118,15 @@ def timed_box(
     index: MilvusVectorIndex, queries: np.ndarray, texts: list[str]
 ) -> dict[str, dict[str, float]]:
     """One page of the one box by each side and by both, as searchapi ranks it (Ranker)."""
-    ranker = Ranker(index, "weighted", 0.5, 60)
+    defaults = SearchSettings()
+    ranker = Ranker(
+        index,
+        defaults.fusion,
+        defaults.keyword_weight,
+        defaults.rrf_k,
+        defaults.fusion_candidates,
+        ThreadPoolExecutor(defaults.keyword_threads),
+    )
     options = SearchOptions(limit=PAGE)
     out = {}
     for side in ("meaning only", "keywords only", "both fused"):

@@ -268,10 +268,11 @@ class InMemoryVectorIndex:
             return []
         scored = []
         for r in self.records.values():
-            held = set(keywords.document(_fields(r)).split())
+            document = keywords.document(_fields(r))
+            held = set(document.split())
             score = float(sum(1 for t in tokens if t in held))
             if score and (where is None or _keeps(where, r)):
-                scored.append(SearchHit(r.id, score, _fields(r)))
+                scored.append(SearchHit(r.id, score, {**_fields(r), "keywords": document}))
         return sorted(scored, key=lambda h: (-h.score, h.id))[:limit]
 
     def nearest(

@@ -308,7 +308,8 @@ class MilvusVectorIndex:
         self, tokens: Sequence[str], limit: int, where: ImageFilter | None = None
     ) -> list[SearchHit]:
         """Best BM25 matches of these index words (``caption:red``; a repeat weighs more),
-        best first; empty when the collection has no keyword side."""
+        best first, each with its indexed words (``keywords``) besides its display fields;
+        empty when the collection has no keyword side."""
         if not self._has_keywords or not tokens:
             return []
         self._still_live()
@@ -319,11 +320,18 @@ class MilvusVectorIndex:
                 anns_field=SPARSE_FIELD,
                 limit=limit,
                 filter=filter_expression(where),
-                output_fields=DISPLAY_FIELDS,
+                output_fields=[*DISPLAY_FIELDS, KEYWORDS_FIELD],
                 search_params={"metric_type": "BM25"},
             )
         return [
-            SearchHit(str(hit["id"]), float(hit["distance"]), display_fields(hit["entity"]))
+            SearchHit(
+                str(hit["id"]),
+                float(hit["distance"]),
+                {
+                    **display_fields(hit["entity"]),
+                    KEYWORDS_FIELD: str(hit["entity"].get(KEYWORDS_FIELD) or ""),
+                },
+            )
             for hit in result[0]
         ]
 

@@ -76,6 +76,11 @@ def test_an_exact_file_name_puts_its_image_first(client: TestClient) -> None:
         assert {"field": "file", "words": [query.removeprefix("file:").lower()]} in first["matched"]
 
 
+def test_the_index_words_stay_inside(client: TestClient) -> None:
+    item = search(client, text="IMG_2042")["items"][0]
+    assert "keywords" not in item and item["filename"] == "IMG_2042.jpg"
+
+
 def test_a_file_names_number_alone_finds_it(client: TestClient) -> None:
     first = search(client, text="2019")["items"][0]
     assert first["filename"] == "HolidayPark2019.png"
