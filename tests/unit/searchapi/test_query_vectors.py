@@ -14,7 +14,8 @@ AXES = {"red": [1.0, 0.0, 0.0], "green": [0.0, 1.0, 0.0], "blue": [0.0, 0.0, 1.0
 
 def text_vector(text: str) -> np.ndarray:
     total = np.sum([AXES.get(w, [0.1, 0.1, 0.1]) for w in text.split()], axis=0)
-    return (total / np.linalg.norm(total)).astype(np.float32)
+    vector: np.ndarray = (total / np.linalg.norm(total)).astype(np.float32)
+    return vector
 
 
 def vectors(query: str, **feedback: np.ndarray | None) -> tuple[np.ndarray, ...]:
