@@ -18,7 +18,8 @@ from typing import Literal
 
 Fusion = Literal["rrf", "weighted"]
 Ranked = Sequence[tuple[str, float]]  # (id, score), best first
-# scores equal at this precision share a rank
+# scores are compared (and shown) at this precision: equal vectors can differ in the last
+# float bits; scores equal at it share a rank
 SCORE_DIGITS = 6
 
 

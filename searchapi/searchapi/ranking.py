@@ -22,15 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from searchapi.fusion import Fusion, fuse
+from searchapi.fusion import SCORE_DIGITS, Fusion, fuse
 from searchapi.matching import coverage, is_excluded
 from searchapi.query_language import Term
 from searchapi.schemas import SearchOptions
 from shared.embedding import Vectors
 from shared.vectors import SearchHit, VectorIndex
 
-# scores are compared at this precision: equal vectors can differ in the last float bits
-SCORE_DIGITS = 6
 # a hit holds every term of the query whole (coverage, with float rounding)
 WHOLE = 1 - 1e-9
 # partial literal evidence counts as coverage to this power

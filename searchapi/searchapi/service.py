@@ -20,6 +20,7 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
+from searchapi.fusion import SCORE_DIGITS
 from searchapi.matching import matches
 from searchapi.metrics import QUERY_CACHE, SEARCH_SECONDS
 from searchapi.query_language import QuerySyntaxError, parse_query
@@ -37,8 +38,6 @@ from shared.vectors import SearchHit, VectorIndex
 from shared.web.signing import UrlSigner
 
 T = TypeVar("T")
-# scores are shown at this precision
-SCORE_DIGITS = 6
 
 
 @dataclass(frozen=True)
