@@ -108,9 +108,10 @@ class Ranker:
         keep: Callable[[SearchHit], bool],
     ) -> Ranked:
         semantic = {h.id: h.score for h in meaning}
+        kept = [h for h in found if keep(h)]
+        held = {h.id: coverage(query.clauses, h.fields) for h in kept}
         # a hit the query's words do not explain (held 0) is no keyword hit
-        held = {h.id: coverage(query.clauses, h.fields) for h in found}
-        keyword = [h for h in found if held[h.id] > 0 and keep(h)]
+        keyword = [h for h in kept if held[h.id] > 0]
         if not keyword and query.vectors:  # nothing literal: the meaning side as it ranks
             return Ranked(sorted(meaning, key=rank_key)[:window], semantic)
         if options.min_score is not None and query.vectors:
