@@ -425,3 +425,15 @@ def test_an_edit_changes_the_words_an_image_is_found_by(milvus: MilvusLane) -> N
     eventually(lambda: found(["tag:cat"]) == [image_id(2)], 10, "the new tag found")
     assert found(["tag:dog"]) == []
     assert found(["file:2019"]) == [image_id(2)]  # the file name is still its own
+
+
+def test_a_keyword_search_of_an_empty_library_finds_nothing(milvus: MilvusLane) -> None:
+    """BM25 over no documents divides by an average length of zero on milvus-lite: a fresh
+    library (or one emptied by deletes) must still answer, with nothing."""
+    index = MilvusVectorIndex.connect(milvus.settings(), "org/model-a", DIM)
+    index.attach()
+    assert index.keyword_search(["caption:red"], 5) == []
+    index.upsert([record(0, caption="red")])
+    assert [h.id for h in index.keyword_search(["caption:red"], 5)] == [image_id(0)]
+    index.delete([image_id(0)])
+    assert index.keyword_search(["caption:red"], 5) == []

@@ -67,6 +67,9 @@ ACTIVE_CHECK_S = 2.0
 KEYWORDS_FIELD = "keywords"
 SPARSE_FIELD = "keywords_bm25"
 KEYWORD_ANALYZER = {"tokenizer": "whitespace"}
+# milvus-lite's BM25 over a collection without documents (new, or emptied by deletes) divides
+# by an average length of zero and refuses the NaN: no documents, nothing found
+NO_DOCUMENTS_ERROR = "NaN or Inf value"
 
 log = get_logger(__name__)
 
@@ -313,16 +316,21 @@ class MilvusVectorIndex:
         if not self._has_keywords or not tokens:
             return []
         self._still_live()
-        with unavailable_on_error():
-            result = self._client.search(
-                self._collection,
-                data=[" ".join(tokens)],
-                anns_field=SPARSE_FIELD,
-                limit=limit,
-                filter=filter_expression(where),
-                output_fields=[*DISPLAY_FIELDS, KEYWORDS_FIELD],
-                search_params={"metric_type": "BM25"},
-            )
+        try:
+            with unavailable_on_error():
+                result = self._client.search(
+                    self._collection,
+                    data=[" ".join(tokens)],
+                    anns_field=SPARSE_FIELD,
+                    limit=limit,
+                    filter=filter_expression(where),
+                    output_fields=[*DISPLAY_FIELDS, KEYWORDS_FIELD],
+                    search_params={"metric_type": "BM25"},
+                )
+        except Unavailable as exc:
+            if NO_DOCUMENTS_ERROR in str(exc):
+                return []
+            raise
         return [
             SearchHit(
                 str(hit["id"]),
