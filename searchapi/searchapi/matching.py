@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from searchapi.query_language import Term
 from searchapi.query_plan import FIELD_OF_TERM
-from shared.keywords import KEYWORD_FIELDS, field_words, filename_words, words
+from shared.keywords import KEYWORD_FIELDS, field_words, filename_words, index_words, words
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,7 @@ class HitWords:
     def __init__(self, fields: Mapping[str, object]) -> None:
         self._fields = fields
         self._runs: dict[str, list[list[str]]] | None = None
-        document = fields.get("keywords")
-        self._indexed = set(document.split()) if isinstance(document, str) else None
+        self._indexed: set[str] | None = None
 
     def runs(self, field: str) -> list[list[str]]:
         if self._runs is None:
@@ -39,9 +38,13 @@ class HitWords:
         return self._runs.get(field, [])
 
     def holds(self, field: str, word: str) -> bool:
-        if self._indexed is not None:
-            return f"{field}:{word}" in self._indexed
-        return any(word in run for run in self.runs(field))
+        if self._indexed is None:
+            document = self._fields.get("keywords")
+            if not isinstance(document, str):  # a hit found by meaning: the same words
+                self._runs = self._runs or field_words(self._fields)
+                document = index_words(self._runs)
+            self._indexed = set(document.split())
+        return f"{field}:{word}" in self._indexed
 
 
 def matches(terms: Sequence[Term], fields: Mapping[str, object]) -> list[FieldMatch]:

@@ -84,15 +84,23 @@ class Ranker:
     def rank(self, query: SearchQuery, window: int, options: SearchOptions) -> Ranked:
         keep = _keeper(query, options)
         both = bool(query.keyword_tokens and self.has_keywords)
-        # fusing reads each side deeper than the page; one side alone reads the page
-        depth = max(window, self._candidates) if both and query.vectors else window
+        deep = max(window, self._candidates) if both and query.vectors else window
         pending = (
             self._executor.submit(
-                self._index.keyword_search, query.keyword_tokens, depth, options.filter
+                self._index.keyword_search,
+                query.keyword_tokens,
+                deep,
+                options.filter,
+                bool(query.vectors),
             )
             if both
             else None
         )
+        # weighted fusion scores a hit by its own cosine (over the best): an image the meaning
+        # side ranks below the page and that holds no word of the query cannot rise into it,
+        # so that side reads the page only; rrf scores ranks, read as deep as the keyword side
+        # so that every page within it agrees
+        depth = window if self._fusion == "weighted" else deep
         meaning = [h for h in self._meaning(query.vectors, depth, options) if keep(h)]
         if pending is None:
             return Ranked(sorted(meaning, key=rank_key), {h.id: h.score for h in meaning})
@@ -107,46 +115,42 @@ class Ranker:
         options: SearchOptions,
         keep: Callable[[SearchHit], bool],
     ) -> Ranked:
-        semantic = {h.id: h.score for h in meaning}
         kept = [h for h in found if keep(h)]
-        held = {h.id: coverage(query.clauses, h.fields) for h in kept}
-        # a hit the query's words do not explain (held 0) is no keyword hit
-        keyword = [h for h in kept if held[h.id] > 0]
-        if not keyword and query.vectors:  # nothing literal: the meaning side as it ranks
+        # a candidate's cosine and coverage are its own, whichever side found it: its
+        # relevance does not depend on how deep the sides were read, so pages agree
+        semantic = {h.id: h.score for h in meaning} | _cosines(query.vectors, kept)
+        fields = {h.id: h.fields for h in kept} | {h.id: h.fields for h in meaning}
+        held = {i: coverage(query.clauses, f) for i, f in fields.items()}
+        if not any(held.values()) and query.vectors:  # nothing literal: the meaning side alone
             return Ranked(sorted(meaning, key=rank_key)[:window], semantic)
+        bm25 = {h.id: h.score for h in kept}
+        by_meaning_ids = {h.id for h in meaning}
+        # a keyword hit the query's words do not explain (held 0) is no hit
+        candidates = [h.id for h in meaning] + [
+            i for i in bm25 if held[i] > 0 and i not in by_meaning_ids
+        ]
         if options.min_score is not None and query.vectors:
-            keyword = [h for h in keyword if held[h.id] >= WHOLE or h.id in semantic]
-        best = max((h.score for h in keyword), default=1.0) or 1.0
+            candidates = [
+                i for i in candidates if held[i] >= WHOLE or semantic[i] >= options.min_score
+            ]
+        best = max((bm25[i] for i in candidates if i in bm25), default=1.0) or 1.0
         literal = sorted(
-            ((h.id, held[h.id] ** PARTIAL_POWER * (0.5 + 0.5 * h.score / best)) for h in keyword),
+            (
+                (i, held[i] ** PARTIAL_POWER * (0.5 + 0.5 * bm25.get(i, 0.0) / best))
+                for i in candidates
+                if held[i] > 0
+            ),
             key=lambda pair: (-pair[1], pair[0]),
         )
-        fused = fuse(
-            [(h.id, h.score) for h in meaning],
-            literal,
-            self._fusion,
-            self._keyword_weight,
-            self._rrf_k,
+        by_meaning = sorted(
+            ((i, semantic[i]) for i in candidates if i in semantic),
+            key=lambda pair: (-round(pair[1], SCORE_DIGITS), pair[0]),
         )
-        fields = {h.id: h.fields for h in keyword} | {h.id: h.fields for h in meaning}
+        fused = fuse(by_meaning, literal, self._fusion, self._keyword_weight, self._rrf_k)
         hits = [
-            SearchHit(i, (score + (held.get(i, 0.0) >= WHOLE)) / 2, fields[i])
-            for i, score in fused.items()
+            SearchHit(i, (score + (held[i] >= WHOLE)) / 2, fields[i]) for i, score in fused.items()
         ]
         return Ranked(sorted(hits, key=rank_key), semantic, fused=True)
-
-    def cosines(self, query: SearchQuery, image_ids: Sequence[str]) -> dict[str, float]:
-        """The meaning score of hits the meaning window did not reach (keyword-side ones)."""
-        if not query.vectors or not image_ids:
-            return {}
-        stored = self._index.vectors_of(image_ids)
-        if not stored:
-            return {}
-        ids = list(stored)
-        rows = np.asarray([stored[i] for i in ids], dtype=np.float32)
-        rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-        best = (rows @ np.stack(query.vectors).T).max(axis=1)
-        return {i: float(s) for i, s in zip(ids, best, strict=True)}
 
     def _meaning(
         self, vectors: Sequence[Vectors], window: int, options: SearchOptions
@@ -159,6 +163,17 @@ class Ranker:
                 if hit.id not in best or hit.score > best[hit.id].score:
                     best[hit.id] = hit
         return sorted(best.values(), key=rank_key)[:window]
+
+
+def _cosines(vectors: Sequence[Vectors], hits: Sequence[SearchHit]) -> dict[str, float]:
+    """The meaning score of hits found by their words, from the vectors they came with."""
+    stored = [h for h in hits if h.vector is not None]
+    if not vectors or not stored:
+        return {}
+    rows = np.asarray([h.vector for h in stored], dtype=np.float32)
+    rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    best = (rows @ np.stack(vectors).T).max(axis=1)
+    return {h.id: float(s) for h, s in zip(stored, best, strict=True)}
 
 
 def rank_key(hit: SearchHit) -> tuple[float, str]:

@@ -218,7 +218,6 @@ class SearchService:
         more = len(hits) > end and end < self._max_depth
         shown = hits[options.offset : end]
         semantic = {h.id: ranked.semantic[h.id] for h in shown if h.id in ranked.semantic}
-        semantic |= self._ranker.cosines(query, [h.id for h in shown if h.id not in semantic])
         relevance = {h.id: h.score for h in shown} if ranked.fused else {}
         return Page(shown, end if more else None, folded, semantic, relevance)
 

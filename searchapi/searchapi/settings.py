@@ -36,10 +36,13 @@ class SearchSettings(BaseModel):
         4, ge=1, description="threads that run keyword searches beside the meaning side's"
     )
     fusion_candidates: int = Field(
-        100,
+        20,
         ge=1,
         le=16384,
-        description="how deep each side (meaning, keywords) is read before fusing, at least",
+        description="how deep the keyword side is read when fusing, at least the page (so is "
+        "the meaning side with rrf; weighted reads it to the page): deeper finds more images "
+        "that hold some of the words, at a cost per candidate (make bench-relevance, "
+        "make bench-search)",
     )
 
 

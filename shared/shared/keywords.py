@@ -75,11 +75,13 @@ def field_words(fields: Mapping[str, object]) -> dict[str, list[list[str]]]:
 
 def document(fields: Mapping[str, object]) -> str:
     """The text the index analyses (by whitespace) for an image: each word with its field."""
+    return index_words(field_words(fields))
+
+
+def index_words(runs_by_field: Mapping[str, list[list[str]]]) -> str:
+    """``document`` from the image's words by field (``field_words``)."""
     tokens = [
-        f"{name}:{word}"
-        for name, runs in field_words(fields).items()
-        for run in runs
-        for word in run
+        f"{name}:{word}" for name, runs in runs_by_field.items() for run in runs for word in run
     ]
     out, size = [], 0
     for token in tokens:

@@ -190,6 +190,13 @@ class OneSide:
     def search(self, *args: Any, **kwargs: Any) -> list[SearchHit]:
         return [] if self._side == "keywords" else self._index.search(*args, **kwargs)
 
+    def keyword_search(
+        self, tokens: Sequence[str], limit: int, where: Any = None, with_vectors: bool = False
+    ) -> list[SearchHit]:
+        # keywords only: no vectors either, which would rank the hits by meaning
+        keep_vectors = with_vectors and self._side != "keywords"
+        return self._index.keyword_search(tokens, limit, where, keep_vectors)
+
 
 def service_for(index: MilvusVectorIndex, embedder: Any, side: str, fusion: str) -> SearchService:
     pool = ThreadPoolExecutor(1)

@@ -262,7 +262,11 @@ class InMemoryVectorIndex:
         return sorted(kept, key=lambda h: -h.score)[:limit]
 
     def keyword_search(
-        self, tokens: Sequence[str], limit: int, where: ImageFilter | None = None
+        self,
+        tokens: Sequence[str],
+        limit: int,
+        where: ImageFilter | None = None,
+        with_vectors: bool = False,
     ) -> list[SearchHit]:
         if not self.has_keywords:
             return []
@@ -272,7 +276,8 @@ class InMemoryVectorIndex:
             held = set(document.split())
             score = float(sum(1 for t in tokens if t in held))
             if score and (where is None or _keeps(where, r)):
-                scored.append(SearchHit(r.id, score, {**_fields(r), "keywords": document}))
+                vector = list(r.vector) if with_vectors else None
+                scored.append(SearchHit(r.id, score, {**_fields(r), "keywords": document}, vector))
         return sorted(scored, key=lambda h: (-h.score, h.id))[:limit]
 
     def nearest(

@@ -308,11 +308,16 @@ class MilvusVectorIndex:
         return hits
 
     def keyword_search(
-        self, tokens: Sequence[str], limit: int, where: ImageFilter | None = None
+        self,
+        tokens: Sequence[str],
+        limit: int,
+        where: ImageFilter | None = None,
+        with_vectors: bool = False,
     ) -> list[SearchHit]:
         """Best BM25 matches of these index words (``caption:red``; a repeat weighs more),
-        best first, each with its indexed words (``keywords``) besides its display fields;
-        empty when the collection has no keyword side."""
+        best first, each with its indexed words (``keywords``) besides its display fields, and
+        its vector if asked (what it scores by meaning, without a second request); empty when
+        the collection has no keyword side."""
         if not self._has_keywords or not tokens:
             return []
         self._still_live()
@@ -324,7 +329,11 @@ class MilvusVectorIndex:
                     anns_field=SPARSE_FIELD,
                     limit=limit,
                     filter=filter_expression(where),
-                    output_fields=[*DISPLAY_FIELDS, KEYWORDS_FIELD],
+                    output_fields=[
+                        *DISPLAY_FIELDS,
+                        KEYWORDS_FIELD,
+                        *(["vector"] if with_vectors else []),
+                    ],
                     search_params={"metric_type": "BM25"},
                 )
         except Unavailable as exc:
@@ -339,6 +348,7 @@ class MilvusVectorIndex:
                     **display_fields(hit["entity"]),
                     KEYWORDS_FIELD: str(hit["entity"].get(KEYWORDS_FIELD) or ""),
                 },
+                hit["entity"].get("vector") if with_vectors else None,
             )
             for hit in result[0]
         ]

@@ -30,6 +30,7 @@ class SearchHit:
     id: str
     score: float
     fields: dict[str, object]
+    vector: Sequence[float] | None = None  # the stored vector, where the search was asked for it
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,15 @@ class VectorIndex(Protocol):
         ...
 
     def keyword_search(
-        self, tokens: Sequence[str], limit: int, where: ImageFilter | None = None
+        self,
+        tokens: Sequence[str],
+        limit: int,
+        where: ImageFilter | None = None,
+        with_vectors: bool = False,
     ) -> list[SearchHit]:
         """Best BM25 matches of these index words (``caption:red``: shared.keywords), best
-        first, among the images ``where`` keeps; empty without a keyword side."""
+        first, among the images ``where`` keeps, each with its stored vector if asked; empty
+        without a keyword side."""
         ...
 
     def nearest(

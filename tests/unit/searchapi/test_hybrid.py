@@ -1,9 +1,12 @@
 """One search box over the fake index: meaning (colour vectors) and keywords fused, why each
 hit matched, the query language's operators, and like/unlike."""
 
+import dataclasses
+import math
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
@@ -96,6 +99,54 @@ def test_a_description_ranks_by_meaning_and_says_its_score(client: TestClient) -
     assert top["score"] == pytest.approx(1.0, abs=1e-5)
     assert top["relevance"] == pytest.approx(1.0, abs=1e-5)
     assert top["matched"] == [{"field": "caption", "words": ["red"]}]
+
+
+def fading(count: int, captions: dict[int, str]) -> InMemoryVectorIndex:
+    """``count`` images fading from red (1) to green, some captioned."""
+    index = InMemoryVectorIndex()
+    angles = [(n - 1) * math.pi / 2 / count for n in range(1, count + 1)]
+    index.upsert(
+        [
+            record(
+                n, [math.cos(a), math.sin(a), 0.0], f"IMG_{n:04d}.jpg", caption=captions.get(n, "")
+            )
+            for n, a in zip(range(1, count + 1), angles, strict=True)
+        ]
+    )
+    return index
+
+
+# weighted: pages agree however deep the sides read; rrf: within fusion_candidates
+@pytest.mark.parametrize(("fusion", "candidates"), [("rrf", 50), ("weighted", 5)])
+def test_a_word_hit_far_down_by_meaning_has_its_own_cosine_on_every_page(
+    fusion: str, candidates: int
+) -> None:
+    index = fading(40, {30: "a barn", 35: "a red barn"})
+    with client_for(index, fusion=fusion, fusion_candidates=candidates) as client:
+        short = search(client, text="red barn", limit=3)
+        deep = search(client, text="red barn", limit=40)
+    assert ids(short)[0] == image_id(35)  # holds both words, though 34 images look redder
+    query = np.asarray([1.1, 0.1, 0.1]) / np.linalg.norm([1.1, 0.1, 0.1])
+    stored = index.records[image_id(35)].vector
+    assert short["items"][0]["score"] == pytest.approx(float(np.dot(query, stored)), abs=1e-5)
+    assert ids(deep)[:3] == ids(short)
+    relevance = {item["id"]: item["relevance"] for item in deep["items"]}
+    assert all(item["relevance"] == relevance[item["id"]] for item in short["items"])
+
+
+def test_an_image_that_looks_like_the_words_and_holds_them_beats_one_that_only_holds_them() -> None:
+    # ten images hold "red"; the keyword side, read 3 deep, finds the first three by id,
+    # the greenest; the meaning side finds the reddest, which hold the word too
+    index = fading(10, {n: "red" for n in range(1, 11)})
+    reversed_ids = {image_id(n): image_id(11 - n) for n in range(1, 11)}
+    index.records = {
+        reversed_ids[k]: dataclasses.replace(r, id=reversed_ids[k])
+        for k, r in index.records.items()
+    }
+    with client_for(index, fusion_candidates=1) as client:
+        body = search(client, text="red", limit=2)
+    assert ids(body) == [image_id(10), image_id(9)]
+    assert all(item["relevance"] > 0.5 for item in body["items"])  # they hold every word
 
 
 def test_a_tag_restricted_term_is_literal_only(client: TestClient) -> None:
