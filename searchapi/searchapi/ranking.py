@@ -8,7 +8,10 @@ every word strong: make bench-relevance measured linear coverage letting such fa
 outrank the right picture), half of it scaled by BM25 against the best hit, so rare words
 count more among hits of equal coverage. A hit holding every term whole comes before the
 rest (an exact file name, tag or word first): relevance = (fused + 1 if it does) / 2, so
-above 0.5 means "holds every word".
+above 0.5 means "holds every word". Coverage is read from each candidate's own words,
+whichever side found it (an image found by meaning that holds the words counts as holding
+them), and a hit found by its words comes with its vector, so it is scored by its own cosine:
+a hit's relevance does not depend on how deep either side was read.
 
 A query without keywords ranks as before the keyword side existed: by cosine, and min_score
 is a range search. With keywords, min_score still bounds the meaning score: an image holding
@@ -67,9 +70,10 @@ class Ranker:
         candidates: int,
         executor: Executor,
     ) -> None:
-        """``candidates``: how deep each side is read when both run, at least; an image
-        that both sides rank well is found even when neither ranks it first. ``executor``
-        runs the keyword side while the meaning side runs in the caller's thread."""
+        """``candidates``: how deep the keyword side is read when both run, at least the
+        page (an image holding some of the words that neither side ranks first can still
+        make the page). ``executor`` runs the keyword side while the meaning side runs in
+        the caller's thread."""
         self._index = index
         self._executor = executor
         self._fusion: Fusion = fusion
