@@ -20,7 +20,7 @@ cosine passes too.
 """
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,12 +30,21 @@ from searchapi.matching import coverage, is_excluded
 from searchapi.query_language import Term
 from searchapi.schemas import SearchOptions
 from shared.embedding import Vectors
-from shared.vectors import SearchHit, VectorIndex
+from shared.vectors import ImageFilter, SearchHit, VectorIndex
 
 # a hit holds every term of the query whole (coverage, with float rounding)
 WHOLE = 1 - 1e-9
 # partial literal evidence counts as coverage to this power
 PARTIAL_POWER = 2
+
+
+@dataclass(frozen=True)
+class WordLookup:
+    """A keyword search under way: its depth and filter, and its hits to come."""
+
+    depth: int
+    where: ImageFilter
+    hits: Future[list[SearchHit]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class SearchQuery:
     keyword_tokens: tuple[str, ...] = ()
     clauses: tuple[tuple[Term, ...], ...] = ()  # the literal terms (query_plan.QueryPlan)
     excluded: tuple[Term, ...] = ()
+    # the keyword side, started before the query was embedded (Ranker.look_up_words)
+    words: WordLookup | None = field(default=None, compare=False)
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -85,21 +96,38 @@ class Ranker:
     def has_keywords(self) -> bool:
         return bool(self._index.has_keywords)
 
+    def look_up_words(
+        self, tokens: Sequence[str], window: int, with_meaning: bool, where: ImageFilter
+    ) -> WordLookup | None:
+        """Start the keyword side of a query whose vectors are still to come: it runs while
+        the text is embedded, and ``rank`` takes its hits when it asks the same."""
+        if not tokens or not self.has_keywords:
+            return None
+        depth = self._keyword_depth(window, with_meaning)
+        hits = self._executor.submit(self._index.keyword_search, tokens, depth, where, with_meaning)
+        return WordLookup(depth, where, hits)
+
+    def _keyword_depth(self, window: int, with_meaning: bool) -> int:
+        return max(window, self._candidates) if with_meaning else window
+
     def rank(self, query: SearchQuery, window: int, options: SearchOptions) -> Ranked:
         keep = _keeper(query, options)
         both = bool(query.keyword_tokens and self.has_keywords)
-        deep = max(window, self._candidates) if both and query.vectors else window
-        pending = (
-            self._executor.submit(
-                self._index.keyword_search,
-                query.keyword_tokens,
-                deep,
-                options.filter,
-                bool(query.vectors),
+        deep = self._keyword_depth(window, bool(query.vectors)) if both else window
+        pending: Future[list[SearchHit]] | None = None
+        if both:
+            started = query.words
+            pending = (
+                started.hits
+                if started and started.depth == deep and started.where == options.filter
+                else self._executor.submit(
+                    self._index.keyword_search,
+                    query.keyword_tokens,
+                    deep,
+                    options.filter,
+                    bool(query.vectors),
+                )
             )
-            if both
-            else None
-        )
         # weighted fusion scores a hit by its own cosine (over the best): an image the meaning
         # side ranks below the page and that holds no word of the query cannot rise into it,
         # so that side reads the page only; rrf scores ranks, read as deep as the keyword side
@@ -135,7 +163,9 @@ class Ranker:
         ]
         if options.min_score is not None and query.vectors:
             candidates = [
-                i for i in candidates if held[i] >= WHOLE or semantic[i] >= options.min_score
+                i
+                for i in candidates
+                if held[i] >= WHOLE or semantic.get(i, -1.0) >= options.min_score
             ]
         best = max((bm25[i] for i in candidates if i in bm25), default=1.0) or 1.0
         literal = sorted(

@@ -87,6 +87,18 @@ class SearchService:
         plan = self._plan(text) if text else None
         if plan is None and not feedback.like:
             raise Unprocessable("give a text query, or images to search like (like=...)")
+        if feedback.like or feedback.unlike:
+            where = options.filter
+            shown = (*where.exclude_ids, *feedback.like, *feedback.unlike)
+            options = replace(options, filter=replace(where, exclude_ids=shown))
+        tokens = plan.keyword_tokens if plan and self.has_keywords else ()
+        # the keyword side needs no vector: it runs while the text is embedded
+        words = self._ranker.look_up_words(
+            tokens,
+            self._first_window(options),
+            bool(plan and plan.has_meaning) or bool(feedback.like),
+            options.filter,
+        )
         loop = asyncio.get_running_loop()
         like, unlike = (
             await loop.run_in_executor(None, self._examples, feedback)
@@ -98,14 +110,11 @@ class SearchService:
             vectors = await loop.run_in_executor(self._executor, embed)
         query = SearchQuery(
             vectors,
-            plan.keyword_tokens if plan and self.has_keywords else (),
+            tokens,
             plan.clauses if plan else (),
             plan.excluded if plan else (),
+            words,
         )
-        if feedback.like or feedback.unlike:
-            where = options.filter
-            shown = (*where.exclude_ids, *feedback.like, *feedback.unlike)
-            options = replace(options, filter=replace(where, exclude_ids=shown))
         return await self._respond(query, options, started)
 
     def _plan(self, text: str) -> QueryPlan:
@@ -196,9 +205,8 @@ class SearchService:
         """One page of a stable order: score, then id; auto cutoff and date order work on the
         whole candidate window (search.max_depth), so every page agrees on them. Folding
         (collapse) works from the first hit on every page, so pages agree on it too."""
-        whole_window = options.cutoff == "auto" or options.sort == "date"
         end = options.offset + options.limit
-        window = self._max_depth if whole_window else min(end + 1, self._max_depth)
+        window = self._first_window(options)
         folded: dict[str, int] = {}
         with SEARCH_SECONDS.labels("vector_search").time():
             while True:
@@ -220,6 +228,13 @@ class SearchService:
         semantic = {h.id: ranked.semantic[h.id] for h in shown if h.id in ranked.semantic}
         relevance = {h.id: h.score for h in shown} if ranked.fused else {}
         return Page(shown, end if more else None, folded, semantic, relevance)
+
+    def _first_window(self, options: SearchOptions) -> int:
+        """How many hits a page reads first: to its end and one more (is there a next
+        page?), or the whole candidate window where the cutoff or date order needs it."""
+        if options.cutoff == "auto" or options.sort == "date":
+            return self._max_depth
+        return min(options.offset + options.limit + 1, self._max_depth)
 
     def _window(self, query: SearchQuery, window: int, end: int, options: SearchOptions) -> Ranked:
         ranked = self._ranker.rank(query, window, options)

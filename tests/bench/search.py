@@ -12,6 +12,7 @@ word. Writes tests/bench/results/search.{json,md}.
 """
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -29,8 +30,10 @@ from searchapi.query_language import parse_query
 from searchapi.query_plan import plan_query
 from searchapi.ranking import Ranker, SearchQuery
 from searchapi.schemas import SearchOptions
+from searchapi.service import SearchService
 from searchapi.settings import SearchSettings
-from shared.config import MilvusSettings
+from shared.config import EmbeddingSettings, Limit, MilvusSettings
+from shared.embedding import load_embedder
 from shared.vectors import (
     ImageFilter,
     ImageRecord,
@@ -38,6 +41,7 @@ from shared.vectors import (
     filter_expression,
     milvus_index,
 )
+from shared.web.signing import UrlSigner
 from tests.support.paths import ROOT
 from tests.support.stack import own_stack_settings
 
@@ -225,8 +229,6 @@ def bench_end_to_end(stack: Stack, count: int, rng: np.random.Generator) -> dict
     """searchapi over `count` vectors in the ViT-B/32-size model's own collection, with the
     configured-for-size IVF_FLAT index, against the same text encoder alone."""
     from imagesearch_dev.clip_builder import build_random, vit_b32_config
-    from shared.config import EmbeddingSettings
-    from shared.embedding import load_embedder
 
     if not (VIT_B32 / "model.safetensors").exists():
         build_random(VIT_B32, vit_b32_config())
@@ -255,6 +257,9 @@ def bench_end_to_end(stack: Stack, count: int, rng: np.random.Generator) -> dict
         del embedder
     chosen, old = list(encoders)
 
+    chosen_by = EmbeddingSettings(model=str(VIT_B32), device="cpu")  # type: ignore[arg-type]
+    text_query = asyncio.run(timed_text_queries(stack, load_embedder(chosen_by), count))
+
     stack.up(["searchapi"])
     end_to_end, cached = [], []
     with httpx.Client(base_url=stack.settings.url("searchapi"), timeout=60) as api:
@@ -278,9 +283,72 @@ def bench_end_to_end(stack: Stack, count: int, rng: np.random.Generator) -> dict
         "encode_old": encoders[old],
         "end_to_end": e2e_p,
         "end_to_end_cached_query": percentiles(cached),
+        "text_query": text_query,
         "ratio_p50": round(e2e_p["p50"] / encode_p["p50"], 3),
         "encode_speedup_p50": round(encoders[old]["p50"] / encode_p["p50"], 3),
     }
+
+
+class MeaningOnly:
+    """The index as a search without a keyword side sees it."""
+
+    has_keywords = False
+
+    def __init__(self, index: MilvusVectorIndex) -> None:
+        self._index = index
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+
+async def timed_text_queries(
+    stack: Stack, embedder: Any, count: int
+) -> dict[str, dict[str, float]]:
+    """A text query from text to page (embedding it, searching, fusing) in searchapi's
+    SearchService with its default pools, by meaning only and by the one box, taking turns;
+    no query vector cache, so every query is embedded."""
+    defaults = SearchSettings()
+    settings = MilvusSettings(
+        uri=f"http://127.0.0.1:{stack.settings.ports.milvus}", search_params={"nprobe": 16}
+    )
+    index = MilvusVectorIndex.connect(settings, str(VIT_B32), DIM)
+    index.attach()
+    inference = ThreadPoolExecutor(defaults.inference_threads)
+    services = {}
+    for side, view in (("meaning only", MeaningOnly(index)), ("one box", index)):
+        ranker = Ranker(
+            view,  # type: ignore[arg-type]
+            defaults.fusion,
+            defaults.keyword_weight,
+            defaults.rrf_k,
+            defaults.fusion_candidates,
+            ThreadPoolExecutor(defaults.keyword_threads),
+        )
+        services[side] = SearchService(
+            embedder=embedder,
+            index=view,  # type: ignore[arg-type]
+            ranker=ranker,
+            executor=inference,
+            image_executor=inference,
+            url_prefix="/images",
+            url_signer=UrlSigner(None, 3600),
+            max_depth=defaults.max_depth,
+            max_pixels=Limit(defaults.max_pixels, "search.max_pixels"),
+            query_cache_size=0,
+        )
+    texts = [
+        f"a {w} at the {CAPTION_WORDS[i % len(CAPTION_WORDS)]} {i}"
+        for i, w in enumerate(["dog", "cat", "car", "boat"] * 30)
+    ]
+    times: dict[str, list[float]] = {side: [] for side in services}
+    options = SearchOptions(limit=PAGE)
+    for text in texts:
+        for side, service in services.items():
+            started = time.perf_counter()
+            await service.by_text(text, options)
+            times[side].append(time.perf_counter() - started)
+    index.close()
+    return {side: percentiles(samples) for side, samples in times.items()}
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -354,6 +422,22 @@ def markdown(report: dict[str, Any]) -> str:
             f"Ratio end-to-end / default encode at p50: **{e2e['ratio_p50']}**; default "
             f"encode speed-up over the old at p50: **{e2e.get('encode_speedup_p50')}**",
         ]
+        if text := e2e.get("text_query"):
+            meaning = text["meaning only"]["p50"]
+            lines += [
+                "",
+                "A text query from text to page in searchapi's SearchService (embedding it: "
+                "no vector cache; the keyword side runs while the text is embedded), the "
+                "sides taking turns:",
+                "",
+                "| | p50 ms | p95 ms | p99 ms | / meaning p50 |",
+                "|---|---|---|---|---|",
+                *(
+                    f"| {side} | {p['p50']} | {p['p95']} | {p['p99']} | "
+                    f"{round(p['p50'] / meaning, 2)} |"
+                    for side, p in text.items()
+                ),
+            ]
     return "\n".join(lines) + "\n"
 
 

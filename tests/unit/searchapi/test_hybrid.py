@@ -3,7 +3,8 @@ hit matched, the query language's operators, and like/unlike."""
 
 import dataclasses
 import math
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,8 @@ from searchapi.matching import FieldMatch, is_excluded, matches
 from searchapi.query_language import parse_query
 from searchapi.query_plan import MAX_READINGS, plan_query, term_tokens
 from searchapi.settings import SearchApiSettings
-from shared.vectors import ImageRecord
+from shared.embedding import Vectors
+from shared.vectors import ImageRecord, SearchHit
 from tests.unit.fakes import ColourEmbedder, InMemoryVectorIndex
 
 RED, GREEN, BLUE = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]
@@ -132,6 +134,57 @@ def test_a_word_hit_far_down_by_meaning_has_its_own_cosine_on_every_page(
     assert ids(deep)[:3] == ids(short)
     relevance = {item["id"]: item["relevance"] for item in deep["items"]}
     assert all(item["relevance"] == relevance[item["id"]] for item in short["items"])
+
+
+class WordsFirstIndex(InMemoryVectorIndex):
+    def __init__(self) -> None:
+        super().__init__()
+        self.words_asked = threading.Event()
+        self.keyword_searches = 0
+
+    def keyword_search(self, *args: Any, **kwargs: Any) -> list[SearchHit]:
+        self.keyword_searches += 1
+        self.words_asked.set()
+        return super().keyword_search(*args, **kwargs)
+
+
+class WaitingEmbedder(ColourEmbedder):
+    """Embeds a text only once the keyword side has been asked (or says it never was)."""
+
+    def __init__(self, index: WordsFirstIndex) -> None:
+        super().__init__()
+        self._index = index
+        self.words_were_asked: list[bool] = []
+
+    def embed_texts(self, texts: Sequence[str]) -> Vectors:
+        if texts != ["warm up"]:  # a query, not the start-up run
+            self.words_were_asked.append(self._index.words_asked.wait(timeout=5))
+        return super().embed_texts(texts)
+
+
+def test_the_keyword_side_runs_while_the_text_is_embedded() -> None:
+    index = WordsFirstIndex()
+    index.upsert([record(1, RED, "IMG_2041.jpg", caption="a red car")])
+    embedder = WaitingEmbedder(index)
+    container = Container(settings=SearchApiSettings())
+    container.embedder.override(providers.Object(embedder))
+    container.vector_index.override(providers.Object(index))
+    with TestClient(create_app(container)) as client:
+        body = search(client, text="red car")
+    assert ids(body) == [image_id(1)]
+    assert embedder.words_were_asked == [True]
+    assert index.keyword_searches == 1  # the early search is the one ranked
+
+
+def test_min_score_judges_a_word_hit_far_down_by_its_own_cosine() -> None:
+    # 2 looks red (cosine ~0.99) and holds one word; 30 and 35 look green (~0.5)
+    index = fading(40, {2: "a barn", 30: "a barn", 35: "a red barn"})
+    with client_for(index, fusion_candidates=40) as client:
+        body = search(client, text="red barn", limit=40, min_score=0.7)
+    found = ids(body)
+    assert found[0] == image_id(35) and body["items"][0]["score"] < 0.7  # every word: kept
+    assert image_id(2) in found and image_id(30) not in found  # some words: by cosine
+    assert all(item["score"] >= 0.7 for item in body["items"][1:])
 
 
 def test_an_image_that_looks_like_the_words_and_holds_them_beats_one_that_only_holds_them() -> None:
