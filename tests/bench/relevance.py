@@ -38,14 +38,13 @@ from typing import Any
 
 from imagesearch_dev.localstack import Stack
 from imagesearch_dev.training.scenes import COLOURS, SHAPES, Scene, all_scenes, render
-from searchapi.ranking import Ranker
 from searchapi.schemas import Feedback, SearchOptions
 from searchapi.service import SearchService
 from searchapi.settings import SearchSettings
-from shared.config import EmbeddingSettings, Limit, MilvusSettings
+from shared.config import EmbeddingSettings, MilvusSettings
 from shared.embedding import load_embedder
-from shared.vectors import ImageRecord, MilvusVectorIndex, SearchHit
-from shared.web.signing import UrlSigner
+from shared.vectors import ImageRecord, MilvusVectorIndex
+from tests.bench.sides import search_service
 from tests.support.paths import MODEL_DIR, ROOT
 from tests.support.stack import own_stack_settings
 
@@ -66,9 +65,8 @@ CAPTIONS = [
     "{name} and the {colour} door",
     "a {colour} {shape} sign in {place}",
 ]
-# searchapi's defaults (search.keyword_weight, .rrf_k; .fusion_candidates unless asked)
+# searchapi's defaults (tests.bench.sides; search.fusion_candidates unless asked)
 DEFAULTS = SearchSettings()
-KEYWORD_WEIGHT, RRF_K = DEFAULTS.keyword_weight, DEFAULTS.rrf_k
 MODES = {
     "meaning only": ("meaning", "rrf"),
     "keywords only": ("keywords", "rrf"),
@@ -172,47 +170,18 @@ def feedback_queries(images: list[Image], rng: random.Random) -> list[Query]:
     ]
 
 
-class OneSide:
-    """The index as one side of search sees it: meaning only (no keyword side) or keywords
-    only (no nearest vectors)."""
-
-    def __init__(self, index: MilvusVectorIndex, side: str) -> None:
-        self._index = index
-        self._side = side
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._index, name)
-
-    @property
-    def has_keywords(self) -> bool:
-        return self._side != "meaning" and self._index.has_keywords
-
-    def search(self, *args: Any, **kwargs: Any) -> list[SearchHit]:
-        return [] if self._side == "keywords" else self._index.search(*args, **kwargs)
-
-    def keyword_search(
-        self, tokens: Sequence[str], limit: int, where: Any = None, with_vectors: bool = False
-    ) -> list[SearchHit]:
-        # keywords only: no vectors either, which would rank the hits by meaning
-        keep_vectors = with_vectors and self._side != "keywords"
-        return self._index.keyword_search(tokens, limit, where, keep_vectors)
-
-
 def service_for(
     index: MilvusVectorIndex, embedder: Any, side: str, fusion: str, candidates: int
 ) -> SearchService:
     pool = ThreadPoolExecutor(1)
-    view = OneSide(index, side)
-    return SearchService(
-        embedder=embedder,
-        index=view,  # type: ignore[arg-type]
-        ranker=Ranker(view, fusion, KEYWORD_WEIGHT, RRF_K, candidates, pool),  # type: ignore[arg-type]
-        executor=pool,
-        image_executor=pool,
-        url_prefix="/images",
-        url_signer=UrlSigner(None, 3600),
-        max_depth=1000,
-        max_pixels=Limit(16_000_000, "search.max_pixels"),
+    return search_service(
+        index,
+        embedder,
+        side,
+        fusion=fusion,
+        candidates=candidates,
+        inference=pool,
+        keywords=pool,
         query_cache_size=4096,
     )
 

@@ -30,9 +30,8 @@ from searchapi.query_language import parse_query
 from searchapi.query_plan import plan_query
 from searchapi.ranking import Ranker, SearchQuery
 from searchapi.schemas import SearchOptions
-from searchapi.service import SearchService
 from searchapi.settings import SearchSettings
-from shared.config import EmbeddingSettings, Limit, MilvusSettings
+from shared.config import EmbeddingSettings, MilvusSettings
 from shared.embedding import load_embedder
 from shared.vectors import (
     ImageFilter,
@@ -41,7 +40,7 @@ from shared.vectors import (
     filter_expression,
     milvus_index,
 )
-from shared.web.signing import UrlSigner
+from tests.bench.sides import search_service
 from tests.support.paths import ROOT
 from tests.support.stack import own_stack_settings
 
@@ -289,18 +288,6 @@ def bench_end_to_end(stack: Stack, count: int, rng: np.random.Generator) -> dict
     }
 
 
-class MeaningOnly:
-    """The index as a search without a keyword side sees it."""
-
-    has_keywords = False
-
-    def __init__(self, index: MilvusVectorIndex) -> None:
-        self._index = index
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._index, name)
-
-
 async def timed_text_queries(
     stack: Stack, embedder: Any, count: int
 ) -> dict[str, dict[str, float]]:
@@ -314,28 +301,17 @@ async def timed_text_queries(
     index = MilvusVectorIndex.connect(settings, str(VIT_B32), DIM)
     index.attach()
     inference = ThreadPoolExecutor(defaults.inference_threads)
-    services = {}
-    for side, view in (("meaning only", MeaningOnly(index)), ("one box", index)):
-        ranker = Ranker(
-            view,  # type: ignore[arg-type]
-            defaults.fusion,
-            defaults.keyword_weight,
-            defaults.rrf_k,
-            defaults.fusion_candidates,
-            ThreadPoolExecutor(defaults.keyword_threads),
-        )
-        services[side] = SearchService(
-            embedder=embedder,
-            index=view,  # type: ignore[arg-type]
-            ranker=ranker,
-            executor=inference,
-            image_executor=inference,
-            url_prefix="/images",
-            url_signer=UrlSigner(None, 3600),
-            max_depth=defaults.max_depth,
-            max_pixels=Limit(defaults.max_pixels, "search.max_pixels"),
+    services = {
+        name: search_service(
+            index,
+            embedder,
+            side,
+            inference=inference,
+            keywords=ThreadPoolExecutor(defaults.keyword_threads),
             query_cache_size=0,
         )
+        for name, side in (("meaning only", "meaning"), ("one box", "both"))
+    }
     texts = [
         f"a {w} at the {CAPTION_WORDS[i % len(CAPTION_WORDS)]} {i}"
         for i, w in enumerate(["dog", "cat", "car", "boat"] * 30)
