@@ -257,7 +257,7 @@ def bench_end_to_end(stack: Stack, count: int, rng: np.random.Generator) -> dict
     chosen, old = list(encoders)
 
     chosen_by = EmbeddingSettings(model=str(VIT_B32), device="cpu")  # type: ignore[arg-type]
-    text_query = asyncio.run(timed_text_queries(stack, load_embedder(chosen_by), count))
+    text_query = asyncio.run(timed_text_queries(stack, load_embedder(chosen_by)))
 
     stack.up(["searchapi"])
     end_to_end, cached = [], []
@@ -288,9 +288,7 @@ def bench_end_to_end(stack: Stack, count: int, rng: np.random.Generator) -> dict
     }
 
 
-async def timed_text_queries(
-    stack: Stack, embedder: Any, count: int
-) -> dict[str, dict[str, float]]:
+async def timed_text_queries(stack: Stack, embedder: Any) -> dict[str, dict[str, float]]:
     """A text query from text to page (embedding it, searching, fusing) in searchapi's
     SearchService with its default pools, by meaning only and by the one box, taking turns;
     no query vector cache, so every query is embedded."""

@@ -321,8 +321,8 @@ class MilvusVectorIndex:
         if not self._has_keywords or not tokens:
             return []
         self._still_live()
-        try:
-            with unavailable_on_error():
+        with unavailable_on_error():
+            try:
                 result = self._client.search(
                     self._collection,
                     data=[" ".join(tokens)],
@@ -336,10 +336,10 @@ class MilvusVectorIndex:
                     ],
                     search_params={"metric_type": "BM25"},
                 )
-        except Unavailable as exc:
-            if NO_DOCUMENTS_ERROR in str(exc):
-                return []
-            raise
+            except MilvusException as exc:
+                if NO_DOCUMENTS_ERROR in str(exc.message):
+                    return []
+                raise
         return [
             SearchHit(
                 str(hit["id"]),
