@@ -224,6 +224,7 @@ async function run(label, request, library = false, kind = "other") {
   state.library = library;
   state.kind = kind;
   state.loading = true;
+  state.next = null; // the last listing's next page belongs to it, not to this run
   $("query-error").hidden = true;
   input.removeAttribute("aria-invalid");
   setStatus(`Searching for ${label}…`, "loading");
@@ -234,6 +235,7 @@ async function run(label, request, library = false, kind = "other") {
   } catch (error) {
     if (run === state.run) {
       results.replaceChildren();
+      state.items = [];
       moreButton.hidden = true;
       if (showQueryError(query.text, error)) setStatus("The query does not read: see above.", "error");
       else setStatus(`${library ? "Loading the library" : "Search"} failed: ${error.message}`, "error");
