@@ -308,6 +308,7 @@ async function refreshCounts() {
     const parts = [`${s.images.indexed.toLocaleString()} images`, formatBytes(s.bytes)];
     if (pending) parts.push(`${pending.toLocaleString()} on their way`);
     if (s.images.failed) parts.push(`${s.images.failed.toLocaleString()} failed`);
+    if (s.enrichment_backlog) parts.push(`${s.enrichment_backlog.toLocaleString()} being enriched`);
     counts.textContent = parts.join(" · ");
   } catch {
     counts.textContent = "";

@@ -81,5 +81,10 @@ class LibraryStats(BaseModel):
     )
     total: int = Field(description="indexed, on their way and failed")
     bytes: int = Field(description="size of the indexed originals")
+    enrichment_backlog: int = Field(
+        0,
+        description="indexed images (searchable) whose enrichment (place, ...) has not "
+        "finished yet",
+    )
     model: ModelInfo | None = Field(None, description="the model of the live index")
     computed_at: datetime

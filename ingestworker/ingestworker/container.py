@@ -11,8 +11,11 @@ from dependency_injector import containers, providers
 
 from ingestworker.adapters.gathering_task import Gathering
 from ingestworker.adapters.url_fetcher import UrlFetcher
+from ingestworker.enrichers import PlaceEnricher
+from ingestworker.enrichers.places import PlaceFinder
 from ingestworker.metrics import WorkerMetrics
 from ingestworker.service.crash_guard import CrashGuard
+from ingestworker.service.enrichment import EnrichmentService
 from ingestworker.service.gathered_indexing import GatheredIndexing
 from ingestworker.service.isolated_indexing import IsolatedIndexing
 from ingestworker.service.pipeline import IndexPipeline
@@ -21,7 +24,7 @@ from ingestworker.service.reindexing import ReindexService, ReindexStates
 from ingestworker.service.retry_policy import RetryPolicy
 from ingestworker.service.url_download import UrlDownloadService
 from ingestworker.settings import IngestWorkerSettings, WorkerMetricsSettings
-from ingestworker.stages import Embed, FileDuplicates, Prepare, Write
+from ingestworker.stages import Embed, FileDuplicates, Prepare, QueueEnrichment, Write
 from shared.config import Limit, MilvusSettings
 from shared.embedding import load_embedder
 from shared.images import decode_image
@@ -29,7 +32,7 @@ from shared.intake import Intake
 from shared.netguard import FetchSettings
 from shared.preflight import load_config
 from shared.queue import RECONCILE, CeleryTaskQueue, make_celery
-from shared.state import job_store_resource
+from shared.state import EnrichBacklog, job_store_resource
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex, live_index_resource, vector_index_resource
 
@@ -68,6 +71,10 @@ def _metrics_folder(settings: WorkerMetricsSettings) -> Path | None:
     return settings.dir if settings.port else None
 
 
+def _as_backlog(jobs: EnrichBacklog) -> EnrichBacklog:
+    return jobs
+
+
 Provided = providers.Provider[Any]
 
 
@@ -78,10 +85,13 @@ def _index_pipeline(
     embedder: Provided,
     states: Provided,
     decode: Provided,
+    queue: Provided,
+    backlog: Provided,
 ) -> providers.Factory[IndexPipeline]:
     """The index stages in order, writing into ``index`` and recording in ``states``: one
     definition for the live collection and the reindex target. A new stage is one module in
-    ingestworker/stages and one provider here."""
+    ingestworker/stages and one provider here. Queue enrichment comes last: what it queues
+    is indexed (enrichment: ingestworker.enrichers, on queue "enrich")."""
     derived = settings.provided.derived
     return providers.Factory(
         IndexPipeline,
@@ -100,6 +110,12 @@ def _index_pipeline(
                 FileDuplicates, index=index, store=store, settings=settings.provided.duplicates
             ),
             providers.Factory(Write, index=index, store=store, states=states),
+            providers.Factory(
+                QueueEnrichment,
+                queue=queue,
+                backlog=backlog,
+                enabled=settings.provided.enrichment.enabled,
+            ),
         ),
         states=states,
         batch_size=settings.provided.embedding.batch_size,
@@ -137,6 +153,8 @@ class Container(containers.DeclarativeContainer):
         WorkerMetrics, providers.Callable(_metrics_folder, settings.provided.metrics)
     )
 
+    # images queued for enrichment and not finished: counted by the state store
+    enrich_backlog = providers.Callable(_as_backlog, job_store)
     decoder = providers.Object(decode_image)
     retry_policy = providers.Factory(
         RetryPolicy,
@@ -151,7 +169,14 @@ class Container(containers.DeclarativeContainer):
     )
 
     index_pipeline = _index_pipeline(
-        settings, object_store, vector_index, embedder, job_store, decoder
+        settings,
+        object_store,
+        vector_index,
+        embedder,
+        job_store,
+        decoder,
+        task_queue,
+        enrich_backlog,
     )
     gathered_indexing = providers.Factory(
         GatheredIndexing,
@@ -206,6 +231,18 @@ class Container(containers.DeclarativeContainer):
         batch_size=settings.provided.reconcile.task_batch_size,
         stale_after_s=settings.provided.reconcile.stale_after_s,
     )
+    # the enrichment stages, in the order they run (shared.enrichment.ENRICHMENTS)
+    place_finder = providers.Singleton(
+        PlaceFinder, max_town_km=settings.provided.enrichment.max_town_km
+    )
+    enrichers = providers.List(providers.Factory(PlaceEnricher, finder=place_finder))
+    enrichment_service = providers.Factory(
+        EnrichmentService,
+        index=live_index,
+        store=object_store,
+        states=job_store,
+        enrichers=enrichers,
+    )
     # reindex fills the embedder's collection, keeps no upload state, and switches at the end
     reindex_target = providers.Singleton(
         _reindex_target,
@@ -215,7 +252,14 @@ class Container(containers.DeclarativeContainer):
     )
     reindex_states = providers.Factory(ReindexStates, job_store)
     reindex_pipeline = _index_pipeline(
-        settings, object_store, reindex_target, embedder, reindex_states, decoder
+        settings,
+        object_store,
+        reindex_target,
+        embedder,
+        reindex_states,
+        decoder,
+        task_queue,
+        enrich_backlog,
     )
     reindex_service = providers.Factory(
         ReindexService,

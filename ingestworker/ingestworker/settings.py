@@ -105,6 +105,15 @@ class DuplicateSettings(BaseModel):
         return min(self.candidate_min_cosine, self.shot_min_cosine)
 
 
+class EnrichmentSettings(BaseModel):
+    """Enrichment (place, text in the picture, tags) runs after indexing, on its own queue."""
+
+    enabled: bool = Field(True, description="queue indexed images for enrichment")
+    max_town_km: float = Field(
+        50.0, gt=0, le=500, description="a place is named after a town at most this far"
+    )
+
+
 class IngestWorkerSettings(ServiceSettings):
     service: ClassVar[str] = "ingestworker"
 
@@ -123,3 +132,4 @@ class IngestWorkerSettings(ServiceSettings):
     worker: WorkerProcessSettings = WorkerProcessSettings()
     # how new images are filed as copies (same picture) or bursts (similar shot) of others
     duplicates: DuplicateSettings = DuplicateSettings()
+    enrichment: EnrichmentSettings = EnrichmentSettings()

@@ -11,7 +11,8 @@ from ingestworker.adapters.gathering_task import GatheredTask, Gathering, image_
 from ingestworker.celery_app import container
 from ingestworker.service.gathered_indexing import Delivery, GatheredReport
 from ingestworker.service.retry_policy import Outage
-from shared.queue import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED, RECONCILE
+from shared.errors import Unavailable
+from shared.queue import ENRICH_IMAGES, FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED, RECONCILE
 from shared.schemas import UploadDetails
 from shared.telemetry import context_from, links_to, trace_headers, tracer
 
@@ -19,6 +20,11 @@ _tracer = tracer(__name__)
 # an outage is never a reason to fail an image: its task retries until the service answers
 # (tasks.max_retries only decides when its images show as waiting)
 RETRY_FOREVER = None
+# an image queued for enrichment but not in the live collection: looked for this many times,
+# this far apart (another process's write shows within Milvus's time tick), then let go
+MISSING_LOOKS = 5
+MISSING_WAIT_S = 2.0
+MAX_ENRICH_BACKOFF_S = 60.0
 
 
 class _GatheredIndexTask(GatheredTask):
@@ -84,6 +90,26 @@ def fetch_urls(
         )
     _retry_after(self, report.outage)
     return {"accepted": report.accepted, "duplicate": report.duplicate, "failed": report.failed}
+
+
+@shared_task(name=ENRICH_IMAGES, bind=True, max_retries=RETRY_FOREVER)
+def enrich_images(self: Task, image_ids: list[str]) -> dict[str, Any]:
+    """Enrichment of indexed images (queue "enrich"). Images not yet visible to this process
+    are looked for again a few times; an outage retries with growing waits."""
+    last_look = self.request.retries >= MISSING_LOOKS
+    with _tracer.start_as_current_span(
+        "enrich_images",
+        context=context_from(trace_headers(vars(self.request))),
+        attributes={"images": len(image_ids)},
+    ):
+        try:
+            report = container().enrichment_service().run(image_ids, last_look)
+        except Unavailable as exc:
+            wait = min(MAX_ENRICH_BACKOFF_S, 2.0**self.request.retries)
+            raise self.retry(exc=exc, countdown=wait) from exc
+    if report.missing and not last_look:
+        raise self.retry(kwargs={"image_ids": report.missing}, countdown=MISSING_WAIT_S)
+    return {"enriched": report.enriched, "gone": report.gone, "missing": report.missing}
 
 
 @shared_task(name=RECONCILE)

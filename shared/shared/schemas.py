@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator
 
+from shared.enrichment import STATE_FIELD, EnrichmentState, enrichment_of
 from shared.ids import is_content_id
 
 MAX_TAGS = 32
@@ -177,6 +178,11 @@ class JobStatus(BaseModel):
         return cls(job_id=job_id, state=overall, counts=counts, items=items)
 
 
+class EnrichmentStatus(BaseModel):
+    state: EnrichmentState
+    reason: str | None = None
+
+
 class ImageStatus(BaseModel):
     id: str
     state: Literal["stored", "queued", "processing", "waiting", "indexed", "failed"] = Field(
@@ -187,3 +193,18 @@ class ImageStatus(BaseModel):
     )
     reason: str | None = None
     metadata: dict[str, object] | None = Field(None, description="once indexed")
+    enrichment: dict[str, EnrichmentStatus] | None = Field(
+        None,
+        description="once indexed: each enrichment's state (place, ...): pending, done, "
+        "skipped or failed, with the reason; the image is searchable whatever they say",
+    )
+
+    @classmethod
+    def indexed(cls, image_id: str, row: dict[str, object]) -> "ImageStatus":
+        """An indexed image's status from its row's display fields."""
+        metadata = {k: v for k, v in row.items() if k != STATE_FIELD}
+        states = {
+            name: EnrichmentStatus(state=entry["state"], reason=entry.get("reason") or None)
+            for name, entry in enrichment_of(row).items()
+        }
+        return cls(id=image_id, state="indexed", metadata=metadata, enrichment=states)

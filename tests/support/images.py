@@ -7,7 +7,8 @@ import uuid
 import zlib
 
 import numpy as np
-from PIL import Image, PngImagePlugin
+from PIL import ExifTags, Image, PngImagePlugin
+from PIL.TiffImagePlugin import IFDRational
 
 
 def image_bytes(
@@ -67,3 +68,32 @@ def another_copy(png: bytes) -> bytes:
     chunk += struct.pack(">I", zlib.crc32(b"tEXt" + text))
     header_end = 8 + 25  # the signature, then IHDR
     return png[:header_end] + chunk + png[header_end:]
+
+
+def jpeg_with_gps(
+    latitude: tuple[object, ...],
+    latitude_ref: str,
+    longitude: tuple[object, ...],
+    longitude_ref: str,
+    colour: str | tuple[int, ...] = "red",
+    size: tuple[int, int] = (64, 48),
+) -> bytes:
+    """A JPEG whose EXIF GPS says these (degrees, minutes, seconds), as cameras write them:
+    rationals (IFDRational, a zero denominator allowed) and N/S, E/W."""
+    exif = Image.Exif()
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = latitude_ref
+    gps[ExifTags.GPS.GPSLatitude] = latitude
+    gps[ExifTags.GPS.GPSLongitudeRef] = longitude_ref
+    gps[ExifTags.GPS.GPSLongitude] = longitude
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, format="JPEG", exif=exif)
+    return buf.getvalue()
+
+
+def dms(degrees: float) -> tuple[IFDRational, IFDRational, IFDRational]:
+    """Degrees as EXIF writes them: whole degrees, whole minutes, seconds to 1/100."""
+    whole = int(degrees)
+    minutes = int((degrees - whole) * 60)
+    seconds = round(((degrees - whole) * 60 - minutes) * 60 * 100)
+    return IFDRational(whole), IFDRational(minutes), IFDRational(seconds, 100)

@@ -10,9 +10,11 @@ from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.settings import IngestWorkerSettings
 from shared.embedding import Embedder
 from shared.images import DecodedImage
+from shared.queue import TaskQueue
 from shared.state import ImageStates
 from shared.storage import ObjectStore
 from shared.vectors import VectorIndex
+from tests.unit.fakes import InMemoryJobStore, RecordingQueue
 
 
 def worker_settings(**sections: Any) -> IngestWorkerSettings:
@@ -26,15 +28,21 @@ def index_pipeline(
     embedder: Embedder,
     states: ImageStates,
     decode: Callable[..., DecodedImage] | None = None,
+    queue: TaskQueue | None = None,
     **sections: Any,
 ) -> IndexPipeline:
-    """The pipeline the worker runs, with its stages as the container builds them."""
+    """The pipeline the worker runs, with its stages as the container builds them; what it
+    queues for enrichment goes to ``queue`` (a recording one by default)."""
     c = Container()
     c.settings.override(providers.Object(worker_settings(**sections)))
     c.object_store.override(providers.Object(store))
     c.vector_index.override(providers.Object(index))
     c.embedder.override(providers.Object(embedder))
     c.job_store.override(providers.Object(states))
+    c.task_queue.override(providers.Object(queue or RecordingQueue()))
+    c.enrich_backlog.override(
+        providers.Object(states if hasattr(states, "add_to_enrich") else InMemoryJobStore())
+    )
     if decode is not None:
         c.decoder.override(providers.Object(decode))
     return c.index_pipeline()

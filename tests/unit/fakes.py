@@ -68,6 +68,7 @@ class RecordingQueue:
         self.tasks: list[tuple[list[str], str]] = []
         self.isolated: list[tuple[list[str], str]] = []
         self.fetches: list[tuple[list[tuple[str, str]], str, dict[str, object]]] = []
+        self.enrich: list[list[str]] = []
         self.waiting = waiting
 
     def depth(self) -> int:
@@ -84,6 +85,9 @@ class RecordingQueue:
     ) -> None:
         self.fetches.append((list(items), job_id, details))
 
+    def enqueue_enrich(self, image_ids: Sequence[str]) -> None:
+        self.enrich.append(list(image_ids))
+
 
 class InMemoryJobStore:
     def __init__(self) -> None:
@@ -93,9 +97,19 @@ class InMemoryJobStore:
         self.claims: list[str] = []
         self.fetch_slots: dict[str, tuple[ImageState, str | None, str | None]] = {}
         self.deliveries: dict[str, int] = {}
+        self.enrich_pending: set[str] = set()
 
     def ping(self) -> None:
         pass
+
+    def add_to_enrich(self, image_ids: Sequence[str]) -> None:
+        self.enrich_pending.update(image_ids)
+
+    def enrich_finished(self, image_ids: Sequence[str]) -> None:
+        self.enrich_pending.difference_update(image_ids)
+
+    def enrich_backlog(self) -> int:
+        return len(self.enrich_pending)
 
     def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None:
         self.jobs[job_id] = list(items)

@@ -13,7 +13,7 @@ from ingestapi.service.duplicate_groups import DuplicatesService
 from shared.errors import Unprocessable
 from shared.image_items import ImageFilterParams, ImageItem, ItemMaker
 from shared.schemas import ImageState
-from shared.state import StateReads
+from shared.state import EnrichBacklog, StateReads
 from shared.vectors import ActiveIndex, BadCursor, BrowseCursor, BrowsePage, ImageFilter
 
 MAX_BROWSE_LIMIT = 200
@@ -73,13 +73,18 @@ class BrowseService:
         )
 
 
+class StatsReads(StateReads, EnrichBacklog, Protocol):
+    pass
+
+
 class StatsService:
-    """Counts by state: indexed from the live index, the rest from the state store. The total
-    size reads every row, so one computation serves everyone for ``cache_s``."""
+    """Counts by state: indexed from the live index, the rest (and enrichment's backlog) from
+    the state store. The total size reads every row, so one computation serves everyone for
+    ``cache_s``."""
 
     def __init__(
         self,
-        jobs: StateReads,
+        jobs: StatsReads,
         index: BrowsableIndex,
         cache_s: float,
         clock: Callable[[], float] = time.monotonic,
@@ -117,6 +122,7 @@ class StatsService:
             images=images,
             total=sum(images.values()),
             bytes=self._index.total_bytes(),
+            enrichment_backlog=self._jobs.enrich_backlog(),
             model=model,
             computed_at=datetime.now(UTC),
         )

@@ -1,12 +1,12 @@
 """Editing an image's caption and tags."""
 
-import json
 from collections.abc import Sequence
 from typing import Protocol
 
 from ingestapi.schemas import ImageEdit
+from shared.details import update_details
 from shared.errors import Conflict, NotFound
-from shared.ids import details_key, is_content_id, original_key
+from shared.ids import is_content_id
 from shared.log import get_logger
 from shared.schemas import ImageState, ImageStatus
 from shared.state import JobStore
@@ -42,23 +42,9 @@ class EditService:
                 if state not in (None, ImageState.deleted) and state != ImageState.indexed:
                     raise Conflict(f"not indexed yet ({state.value}): edit it once it is")
                 raise NotFound("no such image")
-            self._save_details(image_id, edit)
+            update_details(self._store, image_id, edit.model_dump(exclude_unset=True))
             row = self._index.edit(image_id, edit.caption, edit.tags)
         if row is None:
             raise NotFound("no such image")
         log.info("image_edited", image_id=image_id, fields=sorted(edit.model_fields_set))
-        return ImageStatus(id=image_id, state="indexed", metadata=row)
-
-    def _save_details(self, image_id: str, edit: ImageEdit) -> None:
-        info = self._store.stat(original_key(image_id))
-        details: dict[str, object] = {}
-        if info.metadata.get("details"):
-            try:
-                loaded = json.loads(self._store.open(details_key(image_id)).read())
-                details = loaded if isinstance(loaded, dict) else {}
-            except (NotFound, ValueError):
-                details = {}
-        details.update(edit.model_dump(exclude_unset=True))
-        self._store.put(details_key(image_id), json.dumps(details).encode(), "application/json")
-        if not info.metadata.get("details"):
-            self._store.set_metadata(original_key(image_id), {"details": "1"})
+        return ImageStatus.indexed(image_id, row)

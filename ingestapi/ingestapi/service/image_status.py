@@ -51,7 +51,7 @@ class ImageStatusService:
         if state == ImageState.deleted:
             raise NotFound("no such image")
         if row := self._index.get([image_id]).get(image_id):
-            return ImageStatus(id=image_id, state="indexed", metadata=row)
+            return ImageStatus.indexed(image_id, row)
         if state is not None and state != ImageState.indexed:
             return ImageStatus(id=image_id, state=state.value, reason=reason)
         if self._store.exists(original_key(image_id)):

@@ -1,5 +1,6 @@
-"""The index stages, in order: prepare → embed → file duplicates → write. Each is one class
-with one job, built by the container (container.py) and run by service.pipeline.IndexPipeline.
+"""The index stages, in order: prepare → embed → file duplicates → write → queue enrichment.
+Each is one class with one job, built by the container (container.py) and run by
+service.pipeline.IndexPipeline.
 A stage after the model takes and returns rows (batch.RowStage) and runs on the writer thread.
 """
 
@@ -7,6 +8,7 @@ from ingestworker.stages.batch import BatchOutcome, PreparedImage, Row, RowStage
 from ingestworker.stages.embed import Embed
 from ingestworker.stages.near_duplicates import FileDuplicates
 from ingestworker.stages.prepare import Prepare
+from ingestworker.stages.queue_enrichment import QueueEnrichment
 from ingestworker.stages.write import Write
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "FileDuplicates",
     "Prepare",
     "PreparedImage",
+    "QueueEnrichment",
     "Row",
     "RowStage",
     "Write",

@@ -2,7 +2,7 @@
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from shared.errors import reason_of
@@ -33,6 +33,8 @@ class PreparedImage:
     # be a copy of this one reads back from storage)
     phash: str = ""
     keypoints: "Keypoints | None" = None
+    # what enrichment found for it before (its details object): a reindex carries it
+    facts: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 preview written where cdnapi serves them, and fingerprinted for duplicates. Runs on the
 prepare threads, ahead of the model."""
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -10,8 +9,10 @@ from datetime import datetime
 
 from ingestworker.stages.batch import BatchOutcome, PreparedImage
 from ingestworker.stages.near_duplicates import keypoints, perceptual_hash
+from shared.details import HAS_DETAILS, read_details
+from shared.enrichment import carried_facts
 from shared.errors import NotFound, Unavailable
-from shared.ids import details_key, original_key
+from shared.ids import original_key
 from shared.images import PREVIEW_PX, THUMBNAIL_PX, DecodedImage, decode_image, reduced
 from shared.images import store_derived as store_copies
 from shared.schemas import ImageState
@@ -72,8 +73,9 @@ class Prepare:
             raise NotFound("original is empty or missing")
         with _tracer.start_as_current_span("decode", attributes={"bytes": len(data)}):
             decoded = self._decode(data, long_side=self._preview_px)
-        details = self._details(image_id) if obj.metadata.get("details") else {}
+        details = read_details(self._store, image_id) if obj.metadata.get(HAS_DETAILS) else {}
         tags = details.get("tags")
+        facts = details.get("facts")
         return PreparedImage(
             image_id=image_id,
             decoded=decoded,
@@ -84,14 +86,8 @@ class Prepare:
             source=str(details.get("source") or obj.metadata.get("source", "")),
             caption=str(details.get("caption", "")),
             tags=[str(t) for t in tags] if isinstance(tags, list) else [],
+            facts=carried_facts(facts) if isinstance(facts, dict) else {},
         )
-
-    def _details(self, image_id: str) -> dict[str, object]:
-        try:
-            parsed = json.loads(self._store.open(details_key(image_id)).read())
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
 
 
 def _epoch(iso: str | None) -> int:

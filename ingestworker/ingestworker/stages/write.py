@@ -1,7 +1,8 @@
 """Write: the rows into the index in one request, then the images' states. Last on the writer
 thread: what it passes on is indexed."""
 
-from ingestworker.stages.batch import BatchOutcome, Row
+from ingestworker.stages.batch import BatchOutcome, PreparedImage, Row
+from shared.enrichment import GPS_FIELDS
 from shared.errors import Unavailable
 from shared.ids import derived_keys
 from shared.log import get_logger
@@ -84,4 +85,14 @@ def _record(row: Row) -> ImageRecord:
         phash=image.phash,
         dup_of=row.dup_of,
         shot_of=row.shot_of,
+        extra=extra_fields(image),
     )
+
+
+def extra_fields(image: PreparedImage) -> dict[str, object]:
+    """The row's fields beyond the schema's: the GPS position, and what enrichment found
+    before (a reindex, or the same upload indexed again)."""
+    extra = dict(image.facts)
+    if image.decoded.gps is not None:
+        extra.update(zip(GPS_FIELDS, image.decoded.gps, strict=True))
+    return extra

@@ -11,7 +11,7 @@ _TYPES = sorted(set(CONTENT_TYPES.values()))
 
 
 class ImageFilterParams(BaseModel):
-    """What search, similar and browse keep: dates, tags, type, size, source."""
+    """What search, similar and browse keep: dates, tags, type, size, source, place."""
 
     taken_from: date | datetime | None = None
     taken_to: date | datetime | None = Field(None, description="a date alone: that whole day")
@@ -23,6 +23,13 @@ class ImageFilterParams(BaseModel):
     min_width: int | None = Field(None, ge=1, le=1_000_000)
     min_height: int | None = Field(None, ge=1, le=1_000_000)
     source: str | None = Field(None, min_length=1, max_length=256)
+    place: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="where it was taken: a town, region or country as the facets name it, or "
+        "a country code (PT)",
+    )
 
     @field_validator("content_type", mode="before")
     @classmethod
@@ -40,11 +47,11 @@ class ImageFilterParams(BaseModel):
                 raise ValueError(f"{value[:50]!r} is not one of {', '.join(_TYPES)}")
         return types
 
-    @field_validator("source")
+    @field_validator("source", "place")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         if value is not None and not value.isprintable():
-            raise ValueError("source must be printable text")
+            raise ValueError("must be printable text")
         return value
 
     @model_validator(mode="after")
@@ -67,6 +74,7 @@ class ImageFilterParams(BaseModel):
             min_width=self.min_width,
             min_height=self.min_height,
             source=self.source,
+            place=self.place,
         )
 
 

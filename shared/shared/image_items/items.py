@@ -18,6 +18,8 @@ class ImageItem(BaseModel):
     created_at: datetime | None = Field(None, description="when it was uploaded (UTC)")
     caption: str | None = None
     tags: list[str] = Field(default_factory=list)
+    place: str | None = Field(None, description="where it was taken (town, region, country)")
+    country_code: str | None = Field(None, description="ISO 3166 alpha-2, from its GPS")
     duplicates: int = Field(
         0, description="other copies of the same picture folded into this item (collapse)"
     )
@@ -47,6 +49,8 @@ class ItemMaker:
             "created_at": _opt_time(row.get("created_at")),
             "caption": _opt_str(row.get("caption")),
             "tags": [str(t) for t in tags] if isinstance(tags, list) else [],
+            "place": _opt_str(row.get("place")),
+            "country_code": _opt_str(row.get("country_code")),
         }
 
     def item(self, image_id: str, row: dict[str, object]) -> ImageItem:

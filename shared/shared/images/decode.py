@@ -18,7 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from shared.config import Limit
 from shared.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType, reason_of
 from shared.images.budget import PixelBudget
-from shared.images.exif import camera, rotated_90, taken_at
+from shared.images.exif import camera, gps, rotated_90, taken_at
 from shared.images.formats import CONTENT_TYPES, DECODE_MIN_SIDE, SUPPORTED, signature
 
 _SIXTEEN_BIT_RAW = {"I;16": "I;16", "I;16L": "I;16", "I;16B": "I;16B", "I;16N": "I;16N"}
@@ -34,6 +34,7 @@ class DecodedImage:
     content_type: str
     taken_at: int | None = None  # EXIF DateTimeOriginal, epoch seconds
     camera: str = ""
+    gps: tuple[float, float] | None = None  # EXIF (latitude, longitude), degrees
 
 
 def decode_image(
@@ -83,7 +84,9 @@ def decode_image(
             raise Unprocessable(f"corrupt or truncated {fmt} image ({reason_of(exc)})") from exc
         if turned:
             width, height = height, width
-        return DecodedImage(rgb, width, height, CONTENT_TYPES[fmt], taken_at(img), camera(img))
+        return DecodedImage(
+            rgb, width, height, CONTENT_TYPES[fmt], taken_at(img), camera(img), gps(img)
+        )
 
 
 def reduced(

@@ -1,10 +1,12 @@
-"""What EXIF says about a photo: when it was taken, with which camera, which way up.
+"""What EXIF says about a photo: when it was taken, with which camera, which way up, where.
 
 EXIF is written by every kind of device and edited by every kind of tool: any value may be
 missing, malformed or out of range. A value that cannot be read is treated as absent; it never
 costs the picture.
 """
 
+import math
+import numbers
 from datetime import UTC, datetime, timedelta, timezone
 
 from PIL import ExifTags, Image
@@ -41,6 +43,39 @@ def camera(img: Image.Image) -> str:
     if model.lower().startswith(make.lower()):
         return model[:MAX_CAMERA_CHARS]
     return f"{make} {model}".strip()[:MAX_CAMERA_CHARS]
+
+
+def gps(img: Image.Image) -> tuple[float, float] | None:
+    """(latitude, longitude) in degrees, or None: no GPS, a zero denominator, a value out of
+    range, or exactly (0, 0), which receivers write when they have no fix."""
+    try:
+        info = img.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+        lat = _degrees(info.get(ExifTags.GPS.GPSLatitude), info.get(ExifTags.GPS.GPSLatitudeRef))
+        lon = _degrees(info.get(ExifTags.GPS.GPSLongitude), info.get(ExifTags.GPS.GPSLongitudeRef))
+    except Exception:  # unreadable: no place
+        return None
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    if lat == 0 and lon == 0:
+        return None
+    return round(lat, 7), round(lon, 7)
+
+
+def _degrees(dms: object, ref: object) -> float | None:
+    """(degrees, minutes, seconds) rationals (or degrees alone) and N/S/E/W to signed
+    degrees."""
+    if isinstance(dms, numbers.Real):  # one rational reads back as a number
+        dms = (dms,)
+    if not isinstance(dms, tuple | list) or not 1 <= len(dms) <= 3:
+        return None
+    parts = [float(part) for part in dms]  # a zero denominator reads as nan
+    if not all(math.isfinite(p) and p >= 0 for p in parts) or any(p >= 60 for p in parts[1:]):
+        return None
+    value = float(sum(p / 60**n for n, p in enumerate(parts)))
+    side = _text(ref).upper()[:1]
+    if side not in ("N", "S", "E", "W"):
+        return None
+    return -value if side in ("S", "W") else value
 
 
 def rotated_90(img: Image.Image) -> bool:

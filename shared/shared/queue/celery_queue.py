@@ -8,7 +8,13 @@ from kombu.exceptions import ChannelError, OperationalError
 
 from shared.config import RedisSettings
 from shared.errors import Unavailable
-from shared.queue.task_names import FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED
+from shared.queue.task_names import (
+    ENRICH_IMAGES,
+    ENRICH_QUEUE,
+    FETCH_URLS,
+    INDEX_IMAGES,
+    INDEX_ISOLATED,
+)
 from shared.telemetry import trace_carrier
 
 VISIBILITY_TIMEOUT_S = RedisSettings.model_fields["visibility_timeout_s"].default
@@ -52,6 +58,11 @@ class TaskQueue(Protocol):
         """Download (slot, url) items, then queue what they stored for indexing."""
         ...
 
+    def enqueue_enrich(self, image_ids: Sequence[str]) -> None:
+        """Enrich these indexed images, on the enrichment queue (workers of their own may
+        take it: celery worker -Q enrich)."""
+        ...
+
     def depth(self) -> int:
         """Tasks waiting in the queue (not yet taken by a worker)."""
         ...
@@ -73,7 +84,10 @@ class CeleryTaskQueue:
         kwargs = {"items": [list(i) for i in items], "job_id": job_id, "details": details}
         self._send(FETCH_URLS, kwargs)
 
-    def _send(self, task: str, kwargs: Mapping[str, object]) -> None:
+    def enqueue_enrich(self, image_ids: Sequence[str]) -> None:
+        self._send(ENRICH_IMAGES, {"image_ids": list(image_ids)}, ENRICH_QUEUE)
+
+    def _send(self, task: str, kwargs: Mapping[str, object], queue: str | None = None) -> None:
         try:
             self._app.send_task(
                 task,
@@ -83,7 +97,7 @@ class CeleryTaskQueue:
                 # straight onto the queue's list: no exchange binding to lose if Redis is
                 # flushed or restarts empty (a lost binding silently drops what is published)
                 exchange="",
-                routing_key=self._app.conf.task_default_queue,
+                routing_key=queue or self._app.conf.task_default_queue,
             )
         except OperationalError as exc:
             raise Unavailable("task queue unreachable") from exc

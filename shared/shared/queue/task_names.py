@@ -5,3 +5,6 @@ INDEX_IMAGES = "ingestworker.index_images"
 INDEX_ISOLATED = "ingestworker.index_isolated"
 RECONCILE = "ingestworker.reconcile"
 FETCH_URLS = "ingestworker.fetch_urls"
+# enrichment (text in the picture, place, tags) of indexed images, on its own queue
+ENRICH_IMAGES = "ingestworker.enrich_images"
+ENRICH_QUEUE = "enrich"

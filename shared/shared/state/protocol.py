@@ -108,7 +108,19 @@ class CrashCounts(Protocol):
         ...
 
 
-class JobStore(ImageStates, StateReads, Intakes, Jobs, Deletions, CrashCounts, Protocol):
+class EnrichBacklog(Protocol):
+    """Images indexed and queued for enrichment that it has not finished yet."""
+
+    def add_to_enrich(self, image_ids: Sequence[str]) -> None: ...
+
+    def enrich_finished(self, image_ids: Sequence[str]) -> None: ...
+
+    def enrich_backlog(self) -> int: ...
+
+
+class JobStore(
+    ImageStates, StateReads, Intakes, Jobs, Deletions, CrashCounts, EnrichBacklog, Protocol
+):
     """Every role, as one Redis adapter (RedisJobStore) plays them; a service names the roles
     it uses."""
 

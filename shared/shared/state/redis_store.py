@@ -32,6 +32,8 @@ end
 return 1
 """
 _STATE_SETS = "states:"
+# the images queued for enrichment and not finished, by when they were queued
+_ENRICH_BACKLOG = "enrich:backlog"
 # the reason of a deleted image while its delete has not gone all the way
 UNFINISHED_DELETE = "deleting"
 # a claim outlives a crashed holder by this much; storing one original takes far less
@@ -119,6 +121,20 @@ class RedisJobStore:
 
     def deleted_among(self, image_ids: Sequence[str]) -> set[str]:
         return {i for i, s in self.states_of(image_ids).items() if s == ImageState.deleted}
+
+    def add_to_enrich(self, image_ids: Sequence[str]) -> None:
+        if image_ids:
+            with _unavailable_on_error():
+                self._redis.zadd(_ENRICH_BACKLOG, dict.fromkeys(image_ids, time.time()), nx=True)
+
+    def enrich_finished(self, image_ids: Sequence[str]) -> None:
+        if image_ids:
+            with _unavailable_on_error():
+                self._redis.zrem(_ENRICH_BACKLOG, *image_ids)
+
+    def enrich_backlog(self) -> int:
+        with _unavailable_on_error():
+            return int(self._redis.zcard(_ENRICH_BACKLOG))
 
     def state_counts(self) -> dict[ImageState, int]:
         """Images in each counted state (COUNTED) whose state has not expired."""

@@ -166,12 +166,27 @@ class LiveIndex:
         """Set the caption and/or tags of a row in every collection that has it, vector and
         all other fields as they were; the live row's display fields after, or None when the
         live collection lacks it."""
-        live = self.live_collection()
         changes: dict[str, object] = {}
         if caption is not None:
             changes["caption"] = cut_utf8(caption, VARCHAR_BYTES["caption"])
         if tags is not None:
             changes["tags"] = [cut_utf8(t, TAG_BYTES) for t in tags][:MAX_TAGS]
+        return self.update(image_id, changes)
+
+    def row(self, image_id: str) -> dict[str, object] | None:
+        """Every field of the live row (its vector and enrichment's facts included)."""
+        collection = self.live_collection()
+        if collection is None:
+            return None
+        with unavailable_on_error():
+            rows = self._client.get(collection, ids=[image_id], output_fields=["*"])
+        return dict(rows[0]) if rows else None
+
+    def update(self, image_id: str, changes: dict[str, object]) -> dict[str, object] | None:
+        """Set fields of a row in every collection that has it (its keywords made again from
+        them), the others as they were; the live row's display fields after, or None when the
+        live collection lacks it."""
+        live = self.live_collection()
         after = None
         with unavailable_on_error():
             for collection in self._collections():

@@ -8,6 +8,7 @@ from functools import partial
 from pymilvus import MilvusClient, MilvusException
 
 from shared.config import MilvusSettings
+from shared.enrichment import PLACE_FIELDS, STATE_FIELD
 from shared.errors import Unavailable
 
 DISPLAY_FIELDS = [
@@ -26,6 +27,9 @@ DISPLAY_FIELDS = [
     "phash",
     "dup_of",
     "shot_of",
+    # enrichment's (dynamic fields, absent until it ran): shared.enrichment
+    *PLACE_FIELDS,
+    STATE_FIELD,
 ]
 # milvus-lite has no nullable fields: "no EXIF date" is this value, below any real date
 UNKNOWN_TIME = -(2**53)

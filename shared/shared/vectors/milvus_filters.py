@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from shared.vectors.milvus_client import UNKNOWN_TIME
 from shared.vectors.protocol import ImageFilter
 
+# the row fields a place filter matches (enrichment's, shared.enrichment.PLACE_FIELDS)
+PLACE_NAMES = ("city", "region", "country", "country_code")
+
 
 def filter_expression(where: ImageFilter | None) -> str:
     if where is None:
@@ -31,6 +34,9 @@ def filter_expression(where: ImageFilter | None) -> str:
         parts.append(f"height >= {int(where.min_height)}")
     if where.source is not None:
         parts.append(f"source == {string_literal(where.source)}")
+    if where.place is not None:
+        value = string_literal(where.place)
+        parts.append("(" + " or ".join(f"{name} == {value}" for name in PLACE_NAMES) + ")")
     if where.exclude_ids:
         parts.append(f"id not in {strings_literal(where.exclude_ids)}")
     return " and ".join(parts)

@@ -47,6 +47,7 @@ class ImageFilter:
     min_width: int | None = None
     min_height: int | None = None
     source: str | None = None
+    place: str | None = None  # a town, region, country or country code (enrichment's)
     exclude_ids: tuple[str, ...] = ()
 
 

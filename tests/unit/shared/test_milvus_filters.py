@@ -37,3 +37,11 @@ def test_filter_values_cannot_leave_their_literal() -> None:
     # every quote inside a value is escaped: the values decode back from their literals
     assert json.loads(expr.split("source == ", 1)[1]) == 'a" or source != "b'
     assert '"x\\"] or 1 == 1 or ["' in expr
+
+
+def test_a_place_matches_a_town_region_country_or_country_code() -> None:
+    expr = filter_expression(ImageFilter(place='Lisbon" or id != "'))
+    assert expr == (
+        '(city == "Lisbon\\" or id != \\"" or region == "Lisbon\\" or id != \\"" or '
+        'country == "Lisbon\\" or id != \\"" or country_code == "Lisbon\\" or id != \\"")'
+    )

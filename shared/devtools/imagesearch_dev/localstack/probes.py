@@ -38,11 +38,11 @@ def milvus_ready(uri: str) -> bool:
         client.close()
 
 
-def celery_worker_ready(redis_url: str) -> bool:
+def celery_worker_ready(redis_url: str, node: str) -> bool:
     from celery import Celery
 
     app = Celery("probe", broker=redis_url)
     try:
-        return bool(app.control.ping(timeout=1.0))
+        return bool(app.control.ping(destination=[node], timeout=1.0))
     finally:
         app.close()

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from imagesearch_dev.localstack import probes
 from imagesearch_dev.localstack.processes import ProcessSpec, ProcessTable, StackError
 from imagesearch_dev.localstack.settings import StackSettings
+from shared.queue import ENRICH_QUEUE
 from shared.web import AuthSettings
 from shared.web.signing import link_secret
 
@@ -21,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[4]
 # started a stage at a time; a stage's processes start together and load their models in parallel
 STAGES = [
     ["redis", "s3", "milvus"],
-    ["worker", "beat", "ingestapi", "searchapi", "cdnapi"],
+    ["worker", "enricher", "beat", "ingestapi", "searchapi", "cdnapi"],
     ["nginx"],
 ]
 ORDER = [name for stage in STAGES for name in stage]
@@ -136,6 +138,7 @@ class Stack:
             "s3": self._s3,
             "milvus": self._milvus,
             "worker": self._worker,
+            "enricher": self._enricher,
             "beat": self._beat,
             "ingestapi": lambda: self._api("ingestapi"),
             "searchapi": lambda: self._api("searchapi"),
@@ -181,10 +184,22 @@ class Stack:
         )
 
     def _worker(self) -> ProcessSpec:
+        return self._celery_worker("worker", "ingestworker", "celery")
+
+    def _enricher(self) -> ProcessSpec:
+        # enrichment on workers of its own, as a deployment scales them apart
+        # (the worker serves the metrics port: one process per port)
+        return self._celery_worker(
+            "enricher", "enricher", ENRICH_QUEUE, {"INGESTWORKER__METRICS__PORT": "0"}
+        )
+
+    def _celery_worker(
+        self, name: str, hostname: str, queue: str, own_env: dict[str, str] | None = None
+    ) -> ProcessSpec:
+        node = f"{hostname}-{self.settings.ports.redis}@{socket.gethostname()}"
         argv = [
             sys.executable, "-m", "celery", "-A", "ingestworker.celery_app", "worker",
-            "--pool", "prefork", "--loglevel", "INFO",
-            "--hostname", f"ingestworker-{self.settings.ports.redis}@%h",
+            "--pool", "prefork", "--loglevel", "INFO", "--hostname", node, "--queues", queue,
         ]  # fmt: skip
         # the cores shared out among the children: more threads only fight over the same cores
         threads = str(max(1, (os.cpu_count() or 1) // self.settings.worker_concurrency))
@@ -192,10 +207,11 @@ class Stack:
         # as the deployments set it: the config, not the command line
         env["INGESTWORKER__WORKER__CONCURRENCY"] = str(self.settings.worker_concurrency)
         # the worker's state: its children's metric files, under this stack's run folder
-        env["INGESTWORKER__METRICS__DIR"] = str(self.run_dir / "state" / "worker-metrics")
-        env.update(self._process_env.get("worker", {}))
+        env["INGESTWORKER__METRICS__DIR"] = str(self.run_dir / "state" / f"{name}-metrics")
+        env.update(own_env or {})
+        env.update(self._process_env.get(name, {}))
         url = self.redis_url
-        return ProcessSpec("worker", argv, lambda: probes.celery_worker_ready(url), env=env)
+        return ProcessSpec(name, argv, lambda: probes.celery_worker_ready(url, node), env=env)
 
     def _beat(self) -> ProcessSpec:
         schedule = self._data("beat") / "schedule"

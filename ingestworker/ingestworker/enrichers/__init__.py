@@ -1,0 +1,8 @@
+"""The enrichment stages, run after an image is indexed (service.enrichment): each reads what
+the row already holds and returns facts for it. A new enrichment is one module here, its name in
+shared.enrichment.ENRICHMENTS and one provider in the container."""
+
+from ingestworker.enrichers.base import Enriched, Enricher, EnrichTarget
+from ingestworker.enrichers.place import PlaceEnricher
+
+__all__ = ["EnrichTarget", "Enriched", "Enricher", "PlaceEnricher"]

@@ -1,0 +1,125 @@
+"""Enriching indexed images: each enrichment stage (ingestworker.enrichers) reads the row,
+and what they found goes back onto the row in every collection (a reindex's too) and into
+the image's details object (what a reindex reads). An enrichment that fails records why and
+leaves the image as it was: searchable, with the other enrichments' facts."""
+
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ingestworker.enrichers import Enriched, Enricher, EnrichTarget
+from shared.details import update_details
+from shared.enrichment import STATE_FIELD, EnrichmentState, carried_facts
+from shared.errors import NotFound, Unavailable, reason_of
+from shared.log import get_logger
+from shared.schemas import ImageState
+from shared.state import EnrichBacklog
+from shared.storage import ObjectStore
+
+log = get_logger(__name__)
+
+
+class EnrichableIndex(Protocol):
+    def row(self, image_id: str) -> dict[str, object] | None: ...
+
+    def update(self, image_id: str, changes: dict[str, object]) -> dict[str, object] | None: ...
+
+
+class EnrichStates(EnrichBacklog, Protocol):
+    def state_of(self, image_id: str) -> ImageState | None: ...
+
+    def claim(self, image_id: str) -> AbstractContextManager[None]: ...
+
+
+@dataclass
+class EnrichReport:
+    enriched: list[str] = field(default_factory=list)
+    # not (yet) in the live collection: another process's write shows within Milvus's time
+    # tick, so the task looks again a few times before it lets them go
+    missing: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)  # deleted since they were queued
+    took_s: dict[str, float] = field(default_factory=dict)  # per enrichment
+
+
+class EnrichmentService:
+    def __init__(
+        self,
+        index: EnrichableIndex,
+        store: ObjectStore,
+        states: EnrichStates,
+        enrichers: Sequence[Enricher],
+    ) -> None:
+        self._index = index
+        self._store = store
+        self._states = states
+        self._enrichers = list(enrichers)
+
+    def run(self, image_ids: Sequence[str], last_look: bool = False) -> EnrichReport:
+        """Enrich these images; an outage of storage, Redis or Milvus raises Unavailable (the
+        task retries). ``last_look``: images still missing are let go."""
+        report = EnrichReport()
+        for image_id in dict.fromkeys(image_ids):
+            if self._states.state_of(image_id) == ImageState.deleted:
+                report.gone.append(image_id)
+                continue
+            row = self._index.row(image_id)
+            if row is None:
+                report.missing.append(image_id)
+                continue
+            changes = self._enrich(EnrichTarget(image_id, row), report)
+            with self._states.claim(image_id):  # never over an edit or a delete in flight
+                if self._states.state_of(image_id) == ImageState.deleted:
+                    report.gone.append(image_id)
+                    continue
+                if self._index.update(image_id, changes) is None:
+                    report.missing.append(image_id)
+                    continue
+                try:
+                    update_details(
+                        self._store, image_id, {"facts": carried_facts({**row, **changes})}
+                    )
+                except NotFound:  # its original went with a delete: so does the image
+                    report.gone.append(image_id)
+                    continue
+            report.enriched.append(image_id)
+        finished = report.enriched + report.gone + (report.missing if last_look else [])
+        self._states.enrich_finished(finished)
+        log.info(
+            "images_enriched",
+            enriched=len(report.enriched),
+            missing=len(report.missing),
+            gone=len(report.gone),
+            took_ms={name: round(s * 1000, 1) for name, s in report.took_s.items()},
+        )
+        return report
+
+    def _enrich(self, target: EnrichTarget, report: EnrichReport) -> dict[str, object]:
+        """Every enrichment's fields, and the row's enrichment record with their states."""
+        recorded = target.fields.get(STATE_FIELD)
+        states = dict(recorded) if isinstance(recorded, dict) else {}
+        changes: dict[str, object] = {}
+        for enricher in self._enrichers:
+            began = time.perf_counter()
+            outcome = self._run_one(enricher, target)
+            report.took_s[enricher.name] = (
+                report.took_s.get(enricher.name, 0.0) + time.perf_counter() - began
+            )
+            changes.update(outcome.fields)
+            states[enricher.name] = {"state": outcome.state.value, "reason": outcome.reason}
+        changes[STATE_FIELD] = states
+        return changes
+
+    def _run_one(self, enricher: Enricher, target: EnrichTarget) -> Enriched:
+        try:
+            return enricher(target)
+        except Unavailable:
+            raise
+        except Exception as exc:  # this enrichment of this image: recorded, nothing else lost
+            reason = reason_of(exc)
+            log.warning(
+                "enrichment_failed", enrichment=enricher.name, image_id=target.image_id,
+                reason=reason,
+            )  # fmt: skip
+            return Enriched(EnrichmentState.failed, reason=reason)
