@@ -88,6 +88,7 @@ class CeleryTaskQueue:
         self._send(ENRICH_IMAGES, {"image_ids": list(image_ids)}, ENRICH_QUEUE)
 
     def _send(self, task: str, kwargs: Mapping[str, object], queue: str | None = None) -> None:
+        queue = queue or self._app.conf.task_default_queue
         try:
             self._app.send_task(
                 task,
@@ -97,7 +98,8 @@ class CeleryTaskQueue:
                 # straight onto the queue's list: no exchange binding to lose if Redis is
                 # flushed or restarts empty (a lost binding silently drops what is published)
                 exchange="",
-                routing_key=queue or self._app.conf.task_default_queue,
+                routing_key=queue,
+                queue=queue,  # without it celery routes to the default queue's key
             )
         except OperationalError as exc:
             raise Unavailable("task queue unreachable") from exc
