@@ -170,6 +170,20 @@ export function browse(params) {
   return call(`/api/v1/images?${new URLSearchParams(params)}`);
 }
 
+// one image's status: its details (the text read, with boxes) and where its enrichment stands
+export function imageStatus(id) {
+  return call(`/api/v1/images/${id}`);
+}
+
+// how the results of a query (or the filtered library) spread over places, tags, years, cameras
+export function facets(text, params) {
+  const query = new URLSearchParams(params);
+  query.delete("limit");
+  query.delete("sort");
+  if (text) query.set("text", text);
+  return call(`/api/v1/facets?${query}`);
+}
+
 export function stats() {
   return call("/api/v1/stats");
 }

@@ -23,6 +23,7 @@ const FIELD_NAMES = {
   text: "text in the picture",
   place: "place",
 };
+const ENRICHMENT_NAMES = { place: "place", ocr: "text in the picture", auto_tags: "tags" };
 const selected = new Set();
 let typing; // the pending search-as-you-type
 
@@ -229,9 +230,13 @@ async function run(label, request, library = false, kind = "other") {
   input.removeAttribute("aria-invalid");
   setStatus(`Searching for ${label}…`, "loading");
   results.setAttribute("aria-busy", "true");
+  $("facets").hidden = true;
   try {
     const body = await request();
-    if (run === state.run) show(body, false);
+    if (run === state.run) {
+      show(body, false);
+      if (library || kind === "text") showFacets(run, library ? "" : query.text);
+    }
   } catch (error) {
     if (run === state.run) {
       results.replaceChildren();
@@ -248,6 +253,62 @@ async function run(label, request, library = false, kind = "other") {
     }
     results.removeAttribute("aria-busy");
   }
+}
+
+// the results' places, tags, years and cameras: a click filters by one
+const FACETS = [
+  ["countries", "Country", "place"],
+  ["cities", "Place", "place"],
+  ["tags", "Tags", "tags"],
+  ["years", "Year", "year"],
+  ["cameras", "Camera", "camera"],
+];
+
+async function showFacets(run, text) {
+  let body;
+  try {
+    const { sort, ...wanted } = params();
+    body = await api.facets(text, wanted);
+  } catch {
+    return; // the results stand without them
+  }
+  if (run !== state.run) return;
+  const box = $("facets");
+  const groups = [];
+  for (const [key, label, filter] of FACETS) {
+    const values = (body[key] || []).filter((v) => v.count > 0);
+    if (!values.length || (values.length === 1 && values[0].count === body.counted)) continue;
+    const group = document.createElement("span");
+    group.className = "facet";
+    const name = document.createElement("strong");
+    name.textContent = label;
+    group.append(name);
+    for (const { value, count } of values) {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.dataset.filter = filter;
+      chip.textContent = `${value} (${count.toLocaleString()})`;
+      chip.addEventListener("click", () => applyFacet(filter, value));
+      group.append(chip);
+    }
+    groups.push(group);
+  }
+  box.replaceChildren(...groups);
+  box.hidden = groups.length === 0;
+}
+
+function applyFacet(filter, value) {
+  const set = (name, v) => {
+    filters.querySelector(`[name='${name}']`).value = v;
+  };
+  if (filter === "year") {
+    set("taken_from", `${value}-01-01`);
+    set("taken_to", `${value}-12-31`);
+  } else {
+    set(filter, value);
+  }
+  filters.open = true;
+  filters.dispatchEvent(new Event("change"));
 }
 
 // (inside run, its own counter hides the function)
@@ -457,6 +518,7 @@ function showLightbox(index) {
   row(meta, "Size", item.width && item.height ? `${item.width} × ${item.height}` : "");
   row(meta, "Taken", item.taken_at ? new Date(item.taken_at).toLocaleString() : "");
   row(meta, "Uploaded", item.created_at ? new Date(item.created_at).toLocaleString() : "");
+  if (item.place) row(meta, "Place", highlighted(item.place, wordsMatched(item, "place")));
   if (item.caption) row(meta, "Caption", highlighted(item.caption, wordsMatched(item, "caption")));
   if (item.tags?.length) row(meta, "Tags", highlighted(item.tags.join(", "), wordsMatched(item, "tag")));
   row(meta, "Type", item.content_type);
@@ -464,10 +526,55 @@ function showLightbox(index) {
   $("edit-caption").value = item.caption || "";
   $("edit-tags").value = (item.tags || []).join(", ");
   $("edit-status").textContent = "";
+  $("text-boxes").replaceChildren();
+  $("text-boxes").hidden = true;
+  showDetails(item, meta);
   const download = $("lightbox-download");
   download.href = item.url;
   download.download = item.filename || item.id;
   if (!lightbox.open) lightbox.showModal();
+}
+
+// what only the image's status holds: the text read from it, with where each line is, and
+// where each enrichment stands
+async function showDetails(item, meta) {
+  let status;
+  try {
+    status = await api.imageStatus(item.id);
+  } catch {
+    return; // the rest of the lightbox stands without it
+  }
+  if (state.items[shown]?.id !== item.id || !lightbox.open) return;
+  const lines = Array.isArray(status.metadata?.ocr) ? status.metadata.ocr : [];
+  if (lines.length) {
+    const text = lines.map((line) => line.text).join(" · ");
+    row(meta, "Text in the picture", highlighted(text, wordsMatched(item, "text")));
+    const boxes = $("text-boxes");
+    boxes.replaceChildren(
+      ...lines.map((line) => {
+        const [x0, y0, x1, y1] = line.box;
+        const box = document.createElement("span");
+        box.title = line.text;
+        Object.assign(box.style, {
+          left: `${x0 * 100}%`,
+          top: `${y0 * 100}%`,
+          width: `${(x1 - x0) * 100}%`,
+          height: `${(y1 - y0) * 100}%`,
+        });
+        return box;
+      }),
+    );
+    boxes.hidden = false;
+  }
+  const states = Object.entries(status.enrichment || {}).map(
+    ([name, s]) => `${ENRICHMENT_NAMES[name] || name}: ${s.state}${s.reason ? ` (${s.reason})` : ""}`,
+  );
+  if (states.length) {
+    const note = document.createElement("span");
+    note.className = "enrichment";
+    note.textContent = states.join(" · ");
+    row(meta, "Enrichment", note);
+  }
 }
 
 function closeLightbox() {

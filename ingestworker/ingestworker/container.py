@@ -11,8 +11,9 @@ from dependency_injector import containers, providers
 
 from ingestworker.adapters.gathering_task import Gathering
 from ingestworker.adapters.url_fetcher import UrlFetcher
-from ingestworker.enrichers import PlaceEnricher
+from ingestworker.enrichers import OcrEnricher, PlaceEnricher
 from ingestworker.enrichers.places import PlaceFinder
+from ingestworker.enrichers.text_reader import TextReader
 from ingestworker.metrics import WorkerMetrics
 from ingestworker.service.crash_guard import CrashGuard
 from ingestworker.service.enrichment import EnrichmentService
@@ -235,7 +236,16 @@ class Container(containers.DeclarativeContainer):
     place_finder = providers.Singleton(
         PlaceFinder, max_town_km=settings.provided.enrichment.max_town_km
     )
-    enrichers = providers.List(providers.Factory(PlaceEnricher, finder=place_finder))
+    text_reader = providers.Singleton(TextReader, settings.provided.enrichment.ocr)
+    enrichers = providers.List(
+        providers.Factory(PlaceEnricher, finder=place_finder),
+        providers.Factory(
+            OcrEnricher,
+            store=object_store,
+            reader=text_reader,
+            enabled=settings.provided.enrichment.ocr.enabled,
+        ),
+    )
     enrichment_service = providers.Factory(
         EnrichmentService,
         index=live_index,

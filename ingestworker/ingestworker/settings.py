@@ -3,6 +3,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field, field_validator
 
+from ingestworker.enrichers.text_reader import OcrSettings
 from shared.config import (
     DerivedSettings,
     EmbeddingSettings,
@@ -112,6 +113,7 @@ class EnrichmentSettings(BaseModel):
     max_town_km: float = Field(
         50.0, gt=0, le=500, description="a place is named after a town at most this far"
     )
+    ocr: OcrSettings = OcrSettings()
 
 
 class IngestWorkerSettings(ServiceSettings):

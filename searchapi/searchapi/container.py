@@ -3,6 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dependency_injector import containers, providers
 
+from searchapi.facets import FacetService
 from searchapi.ranking import Ranker
 from searchapi.service import SearchService
 from searchapi.settings import SearchApiSettings
@@ -63,4 +64,11 @@ class Container(containers.DeclarativeContainer):
             Limit, settings.provided.search.max_pixels, "search.max_pixels"
         ),
         query_cache_size=settings.provided.search.query_cache_size,
+    )
+    facet_service = providers.Singleton(
+        FacetService,
+        search=search_service,
+        index=vector_index,
+        depth=settings.provided.search.facet_depth,
+        rows=settings.provided.search.facet_rows,
     )

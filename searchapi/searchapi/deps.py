@@ -5,6 +5,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from searchapi.container import Container
+from searchapi.facets import FacetService
 from searchapi.service import SearchService
 from searchapi.settings import SearchSettings
 
@@ -17,9 +18,14 @@ def _search_service(request: Request) -> SearchService:
     return container_of(request).search_service()
 
 
+def _facet_service(request: Request) -> FacetService:
+    return container_of(request).facet_service()
+
+
 def _search_settings(request: Request) -> SearchSettings:
     return container_of(request).settings().search
 
 
 SearchServiceDep = Annotated[SearchService, Depends(_search_service)]
+FacetServiceDep = Annotated[FacetService, Depends(_facet_service)]
 SearchSettingsDep = Annotated[SearchSettings, Depends(_search_settings)]

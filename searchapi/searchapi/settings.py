@@ -13,6 +13,12 @@ class SearchSettings(BaseModel):
         1000, ge=1, le=16384, description="deepest result reachable by paging (offset + limit)"
     )
     query_cache_size: int = Field(1024, ge=0, description="text query vectors kept (LRU)")
+    facet_depth: int = Field(
+        200, ge=1, le=1000, description="a query's facets count its best this many results"
+    )
+    facet_rows: int = Field(
+        10000, ge=1, le=16384, description="the library's facets count at most this many images"
+    )
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1, description="largest query image")
     max_pixels: int = Field(
         16_000_000,

@@ -10,13 +10,16 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 # the enrichments, in the order they run
-ENRICHMENTS = ("place",)
+ENRICHMENTS = ("place", "ocr")
 # the row field holding {enrichment: {"state": ..., "reason": ...}}
 STATE_FIELD = "enrichment"
 # the row fields the place enrichment writes (GPS itself is read at indexing: lat, lon)
 PLACE_FIELDS = ("place", "city", "region", "country", "country_code")
+# the row fields the text-in-the-picture enrichment writes: its words, and its lines with
+# their boxes
+OCR_FIELDS = ("text", "ocr")
 # every row field an enrichment writes: what a reindex carries and a status shows
-FACT_FIELDS = (*PLACE_FIELDS, STATE_FIELD)
+FACT_FIELDS = (*PLACE_FIELDS, *OCR_FIELDS, STATE_FIELD)
 # the coordinates the index stage keeps from EXIF, for the place enrichment
 GPS_FIELDS = ("lat", "lon")
 

@@ -63,14 +63,37 @@ def field_words(fields: Mapping[str, object]) -> dict[str, list[list[str]]]:
     """An image's words by keyword field, as runs (one per tag, one per text) so that a
     phrase matches only words that stand together. ``fields``: the stored row's fields."""
     tags = fields.get("tags") or ()
+    text = str(fields.get("text") or "")
     found = {
         "file": [filename_words(str(fields.get("filename") or ""))],
         "caption": [words(str(fields.get("caption") or ""))],
         "tag": [words(str(tag)) for tag in tags] if isinstance(tags, list | tuple) else [],
-        "text": [words(str(fields.get("text") or ""))],
         "place": [words(str(fields.get("place") or ""))],
+        # one run per line read, then the parts of its long words (a sign's "CAFEROMA" is
+        # found by "roma"); last, as the first thing a document too long loses
+        "text": [*map(words, text.splitlines()), word_parts(words(text))],
     }
     return {name: [run for run in runs if run] for name, runs in found.items()}
+
+
+# text read from a picture runs words together ("CAFEROMA", "OPEN24H"): words this long are
+# also indexed by their parts of PART_CHARS or more (up to MAX_PART_WORD characters)
+SPLIT_CHARS = 7
+PART_CHARS = 4
+MAX_PART_WORD = 24
+
+
+def word_parts(found: list[str]) -> list[str]:
+    """The parts of the long words: every piece of at least PART_CHARS characters, the word
+    itself excluded (it is a word already)."""
+    parts: dict[str, None] = {}
+    for word in found:
+        if not SPLIT_CHARS <= len(word) <= MAX_PART_WORD:
+            continue
+        for size in range(PART_CHARS, len(word)):
+            for start in range(len(word) - size + 1):
+                parts[word[start : start + size]] = None
+    return list(parts)
 
 
 def document(fields: Mapping[str, object]) -> str:

@@ -203,8 +203,11 @@ def bench_e2e(
     config: Config,
     per_request: int,
     extra_env: dict[str, str] | None = None,
+    enricher: bool = False,
 ) -> dict[str, Any]:
-    """Ingest throughput through a stack of its own: POST → every image indexed."""
+    """Ingest throughput through a stack of its own: POST → every image indexed. With
+    ``enricher`` the enrichment worker runs beside the index worker (otherwise what is queued
+    for enrichment waits), and the time until its backlog is empty is measured too."""
     import httpx
 
     from imagesearch_dev.localstack import Stack
@@ -239,7 +242,9 @@ def bench_e2e(
         return {s: metric_sum(text, name, stage=s) or 0.0 for s in STAGES}
 
     try:
-        stack.up(["redis", "s3", "milvus", "worker", "ingestapi"])
+        stack.up(
+            ["redis", "s3", "milvus", "worker", *(["enricher"] if enricher else []), "ingestapi"]
+        )
         with httpx.Client(base_url=settings.url("ingestapi"), timeout=120) as client:
             # every worker child loads its model on start: wait for that before timing
             _ingest(client, [warmup[i : i + 2] for i in range(0, 8, 2)], clients=4)
@@ -249,6 +254,10 @@ def bench_e2e(
             uploaded = _ingest(client, batches, clients=4 if per_request > 1 else 8)
             elapsed = time.perf_counter() - started
             after, cpu_after = stage_seconds(), cpu_seconds(stack)
+            backlog = client.get("/api/v1/stats").json()["enrichment_backlog"]
+            enriched_s = (
+                _until_enriched(client, started, timeout_s=600 + 5 * images) if enricher else None
+            )
         log = (run_dir / "logs" / "worker.log").read_text(errors="replace")
         ready = [line for line in log.splitlines() if "model_ready" in line][-1:]
     finally:
@@ -269,7 +278,19 @@ def bench_e2e(
             for name in cpu_before
         },
         "model_ready": ready[0].split("model_ready", 1)[-1].strip() if ready else "",
+        "enrichment_backlog_when_indexed": backlog,
+        "enriched_s": round(enriched_s, 2) if enriched_s is not None else None,
     }
+
+
+def _until_enriched(client: Any, started: float, timeout_s: float) -> float:
+    """Seconds from ``started`` until the enrichment backlog is empty."""
+
+    def empty() -> bool:
+        return bool(client.get("/api/v1/stats").json()["enrichment_backlog"] == 0)
+
+    eventually(empty, timeout_s, "the enrichment backlog emptying", interval_s=0.5)
+    return time.perf_counter() - started
 
 
 def cpu_seconds(stack: Any) -> dict[str, float]:

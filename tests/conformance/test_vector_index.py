@@ -439,3 +439,42 @@ def test_a_keyword_search_of_an_empty_library_finds_nothing(milvus: MilvusLane) 
     assert [h.id for h in index.keyword_search(["caption:red"], 5)] == [image_id(0)]
     index.delete([image_id(0)])
     assert index.keyword_search(["caption:red"], 5) == []
+
+
+def test_an_image_rewritten_in_place_stays_visible_to_every_read_meanwhile(
+    milvus: MilvusLane, request: pytest.FixtureRequest
+) -> None:
+    """An edit or enrichment's facts rewrite a row (an upsert). A Milvus server swaps the old
+    row for the new at one timestamp: a read meanwhile sees one or the other, never neither.
+    milvus-lite deletes then inserts, and a read between them misses the image: a known gap
+    of the local stack (strict xfail, so a milvus-lite that closes it is noticed)."""
+    if milvus.name == "lite":
+        reason = "milvus-lite's upsert is a delete then an insert: reads between miss the row"
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+    settings = milvus.settings()
+    index = MilvusVectorIndex.connect(settings, "org/model-a", DIM)
+    index.attach()
+    rows = 16
+    index.upsert([record(i) for i in range(rows)])
+    ids = [image_id(i) for i in range(rows)]
+    eventually(lambda: index.count(ids) == rows, 10, "every row")
+    library = LiveIndex.connect(settings)
+    done = threading.Event()
+
+    def rewrite() -> None:
+        n = 0
+        while not done.is_set():
+            library.update(ids[n % rows], {"place": f"place {n}"})
+            n += 1
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    seen: list[int] = []
+    try:
+        for _ in range(300):
+            seen.append(index.count(ids))
+            seen.append(len(index.search(VECTORS[0].tolist(), rows, ImageFilter())))
+    finally:
+        done.set()
+        writer.join(timeout=30)
+    assert min(seen) == rows, f"{sum(s < rows for s in seen)} of {len(seen)} reads missed rows"

@@ -1,6 +1,8 @@
 """Enrichment on the whole local stack: an indexed image is searchable at once, and its place
-(from EXIF GPS) follows on the enrichment queue, taken by a worker of its own. Bad GPS gives
-no place and no error; the place is found by the box (place:) and by the place filter."""
+(from EXIF GPS) and the text in it follow on the enrichment queue, taken by a worker of its
+own. Bad GPS gives no place and no error; the place is found by the box (place:) and by the
+place filter, the text by its words and the parts of long ones; facets count them; the page
+shows the place, the text and where it stands, and filters by a facet."""
 
 import uuid
 from typing import Any
@@ -8,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from PIL.TiffImagePlugin import IFDRational
+from playwright.sync_api import Page, expect
 
 from imagesearch_dev.localstack import Stack
-from tests.support.images import dms, image_bytes, jpeg_with_gps
+from tests.support.images import dms, image_bytes, jpeg_with_gps, jpeg_with_sign
 from tests.support.polling import eventually, finished_job
 
 ENRICH_TIMEOUT_S = 120
@@ -34,6 +37,8 @@ def uploaded(client: httpx.Client) -> tuple[str, dict[str, str]]:
             size=(60, 40),
         ),
         "no-gps.jpg": image_bytes(shade, fmt="JPEG", size=(50, 40)),
+        # a shop sign, photographed in Lisbon
+        "sign.jpg": jpeg_with_sign("CAFEROMA OPEN 24H", gps=(38.7139, -9.1334), colour=shade),
     }  # fmt: skip
     upload = client.post(
         "/api/v1/images",
@@ -47,11 +52,12 @@ def uploaded(client: httpx.Client) -> tuple[str, dict[str, str]]:
 
 
 def enriched(client: httpx.Client, image_id: str) -> dict[str, Any]:
-    def place_done() -> dict[str, Any] | None:
+    def all_done() -> dict[str, Any] | None:
         status = client.get(f"/api/v1/images/{image_id}").json()
-        return status if status["enrichment"]["place"]["state"] != "pending" else None
+        states = [e["state"] for e in status["enrichment"].values()]
+        return status if "pending" not in states else None
 
-    return eventually(place_done, ENRICH_TIMEOUT_S, f"the place of {image_id}")
+    return eventually(all_done, ENRICH_TIMEOUT_S, f"the enrichment of {image_id}")
 
 
 def test_the_place_is_read_from_gps_and_bad_gps_is_no_place(
@@ -68,6 +74,41 @@ def test_the_place_is_read_from_gps_and_bad_gps_is_no_place(
         assert status["state"] == "indexed"
         assert status["enrichment"]["place"] == {"state": "skipped", "reason": "no GPS position"}
         assert not status["metadata"].get("place")
+        assert status["enrichment"]["ocr"] == {"state": "skipped", "reason": "no text found"}
+
+
+def test_the_text_in_a_picture_is_read_with_its_boxes_and_found_by_its_words(
+    client: httpx.Client, uploaded: tuple[str, dict[str, str]]
+) -> None:
+    tag, ids = uploaded
+    status = enriched(client, ids["sign.jpg"])
+    assert status["enrichment"]["ocr"] == {"state": "done", "reason": None}
+    lines = status["metadata"]["ocr"]
+    assert any("CAFEROMA" in line["text"] for line in lines)
+    assert all(0 <= v <= 1 for line in lines for v in line["box"])
+    for query in ("caferoma", "roma", "text:open"):
+        response = client.get(
+            "/api/v1/image/search", params={"tags": tag, "text": query, "cutoff": "none"}
+        )
+        first = response.json()["items"][0]
+        assert first["id"] == ids["sign.jpg"], query
+        assert {m["field"] for m in first["matched"]} >= {"text"}
+
+
+def test_facets_count_the_places_and_tags_of_a_search_and_of_the_library(
+    client: httpx.Client, uploaded: tuple[str, dict[str, str]]
+) -> None:
+    tag, ids = uploaded
+    for image_id in ids.values():
+        enriched(client, image_id)
+    library = client.get("/api/v1/facets", params={"tags": tag}).json()
+    assert (library["counted"], library["complete"]) == (4, True)
+    assert {"value": "Portugal", "count": 2} in library["countries"]
+    assert {"value": tag, "count": 4} in library["tags"]
+    query = client.get("/api/v1/facets", params={"tags": tag, "text": "place:portugal"}).json()
+    assert query["counted"] == 2 and query["countries"] == [{"value": "Portugal", "count": 2}]
+    refused = client.get("/api/v1/facets", params={"tags": tag, "text": "red OR"})
+    assert refused.status_code == 422 and refused.json()["error"] == "bad_query"
 
 
 def test_the_box_and_the_filter_find_a_place(
@@ -81,17 +122,19 @@ def test_the_box_and_the_filter_find_a_place(
         assert response.status_code == 200, response.text
         return [item["id"] for item in response.json()["items"]]
 
+    in_lisbon = {ids["lisbon.jpg"], ids["sign.jpg"]}
+
     def found_by_words() -> list[str] | None:
         hits = search(text="place:lisbon", cutoff="none")
-        return hits if hits[:1] == [ids["lisbon.jpg"]] else None
+        return hits if set(hits) == in_lisbon else None
 
-    eventually(found_by_words, ENRICH_TIMEOUT_S, "place:lisbon finding the picture")
-    assert search(text="portugal", place="Portugal") == [ids["lisbon.jpg"]]
-    assert search(text="a picture", place="PT") == [ids["lisbon.jpg"]]
+    eventually(found_by_words, ENRICH_TIMEOUT_S, "place:lisbon finding the pictures")
+    assert set(search(text="portugal", place="Portugal")) == in_lisbon
+    assert set(search(text="a picture", place="PT")) == in_lisbon
     assert search(text="a picture", place="Spain") == []
     browse = client.get("/api/v1/images", params={"tags": tag, "place": "Lisbon"})
-    assert [item["id"] for item in browse.json()["items"]] == [ids["lisbon.jpg"]]
-    assert browse.json()["items"][0]["place"].endswith("Portugal")
+    assert {item["id"] for item in browse.json()["items"]} == in_lisbon
+    assert all(item["place"].endswith("Portugal") for item in browse.json()["items"])
 
 
 def test_enrichment_runs_on_its_own_workers_and_its_backlog_empties(
@@ -109,3 +152,37 @@ def test_enrichment_runs_on_its_own_workers_and_its_backlog_empties(
     worker_log = full_stack.table.log_path("worker").read_text(errors="replace")
     assert "images_enriched" in enricher_log
     assert "images_enriched" not in worker_log  # the index worker never takes its queue
+
+
+def test_the_page_shows_place_text_and_facets_and_filters_by_a_facet(
+    page: Page, client: httpx.Client, uploaded: tuple[str, dict[str, str]]
+) -> None:
+    tag, ids = uploaded
+    for image_id in ids.values():
+        enriched(client, image_id)
+    page.goto("/")
+    page.click("#filters summary")
+    page.fill("input[name='tags']", tag)
+    page.uncheck("input[name='cutoff']")
+    page.fill("#query", "caferoma")
+    page.press("#query", "Enter")
+    cards = page.locator("#results li")
+    expect(cards.first).to_have_attribute("data-id", ids["sign.jpg"])
+    cards.first.locator(".open").click()
+    meta = page.locator("#lightbox-meta")
+    expect(meta).to_contain_text("Lisbon, Portugal")
+    read = meta.locator("dt:text-is('Text in the picture') + dd")
+    expect(read).to_contain_text("OPEN 24H")
+    expect(read.locator("mark")).to_have_text("CAFEROMA")
+    expect(page.locator("#text-boxes span").first).to_be_attached()
+    expect(meta).to_contain_text("text in the picture: done")
+    page.click("#lightbox-close")
+
+    # the tag's library: its facets, and a click on a country keeps its pictures only
+    page.fill("#query", "")  # an emptied box goes back to the library
+    expect(page.locator("#status")).to_contain_text("in your library")
+    facets = page.locator("#facets")
+    expect(facets.locator("button", has_text="Portugal (2)")).to_be_visible()
+    facets.locator("button", has_text="Portugal (2)").click()
+    expect(page.locator("input[name='place']")).to_have_value("Portugal")
+    expect(cards).to_have_count(2)

@@ -7,7 +7,7 @@ import uuid
 import zlib
 
 import numpy as np
-from PIL import ExifTags, Image, PngImagePlugin
+from PIL import ExifTags, Image, ImageDraw, ImageFont, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 
@@ -97,3 +97,29 @@ def dms(degrees: float) -> tuple[IFDRational, IFDRational, IFDRational]:
     minutes = int((degrees - whole) * 60)
     seconds = round(((degrees - whole) * 60 - minutes) * 60 * 100)
     return IFDRational(whole), IFDRational(minutes), IFDRational(seconds, 100)
+
+
+def jpeg_with_sign(
+    text: str,
+    gps: tuple[float, float] | None = None,
+    colour: str | tuple[int, ...] = (70, 110, 140),
+    size: tuple[int, int] = (1280, 853),
+) -> bytes:
+    """A photo of a sign: dark print on a light panel, with the GPS position if given."""
+    image = Image.new("RGB", size, colour)
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    draw.rectangle((width // 8, height // 3, width * 7 // 8, height // 2), fill=(240, 232, 205))
+    font = ImageFont.load_default(size=max(12, height // 15))
+    draw.text((width // 8 + 20, height // 3 + 20), text, font=font, fill=(25, 25, 25))
+    exif = Image.Exif()
+    if gps is not None:
+        lat, lon = gps
+        info = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        info[ExifTags.GPS.GPSLatitudeRef] = "N" if lat >= 0 else "S"
+        info[ExifTags.GPS.GPSLatitude] = dms(abs(lat))
+        info[ExifTags.GPS.GPSLongitudeRef] = "E" if lon >= 0 else "W"
+        info[ExifTags.GPS.GPSLongitude] = dms(abs(lon))
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=90, exif=exif)
+    return buf.getvalue()

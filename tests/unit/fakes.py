@@ -308,7 +308,24 @@ class InMemoryVectorIndex:
         return [float(x) for x in record.vector] if record else None
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
-        return {i: {"filename": self.records[i].filename} for i in image_ids if i in self.records}
+        return {
+            i: {**_fields(self.records[i]), **self.records[i].extra}
+            for i in image_ids
+            if i in self.records
+        }
+
+    def details(self, image_id: str) -> dict[str, object] | None:
+        record = self.records.get(image_id)
+        return {"filename": record.filename, **record.extra} if record else None
+
+    def rows(
+        self, where: ImageFilter | None, fields: Sequence[str], limit: int
+    ) -> list[dict[str, object]]:
+        kept = [r for r in self.records.values() if where is None or _keeps(where, r)]
+        return [
+            {k: v for k, v in {**_fields(r), **r.extra}.items() if k in fields}
+            for r in kept[:limit]
+        ]
 
     def count(self) -> int:
         return len(self.records)
@@ -331,6 +348,9 @@ def _keeps(where: ImageFilter, r: ImageRecord) -> bool:
             where.min_width is None or r.width >= where.min_width,
             where.min_height is None or r.height >= where.min_height,
             where.source is None or r.source == where.source,
+            where.place is None
+            or where.place
+            in [r.extra.get(k) for k in ("city", "region", "country", "country_code")],
             r.id not in where.exclude_ids,
         ]
     )
@@ -344,6 +364,7 @@ def _fields(record: ImageRecord) -> dict[str, object]:
         "height": record.height,
         "created_at": record.created_at,
         "taken_at": record.taken_at,
+        "camera": record.camera,
         "caption": record.caption,
         "tags": list(record.tags),
         "phash": record.phash,

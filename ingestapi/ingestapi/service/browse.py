@@ -80,7 +80,7 @@ class StatsReads(StateReads, EnrichBacklog, Protocol):
 class StatsService:
     """Counts by state: indexed from the live index, the rest (and enrichment's backlog) from
     the state store. The total size reads every row, so one computation serves everyone for
-    ``cache_s``."""
+    ``cache_s``; the backlog is counted afresh every time."""
 
     def __init__(
         self,
@@ -98,11 +98,11 @@ class StatsService:
 
     def stats(self) -> LibraryStats:
         with self._lock:  # one computation at a time; the others wait for its result
-            if self._cached and self._clock() - self._cached[0] < self._cache_s:
-                return self._cached[1]
-            stats = self._compute()
-            self._cached = (self._clock(), stats)
-            return stats
+            if not self._cached or self._clock() - self._cached[0] >= self._cache_s:
+                self._cached = (self._clock(), self._compute())
+            stats = self._cached[1]
+        # one count in Redis: always fresh, so a backlog is seen draining
+        return stats.model_copy(update={"enrichment_backlog": self._jobs.enrich_backlog()})
 
     def _compute(self) -> LibraryStats:
         images = {ImageState.indexed.value: self._index.count()}
@@ -122,7 +122,6 @@ class StatsService:
             images=images,
             total=sum(images.values()),
             bytes=self._index.total_bytes(),
-            enrichment_backlog=self._jobs.enrich_backlog(),
             model=model,
             computed_at=datetime.now(UTC),
         )

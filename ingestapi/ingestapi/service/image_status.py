@@ -3,6 +3,7 @@
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Protocol
 
 from ingestapi.schemas import RetryResponse
 from shared.batching import LOOKUP_CHUNK, chunked
@@ -37,8 +38,14 @@ class KnownImagesService:
         return [i for i in wanted if i in found]
 
 
+class DetailsLookup(Protocol):
+    def details(self, image_id: str) -> dict[str, object] | None:
+        """One indexed image's fields, its details included; None when not indexed."""
+        ...
+
+
 class ImageStatusService:
-    def __init__(self, store: ObjectStore, jobs: StateReads, index: IndexLookup) -> None:
+    def __init__(self, store: ObjectStore, jobs: StateReads, index: DetailsLookup) -> None:
         self._store = store
         self._jobs = jobs
         self._index = index
@@ -50,7 +57,7 @@ class ImageStatusService:
         state, reason = self._jobs.state_and_reason(image_id)
         if state == ImageState.deleted:
             raise NotFound("no such image")
-        if row := self._index.get([image_id]).get(image_id):
+        if row := self._index.details(image_id):
             return ImageStatus.indexed(image_id, row)
         if state is not None and state != ImageState.indexed:
             return ImageStatus(id=image_id, state=state.value, reason=reason)

@@ -3,6 +3,7 @@ the row already holds and returns facts for it. A new enrichment is one module h
 shared.enrichment.ENRICHMENTS and one provider in the container."""
 
 from ingestworker.enrichers.base import Enriched, Enricher, EnrichTarget
+from ingestworker.enrichers.ocr import OcrEnricher
 from ingestworker.enrichers.place import PlaceEnricher
 
-__all__ = ["EnrichTarget", "Enriched", "Enricher", "PlaceEnricher"]
+__all__ = ["EnrichTarget", "Enriched", "Enricher", "OcrEnricher", "PlaceEnricher"]

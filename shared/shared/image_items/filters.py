@@ -11,7 +11,7 @@ _TYPES = sorted(set(CONTENT_TYPES.values()))
 
 
 class ImageFilterParams(BaseModel):
-    """What search, similar and browse keep: dates, tags, type, size, source, place."""
+    """What search, similar and browse keep: dates, tags, type, size, source, place, camera."""
 
     taken_from: date | datetime | None = None
     taken_to: date | datetime | None = Field(None, description="a date alone: that whole day")
@@ -47,7 +47,11 @@ class ImageFilterParams(BaseModel):
                 raise ValueError(f"{value[:50]!r} is not one of {', '.join(_TYPES)}")
         return types
 
-    @field_validator("source", "place")
+    camera: str | None = Field(
+        None, min_length=1, max_length=256, description="taken with this camera, as EXIF names it"
+    )
+
+    @field_validator("source", "place", "camera")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         if value is not None and not value.isprintable():
@@ -75,6 +79,7 @@ class ImageFilterParams(BaseModel):
             min_height=self.min_height,
             source=self.source,
             place=self.place,
+            camera=self.camera,
         )
 
 

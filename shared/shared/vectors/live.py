@@ -15,6 +15,7 @@ from shared.text import cut_utf8
 from shared.vectors.catalog import ActiveIndex, IndexCatalog
 from shared.vectors.milvus_browse import BrowseCursor, BrowsePage, browse
 from shared.vectors.milvus_client import (
+    DETAIL_FIELDS,
     DISPLAY_FIELDS,
     display_fields,
     fetch_rows,
@@ -72,6 +73,14 @@ class LiveIndex:
         """Display fields of the ids in the live collection (none when nothing is live)."""
         collection = self.live_collection()
         return fetch_rows(self._client, collection, image_ids) if collection else {}
+
+    def details(self, image_id: str) -> dict[str, object] | None:
+        """One image's display fields and its details (the text read, with its boxes; the
+        GPS position), or None when the live collection lacks it."""
+        collection = self.live_collection()
+        if collection is None:
+            return None
+        return fetch_rows(self._client, collection, [image_id], DETAIL_FIELDS).get(image_id)
 
     def browse(
         self, where: ImageFilter | None, limit: int, after: BrowseCursor | None = None

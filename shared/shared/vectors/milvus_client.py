@@ -8,7 +8,7 @@ from functools import partial
 from pymilvus import MilvusClient, MilvusException
 
 from shared.config import MilvusSettings
-from shared.enrichment import PLACE_FIELDS, STATE_FIELD
+from shared.enrichment import GPS_FIELDS, PLACE_FIELDS, STATE_FIELD
 from shared.errors import Unavailable
 
 DISPLAY_FIELDS = [
@@ -27,10 +27,14 @@ DISPLAY_FIELDS = [
     "phash",
     "dup_of",
     "shot_of",
-    # enrichment's (dynamic fields, absent until it ran): shared.enrichment
+    # enrichment's (dynamic fields, absent until it ran): shared.enrichment; the words read
+    # in the picture say why a hit matched (its boxes are a detail: DETAIL_FIELDS)
     *PLACE_FIELDS,
+    "text",
     STATE_FIELD,
 ]
+# what one image's details add: the text read with its boxes, the GPS position
+DETAIL_FIELDS = [*DISPLAY_FIELDS, "ocr", *GPS_FIELDS]
 # milvus-lite has no nullable fields: "no EXIF date" is this value, below any real date
 UNKNOWN_TIME = -(2**53)
 
@@ -63,18 +67,23 @@ def open_client(settings: MilvusSettings) -> MilvusClient:
 
 
 def fetch_rows(
-    client: MilvusClient, collection: str, image_ids: Sequence[str]
+    client: MilvusClient,
+    collection: str,
+    image_ids: Sequence[str],
+    fields: Sequence[str] = DISPLAY_FIELDS,
 ) -> dict[str, dict[str, object]]:
-    """Display fields of the ids present in a collection."""
+    """Display fields (or ``fields``) of the ids present in a collection."""
     if not image_ids:
         return {}
     with unavailable_on_error():
-        rows = client.get(collection, ids=list(image_ids), output_fields=DISPLAY_FIELDS)
-    return {str(row["id"]): display_fields(row) for row in rows}
+        rows = client.get(collection, ids=list(image_ids), output_fields=list(fields))
+    return {str(row["id"]): display_fields(row, fields) for row in rows}
 
 
-def display_fields(row: dict[str, object]) -> dict[str, object]:
-    fields = {k: row[k] for k in DISPLAY_FIELDS if k in row}
+def display_fields(
+    row: dict[str, object], names: Sequence[str] = DISPLAY_FIELDS
+) -> dict[str, object]:
+    fields = {k: row[k] for k in names if k in row}
     if fields.get("taken_at") == UNKNOWN_TIME:
         fields["taken_at"] = None
     if "tags" in fields:

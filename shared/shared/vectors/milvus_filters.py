@@ -37,6 +37,8 @@ def filter_expression(where: ImageFilter | None) -> str:
     if where.place is not None:
         value = string_literal(where.place)
         parts.append("(" + " or ".join(f"{name} == {value}" for name in PLACE_NAMES) + ")")
+    if where.camera is not None:
+        parts.append(f"camera == {string_literal(where.camera)}")
     if where.exclude_ids:
         parts.append(f"id not in {strings_literal(where.exclude_ids)}")
     return " and ".join(parts)

@@ -426,6 +426,19 @@ class MilvusVectorIndex:
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         return fetch_rows(self._client, self._collection, image_ids)
 
+    def rows(
+        self, where: ImageFilter | None, fields: Sequence[str], limit: int
+    ) -> list[dict[str, object]]:
+        """Up to ``limit`` rows ``where`` keeps, in no order, with these fields."""
+        with unavailable_on_error():
+            rows = self._client.query(
+                self._collection,
+                filter=filter_expression(where),
+                output_fields=list(fields),
+                limit=limit,
+            )
+        return [dict(row) for row in rows]
+
     def count(self, image_ids: Sequence[str] | None = None) -> int:
         """Rows in the collection, or rows with one of these ids (each id is one row at most:
         the primary key; counting them checks exactly that)."""

@@ -48,6 +48,7 @@ class ImageFilter:
     min_height: int | None = None
     source: str | None = None
     place: str | None = None  # a town, region, country or country code (enrichment's)
+    camera: str | None = None
     exclude_ids: tuple[str, ...] = ()
 
 
@@ -119,6 +120,12 @@ class VectorIndex(Protocol):
 
     def get(self, image_ids: Sequence[str]) -> dict[str, dict[str, object]]:
         """Stored display fields by id; ids not in the index are absent."""
+        ...
+
+    def rows(
+        self, where: ImageFilter | None, fields: Sequence[str], limit: int
+    ) -> list[dict[str, object]]:
+        """Up to ``limit`` rows ``where`` keeps, in no order, with these fields."""
         ...
 
     def count(self) -> int: ...

@@ -104,10 +104,14 @@ def test_stats_are_computed_once_per_cache_period() -> None:
     assert (stats.images["queued"], stats.images["failed"], stats.images["stored"]) == (1, 1, 0)
     assert stats.total == 9 and stats.bytes == 12_345
     assert stats.model is not None and (stats.model.model, stats.model.dim) == ("org/model", 512)
+    assert stats.enrichment_backlog == 0
     now[0] += 29
-    assert service.stats() is stats and index.sums == 1
+    jobs.add_to_enrich(["q" * 64, "f" * 64])
+    again = service.stats()
+    assert again.computed_at == stats.computed_at and index.sums == 1
+    assert again.enrichment_backlog == 2  # counted afresh, inside the cache period
     now[0] += 2
-    assert service.stats() is not stats and index.sums == 2
+    assert service.stats().computed_at != stats.computed_at and index.sums == 2
 
 
 def test_the_timeline_folds_a_same_picture_group_into_its_first_image() -> None:

@@ -113,7 +113,7 @@ def row(image_id: str, facts: dict[str, object]) -> Row:
 def test_indexed_rows_are_queued_for_enrichment_unless_they_carry_it() -> None:
     queue, jobs = RecordingQueue(), InMemoryJobStore()
     carried: dict[str, object] = {
-        "enrichment": {"place": {"state": "done"}},
+        "enrichment": {"place": {"state": "done"}, "ocr": {"state": "skipped"}},
         "place": "Lisbon, Portugal",
     }
     assert is_enriched(carried)

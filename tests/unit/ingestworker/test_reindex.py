@@ -1,8 +1,14 @@
 from ingestworker.service.reindexing import ReindexService, ReindexStates
+from shared.details import update_details
 from shared.ids import content_id, original_key
 from tests.support.images import image_bytes
 from tests.support.worker import index_pipeline
-from tests.unit.fakes import ColourEmbedder, InMemoryObjectStore, InMemoryVectorIndex
+from tests.unit.fakes import (
+    ColourEmbedder,
+    InMemoryObjectStore,
+    InMemoryVectorIndex,
+    RecordingQueue,
+)
 
 
 def reindex_service(
@@ -54,3 +60,23 @@ def test_a_corrupt_original_is_reported_and_the_rest_indexed() -> None:
     report = reindex_service(store, target, embedder, 8).build()
     assert set(target.records) == set(ids)
     assert list(report.failed) == [content_id(bad)]
+
+
+def test_a_reindex_carries_what_enrichment_found_and_queues_only_the_rest() -> None:
+    store, target, embedder = InMemoryObjectStore(), InMemoryVectorIndex(), ColourEmbedder()
+    enriched, fresh = stored(store, 2)
+    facts = {
+        "place": "Lisbon, Portugal",
+        "country_code": "PT",
+        "enrichment": {"place": {"state": "done"}, "ocr": {"state": "skipped"}},
+        "vector": [9.0],  # not a fact: never carried
+    }
+    update_details(store, enriched, {"caption": "tram", "facts": facts})
+    queue = RecordingQueue()
+    pipeline = index_pipeline(store, target, embedder, ReindexStates(), queue=queue)
+    ReindexService(store, target, pipeline, batch_size=8).build()
+    carried = target.records[enriched].extra
+    assert carried["place"] == "Lisbon, Portugal" and carried["country_code"] == "PT"
+    assert "vector" not in carried
+    assert target.records[enriched].caption == "tram"
+    assert queue.enrich == [[fresh]]

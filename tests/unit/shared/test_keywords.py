@@ -1,6 +1,6 @@
 import pytest
 
-from shared.keywords import filename_words, words
+from shared.keywords import document, field_words, filename_words, word_parts, words
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,19 @@ def test_the_words_of_text_are_lower_case_letters_and_digits() -> None:
         "a", "red", "car", "at", "night", "café", "roma", "24h",
     ]  # fmt: skip
     assert words("__ -- !!") == []
+
+
+def test_text_in_a_picture_is_found_by_the_parts_of_its_long_words() -> None:
+    found = field_words({"text": "CAFEROMA OPEN 24H\nEspresso"})
+    runs = found["text"]
+    assert runs[0] == ["caferoma", "open", "24h"]
+    assert runs[1] == ["espresso"]
+    assert {"cafe", "roma", "fero", "espr", "presso"} <= set(runs[2])
+    assert "caferoma" not in runs[2] and "open" not in runs[2]
+    assert "text:roma" in document({"text": "CAFEROMA"}).split()
+
+
+def test_word_parts_are_bounded() -> None:
+    assert word_parts(["short", "a" * 100]) == []  # too short, or too long to be a word
+    assert len(word_parts(["x" * 24])) == 20  # one part per size: all the same letters
+    assert len(word_parts(["abcdefghijklmnopqrstuvwx"])) == sum(range(2, 22))

@@ -187,17 +187,24 @@ class Stack:
         return self._celery_worker("worker", "ingestworker", "celery")
 
     def _enricher(self) -> ProcessSpec:
-        # enrichment on workers of its own, as a deployment scales them apart
-        # (the worker serves the metrics port: one process per port)
+        # enrichment on workers of its own, as a deployment scales them apart; on the same
+        # cores as indexing it runs at the lowest priority, so it never slows an image on its
+        # way to being searchable (the worker serves the metrics port: one process per port)
         return self._celery_worker(
-            "enricher", "enricher", ENRICH_QUEUE, {"INGESTWORKER__METRICS__PORT": "0"}
+            "enricher", "enricher", ENRICH_QUEUE, {"INGESTWORKER__METRICS__PORT": "0"}, nice=19
         )
 
     def _celery_worker(
-        self, name: str, hostname: str, queue: str, own_env: dict[str, str] | None = None
+        self,
+        name: str,
+        hostname: str,
+        queue: str,
+        own_env: dict[str, str] | None = None,
+        nice: int = 0,
     ) -> ProcessSpec:
         node = f"{hostname}-{self.settings.ports.redis}@{socket.gethostname()}"
         argv = [
+            *(["nice", "-n", str(nice)] if nice else []),
             sys.executable, "-m", "celery", "-A", "ingestworker.celery_app", "worker",
             "--pool", "prefork", "--loglevel", "INFO", "--hostname", node, "--queues", queue,
         ]  # fmt: skip
