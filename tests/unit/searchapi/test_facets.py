@@ -83,7 +83,10 @@ def test_bad_queries_and_filters_are_refused_with_a_reason(
 
 
 def test_counts_skip_missing_values_and_unknown_dates() -> None:
-    rows = [{"tags": ["x", "x"], "taken_at": UNKNOWN_TIME, "camera": ""}, {"tags": None}]
+    rows: list[dict[str, object]] = [
+        {"tags": ["x", "x"], "taken_at": UNKNOWN_TIME, "camera": ""},
+        {"tags": None},
+    ]
     facets = count_facets(rows, complete=True)
     assert facets.counted == 2
     assert values([v.model_dump() for v in facets.tags]) == [("x", 1)]  # once per image
