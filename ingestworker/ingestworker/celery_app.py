@@ -44,11 +44,21 @@ def __getattr__(name: str) -> Celery:
     raise AttributeError(name)
 
 
+# whether this worker indexes (takes the default queue); one for enrichment only (--queues
+# enrich) never loads the embedding model: its children build what a task asks for
+_indexes = True
+
+
 @celeryd_init.connect
-def _preflight(**_: Any) -> None:
+def _preflight(options: dict[str, Any] | None = None, **_: Any) -> None:
     """The first thing a worker does (before celery's own start-up output): a missing model or
     a live index of another model stops it with one line, before any child loads anything."""
+    global _indexes
     with exit_on_failure():
+        queues = (options or {}).get("queues") or []
+        if isinstance(queues, str):
+            queues = queues.split(",")
+        _indexes = not queues or _container.celery().conf.task_default_queue in queues
         settings = _container.settings()
         configure_logging(settings.log, "ingestworker")
         configure_tracing(settings.telemetry, "ingestworker")
@@ -70,6 +80,9 @@ def _serve_metrics(**_: Any) -> None:
 def _build_model(**_: Any) -> None:
     # logging comes from the parent (worker_init): configured again here, after celery has
     # pointed sys.stderr at its logging proxy, every line would be swallowed by that proxy
+    if not _indexes:
+        log.info("enrichment_only", model_loaded=False)
+        return
     _container.init_resources()
     log.info("model_ready", **_container.embedder().info())
 

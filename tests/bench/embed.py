@@ -248,6 +248,8 @@ def bench_e2e(
         with httpx.Client(base_url=settings.url("ingestapi"), timeout=120) as client:
             # every worker child loads its model on start: wait for that before timing
             _ingest(client, [warmup[i : i + 2] for i in range(0, 8, 2)], clients=4)
+            if enricher:  # and the enrichment worker's models, as in a stack that has run
+                _until_enriched(client, time.perf_counter(), timeout_s=600)
             before, cpu_before = stage_seconds(), cpu_seconds(stack)
             batches = [payload[i : i + per_request] for i in range(0, images, per_request)]
             started = time.perf_counter()

@@ -124,14 +124,17 @@ def labelled_set(per_kind: int, textless: int, seed: int = 5) -> list[Labelled]:
     return out
 
 
-def small_print_page(words: int = 10_000, seed: int = 3) -> bytes:
-    """A page of small print: ``words`` words of tiny type filling a preview."""
+def small_print_page(size: int = 9, seed: int = 3) -> tuple[bytes, int]:
+    """A page of small print filling a preview: short words of ``size``-px type in a tight
+    grid (thousands of boxes); the JPEG and how many words it holds."""
     rng = random.Random(seed)
     image = Image.new("RGB", (PREVIEW_PX, PREVIEW_PX), (250, 250, 245))
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=9)
-    per_line = 40
-    for line in range(words // per_line):
-        text = " ".join(rng.choice(WORDS).lower()[:4] for _ in range(per_line))
-        draw.text((2, 2 + (line * 5) % (PREVIEW_PX - 8)), text, font=font, fill=(10, 10, 10))
-    return jpeg(image)
+    font = ImageFont.load_default(size=size)
+    step_x, step_y, printed = size * 3, size + 4, 0
+    for y in range(2, PREVIEW_PX - step_y, step_y):
+        for x in range(2, PREVIEW_PX - step_x, step_x):
+            word = "".join(rng.choice("abcdefghkmnoprstuwxyz") for _ in range(2))
+            draw.text((x, y), word, font=font, fill=(10, 10, 10))
+            printed += 1
+    return jpeg(image), printed

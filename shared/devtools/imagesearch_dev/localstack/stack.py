@@ -204,7 +204,7 @@ class Stack:
     ) -> ProcessSpec:
         node = f"{hostname}-{self.settings.ports.redis}@{socket.gethostname()}"
         argv = [
-            *(["nice", "-n", str(nice)] if nice else []),
+            *(_lowered(nice) if nice else []),
             sys.executable, "-m", "celery", "-A", "ingestworker.celery_app", "worker",
             "--pool", "prefork", "--loglevel", "INFO", "--hostname", node, "--queues", queue,
         ]  # fmt: skip
@@ -307,3 +307,12 @@ def _require(binary: str, hint: str) -> str:
     if path is None:
         raise StackError(f"{binary} not found: {hint}")
     return path
+
+
+def _lowered(nice: int) -> list[str]:
+    """A command prefix that runs the command at this nice value. Each process of the stack
+    is a session of its own, and with the kernel's autogroups (sched_autogroup_enabled) nice
+    only ranks processes within a session: the session's own nice (/proc/self/autogroup) is
+    what ranks it against the others."""
+    script = f'echo {nice} > /proc/self/autogroup 2>/dev/null; exec nice -n {nice} "$@"'
+    return ["sh", "-c", script, "lowered"]
