@@ -32,7 +32,8 @@ class ImageCache(Protocol):
 
 class DeletionService:
     """A deleted image leaves nothing: no row (in any model's collection), no original, copy
-    or details, no cached bytes in nginx. Its state says `deleted` first, so that a task
+    or details (enrichment's facts with them), no cached bytes in nginx, no place in the
+    enrichment backlog. Its state says `deleted` first, so that a task
     holding it cannot write it back (see IndexPipeline._undo_deleted), and the same bytes
     uploaded again are a fresh upload."""
 
@@ -61,6 +62,8 @@ class DeletionService:
             self._store.delete([key for image_id in known for key in image_keys(image_id)])
             self._cache.forget(known)
             self._jobs.mark_deleted(known)
+            # nothing left to enrich: the backlog never counts a deleted image
+            self._jobs.enrich_finished(known)
         if known:
             log.info("images_deleted", images=len(known))
         found = set(known)

@@ -73,6 +73,7 @@ def test_delete_removes_every_trace_of_known_images_only() -> None:
     world.add(A)
     world.add(B, indexed=False)
     world.add(C)
+    world.jobs.add_to_enrich([A, C])
     result = world.deletion.delete([A, "f" * 64, B, "nope"])
     assert [(i.id, i.status, i.http_status) for i in result.items] == [
         (A, "deleted", 204),
@@ -86,6 +87,7 @@ def test_delete_removes_every_trace_of_known_images_only() -> None:
     assert world.jobs.states[B] == (ImageState.deleted, None)
     assert sorted(world.cache.forgotten) == [A, B]
     assert sorted(world.jobs.claims) == [A, B, "f" * 64]
+    assert world.jobs.enrich_pending == {C}  # a deleted image is no longer waiting
 
 
 def test_delete_one_of_an_unknown_image_is_not_found() -> None:
