@@ -60,6 +60,16 @@ def enriched(client: httpx.Client, image_id: str) -> dict[str, Any]:
     return eventually(all_done, ENRICH_TIMEOUT_S, f"the enrichment of {image_id}")
 
 
+@pytest.fixture(scope="module")
+def settled(
+    client: httpx.Client, uploaded: tuple[str, dict[str, str]]
+) -> tuple[str, dict[str, str]]:
+    """The upload once every enrichment of every picture has run."""
+    for image_id in uploaded[1].values():
+        enriched(client, image_id)
+    return uploaded
+
+
 def test_the_place_is_read_from_gps_and_bad_gps_is_no_place(
     client: httpx.Client, uploaded: tuple[str, dict[str, str]]
 ) -> None:
@@ -96,11 +106,9 @@ def test_the_text_in_a_picture_is_read_with_its_boxes_and_found_by_its_words(
 
 
 def test_facets_count_the_places_and_tags_of_a_search_and_of_the_library(
-    client: httpx.Client, uploaded: tuple[str, dict[str, str]]
+    client: httpx.Client, settled: tuple[str, dict[str, str]]
 ) -> None:
-    tag, ids = uploaded
-    for image_id in ids.values():
-        enriched(client, image_id)
+    tag, _ = settled
     library = client.get("/api/v1/facets", params={"tags": tag}).json()
     assert (library["counted"], library["complete"]) == (4, True)
     assert {"value": "Portugal", "count": 2} in library["countries"]
@@ -138,11 +146,8 @@ def test_the_box_and_the_filter_find_a_place(
 
 
 def test_enrichment_runs_on_its_own_workers_and_its_backlog_empties(
-    full_stack: Stack, client: httpx.Client, uploaded: tuple[str, dict[str, str]]
+    full_stack: Stack, client: httpx.Client, settled: tuple[str, dict[str, str]]
 ) -> None:
-    _, ids = uploaded
-    for image_id in ids.values():
-        enriched(client, image_id)
     eventually(
         lambda: client.get("/api/v1/stats").json()["enrichment_backlog"] == 0,
         ENRICH_TIMEOUT_S,
@@ -155,11 +160,9 @@ def test_enrichment_runs_on_its_own_workers_and_its_backlog_empties(
 
 
 def test_the_page_shows_place_text_and_facets_and_filters_by_a_facet(
-    page: Page, client: httpx.Client, uploaded: tuple[str, dict[str, str]]
+    page: Page, settled: tuple[str, dict[str, str]]
 ) -> None:
-    tag, ids = uploaded
-    for image_id in ids.values():
-        enriched(client, image_id)
+    tag, ids = settled
     page.goto("/")
     page.click("#filters summary")
     page.fill("input[name='tags']", tag)

@@ -140,3 +140,22 @@ def test_counts_leave_out_states_older_than_the_state_ttl(infra: Stack) -> None:
     eventually(
         lambda: short.state_counts()[ImageState.waiting] == before, 10, "the old state dropped"
     )
+
+
+def test_the_enrichment_backlog_counts_each_image_once_from_when_it_was_first_queued(
+    jobs: RedisJobStore,
+) -> None:
+    a, b, never = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+    before = jobs.enrich_backlog()
+    jobs.add_to_enrich([a, b])
+    first = jobs.enrich_queued_since([a, b, never])
+    assert set(first) == {a, b}
+    assert time.time() - 60 < first[a] <= time.time()
+    jobs.add_to_enrich([a])  # queued again: still counted once, from the first time
+    assert jobs.enrich_queued_since([a]) == {a: first[a]}
+    assert jobs.enrich_backlog() == before + 2
+    jobs.enrich_finished([a, never])
+    assert jobs.enrich_backlog() == before + 1
+    assert jobs.enrich_queued_since([a, b]) == {b: first[b]}
+    jobs.enrich_finished([b])
+    assert jobs.enrich_queued_since([]) == {}

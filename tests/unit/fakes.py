@@ -98,18 +98,26 @@ class InMemoryJobStore:
         self.fetch_slots: dict[str, tuple[ImageState, str | None, str | None]] = {}
         self.deliveries: dict[str, int] = {}
         self.enrich_pending: set[str] = set()
+        self.enrich_since: dict[str, float] = {}
 
     def ping(self) -> None:
         pass
 
     def add_to_enrich(self, image_ids: Sequence[str]) -> None:
+        for image_id in image_ids:
+            self.enrich_since.setdefault(image_id, time.time())
         self.enrich_pending.update(image_ids)
 
     def enrich_finished(self, image_ids: Sequence[str]) -> None:
         self.enrich_pending.difference_update(image_ids)
+        for image_id in image_ids:
+            self.enrich_since.pop(image_id, None)
 
     def enrich_backlog(self) -> int:
         return len(self.enrich_pending)
+
+    def enrich_queued_since(self, image_ids: Sequence[str]) -> dict[str, float]:
+        return {i: self.enrich_since[i] for i in image_ids if i in self.enrich_since}
 
     def create_job(self, job_id: str, items: Sequence[tuple[str, str]]) -> None:
         self.jobs[job_id] = list(items)

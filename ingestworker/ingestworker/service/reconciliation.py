@@ -1,5 +1,6 @@
 """Queue again every stored original the live index lacks: object storage is the truth, the
-queue only a hint, so losing Redis (queue and job state) loses no image."""
+queue only a hint, so losing Redis (queue and job state) loses no image. The same look finds
+indexed images whose enrichment never finished and is no longer on its way: queued again."""
 
 import time
 import uuid
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from ingestworker.service.originals import stored_ids
 from shared.batching import LOOKUP_CHUNK, chunked
+from shared.enrichment import is_enriched
 from shared.intake import queue_for_indexing
 from shared.log import get_logger
 from shared.queue import TaskQueue
@@ -29,6 +31,8 @@ class ReconcileReport:
     deleted: int = 0
     requeued: int = 0
     job_id: str | None = None
+    # indexed, their enrichment neither finished nor on its way (or stale): queued again
+    enrich_requeued: int = 0
 
 
 class ReconcileService:
@@ -54,12 +58,15 @@ class ReconcileService:
         Waiting images have a task that retries; failed ones failed for a reason of their own
         and are queued again only with ``retry_failed``."""
         report, todo, now = ReconcileReport(), [], time.time()
+        unenriched: list[str] = []
         ids = stored_ids(self._store)
         report.stored = len(ids)
         queue_busy = self._queue.depth() > 0
         for chunk in chunked(ids, LOOKUP_CHUNK):
             present = self._index.get(chunk)
             report.indexed += len(present)
+            pending = [image_id for image_id, row in present.items() if not is_enriched(row)]
+            unenriched += self._enrichment_lost(pending, now)
             missing = [i for i in chunk if i not in present]
             progress = self._jobs.progress_of(missing)
             for image_id in missing:
@@ -92,5 +99,16 @@ class ReconcileService:
             self._jobs.create_job(report.job_id, [(image_id, "") for image_id in todo])
             queue_for_indexing(self._jobs, self._queue, todo, report.job_id, self._batch_size)
         report.requeued = len(todo)
+        for batch in chunked(unenriched, self._batch_size):
+            self._jobs.enrich_finished(batch)  # counted again from now
+            self._jobs.add_to_enrich(batch)
+            self._queue.enqueue_enrich(batch)
+        report.enrich_requeued = len(unenriched)
         log.info("reconciled", **vars(report))
         return report
+
+    def _enrichment_lost(self, image_ids: list[str], now: float) -> list[str]:
+        """Of these un-enriched images, those not in the backlog (Redis lost it) or in it
+        for longer than stale_after_s (their task was lost)."""
+        queued = self._jobs.enrich_queued_since(image_ids)
+        return [i for i in image_ids if now - queued.get(i, 0.0) >= self._stale_after_s]

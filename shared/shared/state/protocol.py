@@ -117,6 +117,11 @@ class EnrichBacklog(Protocol):
 
     def enrich_backlog(self) -> int: ...
 
+    def enrich_queued_since(self, image_ids: Sequence[str]) -> dict[str, float]:
+        """When each of these was queued for enrichment (epoch seconds); absent: not in the
+        backlog."""
+        ...
+
 
 class JobStore(
     ImageStates, StateReads, Intakes, Jobs, Deletions, CrashCounts, EnrichBacklog, Protocol

@@ -136,6 +136,15 @@ class RedisJobStore:
         with _unavailable_on_error():
             return int(self._redis.zcard(_ENRICH_BACKLOG))
 
+    def enrich_queued_since(self, image_ids: Sequence[str]) -> dict[str, float]:
+        if not image_ids:
+            return {}
+        with _unavailable_on_error(), self._redis.pipeline(transaction=False) as pipe:
+            for image_id in image_ids:
+                pipe.zscore(_ENRICH_BACKLOG, image_id)
+            scores = pipe.execute()
+        return {i: float(s) for i, s in zip(image_ids, scores, strict=True) if s is not None}
+
     def state_counts(self) -> dict[ImageState, int]:
         """Images in each counted state (COUNTED) whose state has not expired."""
         oldest = time.time() - self._ttl

@@ -101,3 +101,26 @@ def test_failed_images_are_queued_again_only_when_asked() -> None:
     report = service(parts).run(retry_failed=True)
     assert (report.failed, report.requeued) == (0, 2)
     assert jobs.state_of(ids[0]) == ImageState.queued
+
+
+def test_indexed_images_whose_enrichment_was_lost_are_queued_for_it_again() -> None:
+    parts = setup(4)
+    _, index, jobs, queue, ids = parts
+    done: dict[str, object] = {
+        "enrichment": {"place": {"state": "done"}, "ocr": {"state": "skipped"}}
+    }
+    extras: list[dict[str, object]] = [{}, {}, {}, done]
+    for image_id, extra in zip(ids, extras, strict=True):
+        index.upsert(
+            [ImageRecord(image_id, [1.0, 0.0, 0.0], "a", "image/png", 1, 1, 1, 0, extra=extra)]
+        )
+        jobs.set_state(image_id, ImageState.indexed)
+    jobs.add_to_enrich([ids[1], ids[2]])
+    jobs.enrich_since[ids[2]] = time.time() - 3600  # its task was lost an hour ago
+    # ids[0]: never in the backlog (Redis lost it); ids[1]: on its way; ids[3]: enriched
+    report = service(parts).run()
+    assert report.enrich_requeued == 2
+    assert sorted(i for batch in queue.enrich for i in batch) == sorted([ids[0], ids[2]])
+    assert jobs.enrich_pending == {ids[0], ids[1], ids[2]}
+    assert jobs.enrich_queued_since([ids[2]])[ids[2]] > time.time() - 60  # counted afresh
+    assert queue.tasks == []  # nothing to index again
