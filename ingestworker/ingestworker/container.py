@@ -16,7 +16,7 @@ from ingestworker.enrichers.places import PlaceFinder
 from ingestworker.enrichers.text_reader import TextReader
 from ingestworker.metrics import WorkerMetrics
 from ingestworker.service.crash_guard import CrashGuard
-from ingestworker.service.enrichment import EnrichmentService
+from ingestworker.service.enriching import EnrichmentService
 from ingestworker.service.gathered_indexing import GatheredIndexing
 from ingestworker.service.isolated_indexing import IsolatedIndexing
 from ingestworker.service.pipeline import IndexPipeline

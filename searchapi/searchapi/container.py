@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dependency_injector import containers, providers
 
-from searchapi.facets import FacetService
+from searchapi.facet_counts import FacetService
 from searchapi.ranking import Ranker
 from searchapi.service import SearchService
 from searchapi.settings import SearchApiSettings

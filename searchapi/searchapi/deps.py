@@ -5,7 +5,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from searchapi.container import Container
-from searchapi.facets import FacetService
+from searchapi.facet_counts import FacetService
 from searchapi.service import SearchService
 from searchapi.settings import SearchSettings
 

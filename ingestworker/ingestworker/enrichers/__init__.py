@@ -2,8 +2,8 @@
 the row already holds and returns facts for it. A new enrichment is one module here, its name in
 shared.enrichment.ENRICHMENTS and one provider in the container."""
 
-from ingestworker.enrichers.base import Enriched, Enricher, EnrichTarget
 from ingestworker.enrichers.ocr import OcrEnricher
+from ingestworker.enrichers.outcome import Enriched, Enricher, EnrichTarget
 from ingestworker.enrichers.place import PlaceEnricher
 
 __all__ = ["EnrichTarget", "Enriched", "Enricher", "OcrEnricher", "PlaceEnricher"]

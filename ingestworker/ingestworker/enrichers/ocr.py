@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from ingestworker.enrichers.base import Enriched, EnrichTarget
+from ingestworker.enrichers.outcome import Enriched, EnrichTarget
 from ingestworker.enrichers.text_reader import TextReader
 from shared.enrichment import EnrichmentState
 from shared.ids import preview_key

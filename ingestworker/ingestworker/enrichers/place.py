@@ -1,6 +1,6 @@
 """Place: the town, region and country of the GPS position the index stage kept (lat, lon)."""
 
-from ingestworker.enrichers.base import Enriched, EnrichTarget
+from ingestworker.enrichers.outcome import Enriched, EnrichTarget
 from ingestworker.enrichers.places import PlaceFinder
 from shared.enrichment import PLACE_FIELDS, EnrichmentState
 

@@ -4,7 +4,7 @@ failing enrichment costs nothing else; deleted and not-yet-visible images are ha
 import json
 
 from ingestworker.enrichers import Enriched, EnrichTarget
-from ingestworker.service.enrichment import EnrichmentService
+from ingestworker.service.enriching import EnrichmentService
 from ingestworker.stages import BatchOutcome, PreparedImage, QueueEnrichment, Row
 from shared.enrichment import EnrichmentState, is_enriched
 from shared.ids import details_key, original_key

@@ -7,7 +7,7 @@ from dependency_injector import providers
 from fastapi.testclient import TestClient
 
 from searchapi.container import Container
-from searchapi.facets import count_facets
+from searchapi.facet_counts import count_facets
 from searchapi.main import create_app
 from searchapi.settings import SearchApiSettings
 from shared.vectors import ImageRecord

@@ -3,7 +3,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from searchapi.api.v1.search import Params, Text
 from searchapi.deps import FacetServiceDep, SearchSettingsDep
-from searchapi.facets import FacetsResponse
+from searchapi.facet_counts import FacetsResponse
 from shared.errors import (
     BadQuery,
     BadRequest,

@@ -1,4 +1,4 @@
-"""What an enrichment stage takes and gives."""
+"""What an enrichment stage takes (the row) and gives (its outcome)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
