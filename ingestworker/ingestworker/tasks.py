@@ -97,9 +97,12 @@ def enrich_images(self: Task, image_ids: list[str]) -> dict[str, Any]:
     """Enrichment of indexed images (queue "enrich"). Images not yet visible to this process
     are looked for again a few times; an outage retries with growing waits."""
     last_look = self.request.retries >= MISSING_LOOKS
+    # a trace of its own, linked to the indexing that queued it: enrichment may run long
+    # after the upload's trace has ended, and the upload's trace stays the upload's
     with _tracer.start_as_current_span(
         "enrich_images",
-        context=context_from(trace_headers(vars(self.request))),
+        context=context_from(None),
+        links=links_to([trace_headers(vars(self.request))]),
         attributes={"images": len(image_ids)},
     ):
         try:

@@ -88,6 +88,29 @@ def test_an_upload_is_one_trace_from_nginx_through_the_worker(
     assert "milvus" in names.lower()  # pymilvus' gRPC
 
 
+def test_enrichment_is_a_trace_of_its_own_linked_to_the_indexing_that_queued_it(
+    full_stack: Stack, page: httpx.Client
+) -> None:
+    full_stack.up(["enricher"])
+    _, request_id = upload(page, {})
+    upload_spans = {s["context"]["span_id"] for s in whole_trace(full_stack, request_id)}
+
+    def linked() -> list[dict[str, Any]] | None:
+        path = full_stack.run_dir / SPANS_FILE
+        spans = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        found = [
+            s
+            for s in spans
+            if s["name"] == "enrich_images"
+            and any(link["context"]["span_id"] in upload_spans for link in s.get("links", []))
+        ]
+        return found or None
+
+    (enrich,) = eventually(linked, 60, "an enrichment span linked to the upload's indexing")
+    assert enrich["parent_id"] is None  # the root of its own trace
+    assert enrich["context"]["trace_id"] != f"0x{request_id}"
+
+
 def test_a_clients_traceparent_is_continued_and_names_every_log_line(
     full_stack: Stack, page: httpx.Client
 ) -> None:
