@@ -20,8 +20,8 @@ ENRICH_TIMEOUT_S = 120
 
 
 @pytest.fixture(scope="module")
-def client(full_stack: Stack) -> httpx.Client:
-    return httpx.Client(base_url=full_stack.settings.url("nginx"), timeout=60)
+def client(enriched: Stack) -> httpx.Client:
+    return httpx.Client(base_url=enriched.settings.url("nginx"), timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -146,15 +146,15 @@ def test_the_box_and_the_filter_find_a_place(
 
 
 def test_enrichment_runs_on_its_own_workers_and_its_backlog_empties(
-    full_stack: Stack, client: httpx.Client, settled: tuple[str, dict[str, str]]
+    enriched: Stack, client: httpx.Client, settled: tuple[str, dict[str, str]]
 ) -> None:
     eventually(
         lambda: client.get("/api/v1/stats").json()["enrichment_backlog"] == 0,
         ENRICH_TIMEOUT_S,
         "the enrichment backlog emptying",
     )
-    enricher_log = full_stack.table.log_path("enricher").read_text(errors="replace")
-    worker_log = full_stack.table.log_path("worker").read_text(errors="replace")
+    enricher_log = enriched.table.log_path("enricher").read_text(errors="replace")
+    worker_log = enriched.table.log_path("worker").read_text(errors="replace")
     assert "images_enriched" in enricher_log
     assert "images_enriched" not in worker_log  # the index worker never takes its queue
 

@@ -89,14 +89,13 @@ def test_an_upload_is_one_trace_from_nginx_through_the_worker(
 
 
 def test_enrichment_is_a_trace_of_its_own_linked_to_the_indexing_that_queued_it(
-    full_stack: Stack, page: httpx.Client
+    enriched: Stack, page: httpx.Client
 ) -> None:
-    full_stack.up(["enricher"])
     _, request_id = upload(page, {})
-    upload_spans = {s["context"]["span_id"] for s in whole_trace(full_stack, request_id)}
+    upload_spans = {s["context"]["span_id"] for s in whole_trace(enriched, request_id)}
 
     def linked() -> list[dict[str, Any]] | None:
-        path = full_stack.run_dir / SPANS_FILE
+        path = enriched.run_dir / SPANS_FILE
         spans = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         found = [
             s
