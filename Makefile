@@ -11,7 +11,7 @@ S3RVER_VERSION := 3.7.1
 # PyPI's `milvus`: a real Milvus standalone server (the newest with a Linux x86-64 wheel)
 MILVUS_SERVER_VERSION := 2.3.5
 
-.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-cdn bench-hostile bench-memory bench-tracing train-model
+.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-cdn bench-hostile bench-memory bench-tracing train-model calibrate-tags-offline
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -91,6 +91,11 @@ bench-tracing: setup ## ingest throughput with traces on and off, in one run -> 
 
 train-model: setup ## retrain the offline model into shared/models/tiny-clip (about 11 min on 2 cores)
 	$(RUN) python -m imagesearch_dev.training.train shared/models/tiny-clip
+
+calibrate-tags-offline: setup ## calibrate the offline model's auto-tags on its own scenes -> shared/models/tiny-clip/auto_tags.json
+	rm -rf .run/tag-set && $(RUN) python -m imagesearch_dev.tag_set .run/tag-set --per-kind 2
+	$(RUN) calibrate-tags --model shared/models/tiny-clip --folder .run/tag-set \
+		--about "3,360 synthetic scenes (python -m imagesearch_dev.tag_set, --per-kind 2): one to three shapes of one colour on a plain background; tags: 8 colours, 5 shapes"
 
 lint: ## ruff and mypy
 	$(RUN) ruff check .

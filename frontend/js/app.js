@@ -20,10 +20,11 @@ const FIELD_NAMES = {
   file: "file name",
   caption: "caption",
   tag: "tag",
+  autotag: "auto-tag",
   text: "text in the picture",
   place: "place",
 };
-const ENRICHMENT_NAMES = { place: "place", ocr: "text in the picture", auto_tags: "tags" };
+const ENRICHMENT_NAMES = { place: "place", ocr: "text in the picture", tags: "auto-tags" };
 const selected = new Set();
 let typing; // the pending search-as-you-type
 
@@ -260,6 +261,7 @@ const FACETS = [
   ["countries", "Country", "place"],
   ["cities", "Place", "place"],
   ["tags", "Tags", "tags"],
+  ["auto_tags", "Auto-tags", "auto_tags"],
   ["years", "Year", "year"],
   ["cameras", "Camera", "camera"],
 ];
@@ -521,6 +523,7 @@ function showLightbox(index) {
   if (item.place) row(meta, "Place", highlighted(item.place, wordsMatched(item, "place")));
   if (item.caption) row(meta, "Caption", highlighted(item.caption, wordsMatched(item, "caption")));
   if (item.tags?.length) row(meta, "Tags", highlighted(item.tags.join(", "), wordsMatched(item, "tag")));
+  if (item.auto_tags?.length) row(meta, "Auto-tags", autoTagChips(item));
   row(meta, "Type", item.content_type);
   row(meta, "Id", item.id);
   $("edit-caption").value = item.caption || "";
@@ -574,6 +577,44 @@ async function showDetails(item, meta) {
     note.className = "enrichment";
     note.textContent = states.join(" · ");
     row(meta, "Enrichment", note);
+  }
+}
+
+// tags the vocabulary gave: each can be taken away (the image is never given it again)
+function autoTagChips(item) {
+  const list = document.createElement("span");
+  list.className = "auto-tags";
+  for (const tag of item.auto_tags) {
+    const chip = document.createElement("span");
+    chip.className = "chip";
+    chip.dataset.tag = tag;
+    chip.append(highlighted(tag, wordsMatched(item, "autotag")));
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.textContent = "×";
+    remove.title = `not ${tag}: remove this tag`;
+    remove.setAttribute("aria-label", `remove auto-tag ${tag}`);
+    remove.addEventListener("click", () => removeAutoTag(item, tag));
+    chip.append(remove);
+    list.append(chip);
+  }
+  return list;
+}
+
+async function removeAutoTag(item, tag) {
+  $("edit-status").textContent = "Saving…";
+  try {
+    const status = await api.imageStatus(item.id);
+    const removed = status.metadata?.removed_auto_tags || [];
+    const body = await api.editImage(item.id, { removed_auto_tags: [...removed, tag] });
+    // the listing may have been loaded again meanwhile: change the item it holds now
+    for (const held of [item, state.items[indexOf(item.id)]]) {
+      if (held) held.auto_tags = body.metadata.auto_tags || [];
+    }
+    if (state.items[shown]?.id === item.id) showLightbox(shown);
+    $("edit-status").textContent = `Removed ${tag}`;
+  } catch (error) {
+    $("edit-status").textContent = `Not removed: ${error.message}`;
   }
 }
 

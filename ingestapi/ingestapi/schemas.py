@@ -47,15 +47,21 @@ class ImageEdit(BaseModel):
 
     caption: str | None = Field(None, max_length=MAX_CAPTION_CHARS)
     tags: Tags | None = None
+    removed_auto_tags: Tags | None = Field(
+        None,
+        description="auto-tags the user took away: the image loses them and is never given "
+        "them again (a reindex included); [] gives them back at the next enrichment",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> "ImageEdit":
         if not self.model_fields_set:
-            raise ValueError("send caption, tags or both")
+            raise ValueError("send caption, tags or removed_auto_tags")
         if "caption" in self.model_fields_set and self.caption is None:
             self.caption = ""
-        if "tags" in self.model_fields_set and self.tags is None:
-            self.tags = []
+        for name in ("tags", "removed_auto_tags"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                setattr(self, name, [])
         return self
 
 

@@ -11,7 +11,7 @@ from dependency_injector import containers, providers
 
 from ingestworker.adapters.gathering_task import Gathering
 from ingestworker.adapters.url_fetcher import UrlFetcher
-from ingestworker.enrichers import OcrEnricher, PlaceEnricher
+from ingestworker.enrichers import OcrEnricher, PlaceEnricher, TagEnricher
 from ingestworker.enrichers.places import PlaceFinder
 from ingestworker.enrichers.text_reader import TextReader
 from ingestworker.metrics import WorkerMetrics
@@ -244,6 +244,12 @@ class Container(containers.DeclarativeContainer):
             store=object_store,
             reader=text_reader,
             enabled=settings.provided.enrichment.ocr.enabled,
+        ),
+        # one per process: it reads the model's calibration once
+        providers.Singleton(
+            TagEnricher,
+            model=settings.provided.embedding.model,
+            settings=settings.provided.enrichment.tags,
         ),
     )
     enrichment_service = providers.Factory(

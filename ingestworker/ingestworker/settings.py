@@ -1,8 +1,9 @@
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, field_validator
 
+from ingestworker.enrichers.tags import TagSettings
 from ingestworker.enrichers.text_reader import OcrSettings
 from shared.config import (
     DerivedSettings,
@@ -114,6 +115,7 @@ class EnrichmentSettings(BaseModel):
         50.0, gt=0, le=500, description="a place is named after a town at most this far"
     )
     ocr: OcrSettings = OcrSettings()
+    tags: TagSettings = TagSettings()
 
 
 class IngestWorkerSettings(ServiceSettings):
@@ -135,3 +137,10 @@ class IngestWorkerSettings(ServiceSettings):
     # how new images are filed as copies (same picture) or bursts (similar shot) of others
     duplicates: DuplicateSettings = DuplicateSettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
+
+
+class ModelSettings(IngestWorkerSettings):
+    """The worker's settings as a command that only runs the model reads them (calibrate-tags):
+    the same file and overrides, storage not needed."""
+
+    storage: dict[str, Any] | None = None  # type: ignore[assignment]

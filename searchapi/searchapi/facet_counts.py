@@ -18,7 +18,7 @@ from shared.vectors.protocol import ImageFilter
 
 # the values each facet lists, most frequent first
 TOP = 12
-FACET_FIELDS = ["tags", "city", "country", "taken_at", "camera"]
+FACET_FIELDS = ["tags", "auto_tags", "city", "country", "taken_at", "camera"]
 
 
 class FacetValue(BaseModel):
@@ -35,6 +35,7 @@ class FacetsResponse(BaseModel):
     countries: list[FacetValue] = Field(description="filter with place=")
     cities: list[FacetValue] = Field(description="filter with place=")
     tags: list[FacetValue] = Field(description="filter with tags=")
+    auto_tags: list[FacetValue] = Field(description="filter with auto_tags=")
     years: list[FacetValue] = Field(description="taken in; filter with taken_from / taken_to")
     cameras: list[FacetValue]
 
@@ -66,6 +67,7 @@ def count_facets(rows: Iterable[Mapping[str, object]], complete: bool) -> Facets
     countries: Counter[str] = Counter()
     cities: Counter[str] = Counter()
     tags: Counter[str] = Counter()
+    auto_tags: Counter[str] = Counter()
     years: Counter[str] = Counter()
     cameras: Counter[str] = Counter()
     counted = 0
@@ -74,9 +76,10 @@ def count_facets(rows: Iterable[Mapping[str, object]], complete: bool) -> Facets
         for counter, name in ((countries, "country"), (cities, "city"), (cameras, "camera")):
             if value := row.get(name):
                 counter[str(value)] += 1
-        row_tags = row.get("tags")
-        if isinstance(row_tags, list | tuple):
-            tags.update({str(t) for t in row_tags})  # once per image
+        for counter, name in ((tags, "tags"), (auto_tags, "auto_tags")):
+            listed = row.get(name)
+            if isinstance(listed, list | tuple):
+                counter.update({str(t) for t in listed})  # once per image
         taken = row.get("taken_at")
         if isinstance(taken, int) and taken != UNKNOWN_TIME:
             years[str(datetime.fromtimestamp(taken, UTC).year)] += 1
@@ -86,6 +89,7 @@ def count_facets(rows: Iterable[Mapping[str, object]], complete: bool) -> Facets
         countries=_top(countries),
         cities=_top(cities),
         tags=_top(tags),
+        auto_tags=_top(auto_tags),
         years=_top(years),
         cameras=_top(cameras),
     )

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-FieldName = Literal["tag", "file", "text", "place"]
-FIELDS: tuple[FieldName, ...] = ("tag", "file", "text", "place")
+FieldName = Literal["tag", "autotag", "file", "text", "place"]
+FIELDS: tuple[FieldName, ...] = ("tag", "autotag", "file", "text", "place")
 MAX_WEIGHT = 10.0
 _WEIGHT = re.compile(r"(?P<word>.*[^\W\d_].*):(?P<weight>\d+(?:\.\d+)?)")
 _FIELD = re.compile(r"(?P<field>[A-Za-z]+):(?P<rest>.*)", re.DOTALL)

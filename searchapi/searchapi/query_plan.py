@@ -26,7 +26,13 @@ MAX_KEYWORD_TERMS = 32
 # that a weight of 0.5 still weighs half of 1
 REPEATS_PER_WEIGHT = 2
 # the query language's field names for the keyword fields they restrict to
-FIELD_OF_TERM = {"tag": "tag", "file": "file", "text": "text", "place": "place"}
+FIELD_OF_TERM = {
+    "tag": "tag",
+    "autotag": "autotag",
+    "file": "file",
+    "text": "text",
+    "place": "place",
+}
 # words too common to say anything on the keyword side ("a dog on the beach" looks up dog and
 # beach); the meaning side reads them all. A query of nothing else looks them up anyway
 STOPWORDS = frozenset(

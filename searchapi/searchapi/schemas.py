@@ -75,7 +75,7 @@ class SearchParams(ImageFilterParams):
 
 
 class FieldMatchItem(BaseModel):
-    field: Literal["file", "caption", "tag", "text", "place"]
+    field: Literal["file", "caption", "tag", "autotag", "text", "place"]
     words: list[str] = Field(description="the query's words found in this field, lower case")
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 # the enrichments, in the order they run
-ENRICHMENTS = ("place", "ocr")
+ENRICHMENTS = ("place", "ocr", "tags")
 # the row field holding {enrichment: {"state": ..., "reason": ...}}
 STATE_FIELD = "enrichment"
 # the row fields the place enrichment writes (GPS itself is read at indexing: lat, lon)
@@ -18,8 +18,12 @@ PLACE_FIELDS = ("place", "city", "region", "country", "country_code")
 # the row fields the text-in-the-picture enrichment writes: its words, and its lines with
 # their boxes
 OCR_FIELDS = ("text", "ocr")
+# the tags enrichment's, apart from the user's own tags; and the auto-tags the user removed,
+# never given again (kept with the facts, so a reindex keeps them removed)
+AUTO_TAGS = "auto_tags"
+REMOVED_AUTO_TAGS = "removed_auto_tags"
 # every row field an enrichment writes: what a reindex carries and a status shows
-FACT_FIELDS = (*PLACE_FIELDS, *OCR_FIELDS, STATE_FIELD)
+FACT_FIELDS = (*PLACE_FIELDS, *OCR_FIELDS, AUTO_TAGS, REMOVED_AUTO_TAGS, STATE_FIELD)
 # the coordinates the index stage keeps from EXIF, for the place enrichment
 GPS_FIELDS = ("lat", "lon")
 
@@ -54,5 +58,16 @@ def is_enriched(fields: Mapping[str, object]) -> bool:
 
 
 def carried_facts(facts: Mapping[str, object]) -> dict[str, object]:
-    """The enrichment fields of a saved record (a details object's "facts"), nothing else."""
-    return {name: facts[name] for name in FACT_FIELDS if name in facts}
+    """The enrichment fields of a saved record (a details object's "facts"), nothing else;
+    auto-tags the user removed stay out."""
+    carried = {name: facts[name] for name in FACT_FIELDS if name in facts}
+    return {**carried, **without_removed(carried)}
+
+
+def without_removed(fields: Mapping[str, object]) -> dict[str, object]:
+    """``auto_tags`` less those in ``removed_auto_tags`` ({} where there are none)."""
+    found, removed = fields.get(AUTO_TAGS), fields.get(REMOVED_AUTO_TAGS)
+    if not isinstance(found, list):
+        return {}
+    gone = set(removed) if isinstance(removed, list) else set()
+    return {AUTO_TAGS: [tag for tag in found if tag not in gone]}

@@ -53,8 +53,9 @@ def _parts(chunk: str) -> list[str]:
 
 # the fields an image is known by on the keyword side, as the index prefixes its words
 # (``caption:red``): a query term restricted to a field looks for its prefix only.
-# text (written in the picture) and place come with the enrichment stages
-KEYWORD_FIELDS = ("file", "caption", "tag", "text", "place")
+# text (written in the picture), place and autotag (the vocabulary's tags, apart from the
+# user's) come with the enrichment stages
+KEYWORD_FIELDS = ("file", "caption", "tag", "autotag", "text", "place")
 # the indexed text is cut here, at a word boundary (Milvus VARCHAR limit, in bytes)
 MAX_DOCUMENT_BYTES = 16384
 
@@ -63,11 +64,15 @@ def field_words(fields: Mapping[str, object]) -> dict[str, list[list[str]]]:
     """An image's words by keyword field, as runs (one per tag, one per text) so that a
     phrase matches only words that stand together. ``fields``: the stored row's fields."""
     tags = fields.get("tags") or ()
+    auto_tags = fields.get("auto_tags") or ()
     text = str(fields.get("text") or "")
     found = {
         "file": [filename_words(str(fields.get("filename") or ""))],
         "caption": [words(str(fields.get("caption") or ""))],
         "tag": [words(str(tag)) for tag in tags] if isinstance(tags, list | tuple) else [],
+        "autotag": (
+            [words(str(tag)) for tag in auto_tags] if isinstance(auto_tags, list | tuple) else []
+        ),
         "place": [words(str(fields.get("place") or ""))],
         # one run per line read, then the parts of its long words (a sign's "CAFEROMA" is
         # found by "roma"); last, as the first thing a document too long loses

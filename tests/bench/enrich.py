@@ -22,6 +22,8 @@ finder has never seen; their nearest remaining towns are often across the border
 is what a nearest-town lookup (reverse_geocode, reverse_geocoder) answers: the country of the
 nearest remaining town. Disputed territory (the West Bank, the Golan Heights, the Paracels),
 where GeoNames' country and the border polygons' disagree by politics, is counted apart.
+
+Auto-tags: tests/bench/auto_tags.py.
 Writes tests/bench/results/enrich.{json,md}."""
 
 import argparse
@@ -45,6 +47,7 @@ from ingestworker.enrichers.places import PlaceFinder
 from ingestworker.enrichers.text_reader import OcrSettings, TextReader
 from shared.ids import preview_key
 from shared.keywords import words
+from tests.bench.auto_tags import auto_tags, auto_tags_markdown
 from tests.bench.ocr_set import KINDS, labelled_set, small_print_page
 from tests.bench.report import RESULTS, save_results
 from tests.unit.fakes import InMemoryObjectStore
@@ -277,6 +280,7 @@ def markdown(report: dict[str, Any]) -> str:
         "finder's data and looked up as new points.\n\n"
         + "\n".join(rows)
         + f"\n\nWrong near borders (first of them): {wrong}.\n"
+        + ("\n" + auto_tags_markdown(report["tags"]) if "tags" in report else "")
     )
 
 
@@ -309,7 +313,7 @@ def ocr_markdown(o: dict[str, Any]) -> str:
     )
 
 
-PARTS = ("ingest", "ocr", "places")
+PARTS = ("ingest", "ocr", "places", "tags")
 
 
 def main() -> None:
@@ -334,6 +338,8 @@ def main() -> None:
             for t in reverse_geocode.GeocodeData()._locations
         ]
         report["places"] = places(towns)
+    if "tags" in wanted:
+        report["tags"] = auto_tags()
     save_results("enrich", report, markdown(report))
 
 

@@ -49,6 +49,8 @@ def record(i: int, vector: list[float] | None = None, **fields: object) -> Image
         "taken_at": None if i % 5 == 0 else 1_500_000_000 + 86_400 * i,
         "tags": [f"t{i % 3}", *(["sea"] if i % 4 == 0 else [])],
         "source": "upload" if i % 2 else "url",
+        # enrichment's auto-tags: a dynamic field, absent from most rows
+        "extra": {"auto_tags": ["dog", *(["beach"] if i % 6 == 3 else [])]} if i % 3 == 0 else {},
         **fields,
     }
     return ImageRecord(image_id(i), vector or VECTORS[i].tolist(), **values)  # type: ignore[arg-type]
@@ -190,6 +192,10 @@ FILTERS: list[tuple[ImageFilter, Callable[[int], bool]]] = [
         lambda i: i % 20 == 0 and i >= 200,
     ),
     (ImageFilter(tags=('t"1',)), lambda i: False),  # a quote in a value stays a value
+    (ImageFilter(auto_tags=("dog",)), lambda i: i % 3 == 0),
+    (ImageFilter(auto_tags=("beach", "dog"), tags_mode="all"), lambda i: i % 6 == 3),
+    (ImageFilter(auto_tags=("beach", "cat")), lambda i: i % 6 == 3),
+    (ImageFilter(auto_tags=('d"og',)), lambda i: False),
 ]
 
 

@@ -1,9 +1,12 @@
 """Enrichment on the whole local stack: an indexed image is searchable at once, and its place
 (from EXIF GPS) and the text in it follow on the enrichment queue, taken by a worker of its
 own. Bad GPS gives no place and no error; the place is found by the box (place:) and by the
-place filter, the text by its words and the parts of long ones; facets count them; the page
-shows the place, the text and where it stands, and filters by a facet."""
+place filter, the text by its words and the parts of long ones; auto-tags come from the stored
+vector and a user can take one away; facets count them; the page shows the place, the text,
+the auto-tags and where it stands, and filters by a facet."""
 
+import io
+import random
 import uuid
 from typing import Any
 
@@ -13,6 +16,7 @@ from PIL.TiffImagePlugin import IFDRational
 from playwright.sync_api import Page, expect
 
 from imagesearch_dev.localstack import Stack
+from imagesearch_dev.training.scenes import Scene, render
 from tests.support.images import dms, image_bytes, jpeg_with_gps, jpeg_with_sign
 from tests.support.polling import eventually, finished_job
 
@@ -160,9 +164,17 @@ def test_enrichment_runs_on_its_own_workers_and_its_backlog_empties(
 
 
 def test_the_page_shows_place_text_and_facets_and_filters_by_a_facet(
-    page: Page, settled: tuple[str, dict[str, str]]
+    page: Page, client: httpx.Client, settled: tuple[str, dict[str, str]]
 ) -> None:
     tag, ids = settled
+
+    def text_found() -> bool:
+        # search reads within Milvus's consistency window: the enriched row shows soon after
+        params = {"tags": tag, "text": "caferoma", "cutoff": "none"}
+        items = client.get("/api/v1/image/search", params=params).json()["items"]
+        return bool(items) and any(m["field"] == "text" for m in items[0]["matched"])
+
+    eventually(text_found, ENRICH_TIMEOUT_S, "search finding the text read in the sign")
     page.goto("/")
     page.click("#filters summary")
     page.fill("input[name='tags']", tag)
@@ -189,3 +201,114 @@ def test_the_page_shows_place_text_and_facets_and_filters_by_a_facet(
     facets.locator("button", has_text="Portugal (2)").click()
     expect(page.locator("input[name='place']")).to_have_value("Portugal")
     expect(cards).to_have_count(2)
+
+
+def scene_png(scene: Scene, seed: int) -> bytes:
+    """One of the offline model's scenes, one corner pixel unique to this run (a new image)."""
+    picture = render(scene, 640, random.Random(seed))
+    picture.putpixel((0, 0), tuple(int(uuid.uuid4().hex[i : i + 2], 16) for i in (0, 2, 4)))
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def auto_tagged(client: httpx.Client) -> tuple[str, dict[str, str]]:
+    """A purple star and a yellow one, enriched. The offline model's calibration
+    (shared/models/tiny-clip/auto_tags.json) gives "purple" to the first (margin ~0.3) and
+    nothing to the second (it calibrated no tag for yellow)."""
+    tag = f"autotag-{uuid.uuid4().hex[:8]}"
+    files = {
+        "violet.png": scene_png(Scene("purple", "star", "large", 1, "centre", "black"), 1),
+        "sun.png": scene_png(Scene("yellow", "star", "large", 1, "centre", "white"), 0),
+    }
+    upload = client.post(
+        "/api/v1/images",
+        files=[("files", (name, data, "image/png")) for name, data in files.items()],
+        data={"tags": tag},
+    )
+    assert upload.status_code in (200, 202), upload.text
+    body = upload.json()
+    assert finished_job(client, body["job_id"])["state"] == "indexed"
+    ids = {item["filename"]: item["id"] for item in body["items"]}
+    for image_id in ids.values():
+        enriched(client, image_id)
+    return tag, ids
+
+
+def test_auto_tags_come_from_the_vector_and_are_found_filtered_and_counted(
+    client: httpx.Client, auto_tagged: tuple[str, dict[str, str]]
+) -> None:
+    tag, ids = auto_tagged
+    violet = client.get(f"/api/v1/images/{ids['violet.png']}").json()
+    assert violet["enrichment"]["tags"] == {"state": "done", "reason": None}
+    assert violet["metadata"]["auto_tags"] == ["purple"]
+    assert violet["metadata"]["tags"] == [tag]  # the user's own, apart
+    sun = client.get(f"/api/v1/images/{ids['sun.png']}").json()
+    assert sun["enrichment"]["tags"]["state"] == "done" and sun["metadata"]["auto_tags"] == []
+
+    def search(**params: str) -> list[str]:
+        response = client.get("/api/v1/image/search", params={"tags": tag, **params})
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    eventually(
+        lambda: search(text="autotag:purple", cutoff="none") == [ids["violet.png"]],
+        ENRICH_TIMEOUT_S,
+        "autotag:purple finding the purple star",
+    )
+    assert search(text="tag:purple", cutoff="none") == []  # not a tag the user gave
+    assert search(text="a star", auto_tags="purple", cutoff="none") == [ids["violet.png"]]
+    browse = client.get("/api/v1/images", params={"tags": tag, "auto_tags": "purple"}).json()
+    assert [item["id"] for item in browse["items"]] == [ids["violet.png"]]
+    assert browse["items"][0]["auto_tags"] == ["purple"]
+    facets = client.get("/api/v1/facets", params={"tags": tag}).json()
+    assert facets["auto_tags"] == [{"value": "purple", "count": 1}]
+
+
+def test_an_auto_tag_taken_away_is_gone_from_search_and_kept_away(
+    client: httpx.Client, auto_tagged: tuple[str, dict[str, str]]
+) -> None:
+    tag, ids = auto_tagged
+    violet = ids["violet.png"]
+    for bad in (["x" * 65], ["a\x00b"], [str(n) for n in range(33)], 7):
+        refused = client.patch(f"/api/v1/images/{violet}", json={"removed_auto_tags": bad})
+        assert refused.status_code == 422 and refused.json()["detail"], bad
+    edited = client.patch(f"/api/v1/images/{violet}", json={"removed_auto_tags": ["purple"]})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["metadata"]["auto_tags"] == []
+    status = client.get(f"/api/v1/images/{violet}").json()
+    assert status["metadata"]["removed_auto_tags"] == ["purple"]
+    browse = client.get("/api/v1/images", params={"tags": tag, "auto_tags": "purple"}).json()
+    assert browse["items"] == []
+    assert client.get("/api/v1/facets", params={"tags": tag}).json()["auto_tags"] == []
+
+
+def test_the_lightbox_shows_auto_tags_and_one_can_be_taken_away(
+    page: Page, client: httpx.Client
+) -> None:
+    tag = f"autotag-page-{uuid.uuid4().hex[:8]}"
+    data = scene_png(Scene("purple", "star", "large", 1, "centre", "black"), 2)
+    upload = client.post(
+        "/api/v1/images", files=[("files", ("plum.png", data, "image/png"))], data={"tags": tag}
+    )
+    assert upload.status_code in (200, 202), upload.text
+    image_id = upload.json()["items"][0]["id"]
+    assert finished_job(client, upload.json()["job_id"])["state"] == "indexed"
+    assert enriched(client, image_id)["metadata"]["auto_tags"] == ["purple"]
+    page.goto("/")
+    page.click("#filters summary")
+    page.fill("input[name='tags']", tag)
+    page.fill("input[name='auto_tags']", "purple")
+    page.dispatch_event("#filters", "change")
+    cards = page.locator("#results li")
+    expect(cards).to_have_count(1)
+    cards.first.locator(".open").click()
+    chips = page.locator("#lightbox-meta .auto-tags .chip")
+    expect(chips).to_have_count(1)
+    expect(chips.first).to_contain_text("purple")
+    page.click("button[aria-label='remove auto-tag purple']")
+    expect(page.locator("#edit-status")).to_have_text("Removed purple")
+    expect(chips).to_have_count(0)
+    after = client.get(f"/api/v1/images/{image_id}").json()["metadata"]
+    assert (after["auto_tags"], after["removed_auto_tags"]) == ([], ["purple"])

@@ -344,6 +344,8 @@ def _keeps(where: ImageFilter, r: ImageRecord) -> bool:
     dated = where.taken_from is not None or where.taken_to is not None
     tags = set(r.tags)
     wanted = set(where.tags)
+    listed = r.extra.get("auto_tags")
+    auto_tags, wanted_auto = set(listed if isinstance(listed, list) else []), set(where.auto_tags)
     return all(
         [
             not dated or r.taken_at is not None,
@@ -352,6 +354,12 @@ def _keeps(where: ImageFilter, r: ImageRecord) -> bool:
             where.created_from is None or r.created_at >= where.created_from,
             where.created_to is None or r.created_at <= where.created_to,
             not wanted or (wanted <= tags if where.tags_mode == "all" else bool(wanted & tags)),
+            not wanted_auto
+            or (
+                wanted_auto <= auto_tags
+                if where.tags_mode == "all"
+                else bool(wanted_auto & auto_tags)
+            ),
             not where.content_types or r.content_type in where.content_types,
             where.min_width is None or r.width >= where.min_width,
             where.min_height is None or r.height >= where.min_height,

@@ -5,5 +5,6 @@ shared.enrichment.ENRICHMENTS and one provider in the container."""
 from ingestworker.enrichers.ocr import OcrEnricher
 from ingestworker.enrichers.outcome import Enriched, Enricher, EnrichTarget
 from ingestworker.enrichers.place import PlaceEnricher
+from ingestworker.enrichers.tags import TagEnricher
 
-__all__ = ["EnrichTarget", "Enriched", "Enricher", "OcrEnricher", "PlaceEnricher"]
+__all__ = ["EnrichTarget", "Enriched", "Enricher", "OcrEnricher", "PlaceEnricher", "TagEnricher"]

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from ingestworker.enrichers import Enriched, Enricher, EnrichTarget
 from shared.details import update_details
-from shared.enrichment import STATE_FIELD, EnrichmentState, carried_facts
+from shared.enrichment import STATE_FIELD, EnrichmentState, carried_facts, without_removed
 from shared.errors import NotFound, Unavailable, reason_of
 from shared.log import get_logger
 from shared.schemas import ImageState
@@ -73,12 +73,15 @@ class EnrichmentService:
                 if self._states.state_of(image_id) == ImageState.deleted:
                     report.gone.append(image_id)
                     continue
+                # as it is now: an edit may have taken auto-tags away while this one ran
+                now = self._index.row(image_id) or row
+                changes.update(without_removed({**now, **changes}))
                 if self._index.update(image_id, changes) is None:
                     report.missing.append(image_id)
                     continue
                 try:
                     update_details(
-                        self._store, image_id, {"facts": carried_facts({**row, **changes})}
+                        self._store, image_id, {"facts": carried_facts({**now, **changes})}
                     )
                 except NotFound:  # its original went with a delete: so does the image
                     report.gone.append(image_id)

@@ -18,7 +18,10 @@ class ImageFilterParams(BaseModel):
     created_from: date | datetime | None = None
     created_to: date | datetime | None = None
     tags: Tags = Field(default_factory=list)
-    tags_mode: Literal["any", "all"] = "any"
+    tags_mode: Literal["any", "all"] = Field("any", description="for tags and auto_tags")
+    auto_tags: Tags = Field(
+        default_factory=list, description="tagged so from the vocabulary (enrichment)"
+    )
     content_type: list[str] = Field(default_factory=list, description=", ".join(_TYPES))
     min_width: int | None = Field(None, ge=1, le=1_000_000)
     min_height: int | None = Field(None, ge=1, le=1_000_000)
@@ -74,6 +77,7 @@ class ImageFilterParams(BaseModel):
             created_to=epoch(self.created_to, end=True),
             tags=tuple(self.tags),
             tags_mode=self.tags_mode,
+            auto_tags=tuple(self.auto_tags),
             content_types=tuple(self.content_type),
             min_width=self.min_width,
             min_height=self.min_height,

@@ -18,6 +18,9 @@ class ImageItem(BaseModel):
     created_at: datetime | None = Field(None, description="when it was uploaded (UTC)")
     caption: str | None = None
     tags: list[str] = Field(default_factory=list)
+    auto_tags: list[str] = Field(
+        default_factory=list, description="from the vocabulary (enrichment), apart from tags"
+    )
     place: str | None = Field(None, description="where it was taken (town, region, country)")
     country_code: str | None = Field(None, description="ISO 3166 alpha-2, from its GPS")
     duplicates: int = Field(
@@ -34,7 +37,7 @@ class ItemMaker:
 
     def fields(self, image_id: str, row: dict[str, object]) -> dict[str, object]:
         """The item's fields, for ImageItem or a model that extends it."""
-        tags = row.get("tags")
+        tags, auto_tags = row.get("tags"), row.get("auto_tags")
         return {
             "id": image_id,
             "url": self._sign(f"{self._prefix}/{image_id}"),
@@ -49,6 +52,7 @@ class ItemMaker:
             "created_at": _opt_time(row.get("created_at")),
             "caption": _opt_str(row.get("caption")),
             "tags": [str(t) for t in tags] if isinstance(tags, list) else [],
+            "auto_tags": [str(t) for t in auto_tags] if isinstance(auto_tags, list) else [],
             "place": _opt_str(row.get("place")),
             "country_code": _opt_str(row.get("country_code")),
         }

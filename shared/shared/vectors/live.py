@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pymilvus import MilvusClient
 
 from shared.config import MilvusSettings
+from shared.enrichment import REMOVED_AUTO_TAGS, without_removed
 from shared.schemas import MAX_TAGS
 from shared.text import cut_utf8
 from shared.vectors.catalog import ActiveIndex, IndexCatalog
@@ -170,12 +171,21 @@ class LiveIndex:
                 self._client.delete(collection, filter=ids_expression(image_ids))
 
     def edit(
-        self, image_id: str, caption: str | None, tags: Sequence[str] | None
+        self,
+        image_id: str,
+        caption: str | None,
+        tags: Sequence[str] | None,
+        removed_auto_tags: Sequence[str] | None = None,
     ) -> dict[str, object] | None:
-        """Set the caption and/or tags of a row in every collection that has it, vector and
-        all other fields as they were; the live row's display fields after, or None when the
-        live collection lacks it."""
+        """Set the caption, tags and/or auto-tags taken away (the row loses those) of a row in
+        every collection that has it, vector and all other fields as they were; the live
+        row's display fields after, or None when the live collection lacks it."""
         changes: dict[str, object] = {}
+        if removed_auto_tags is not None:
+            removed = [cut_utf8(t, TAG_BYTES) for t in removed_auto_tags][:MAX_TAGS]
+            current = self.get([image_id]).get(image_id, {})
+            changes[REMOVED_AUTO_TAGS] = removed
+            changes.update(without_removed({**current, REMOVED_AUTO_TAGS: removed}))
         if caption is not None:
             changes["caption"] = cut_utf8(caption, VARCHAR_BYTES["caption"])
         if tags is not None:

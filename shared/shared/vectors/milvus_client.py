@@ -8,7 +8,7 @@ from functools import partial
 from pymilvus import MilvusClient, MilvusException
 
 from shared.config import MilvusSettings
-from shared.enrichment import GPS_FIELDS, PLACE_FIELDS, STATE_FIELD
+from shared.enrichment import AUTO_TAGS, GPS_FIELDS, PLACE_FIELDS, REMOVED_AUTO_TAGS, STATE_FIELD
 from shared.errors import Unavailable
 
 DISPLAY_FIELDS = [
@@ -31,10 +31,12 @@ DISPLAY_FIELDS = [
     # in the picture say why a hit matched (its boxes are a detail: DETAIL_FIELDS)
     *PLACE_FIELDS,
     "text",
+    AUTO_TAGS,
     STATE_FIELD,
 ]
-# what one image's details add: the text read with its boxes, the GPS position
-DETAIL_FIELDS = [*DISPLAY_FIELDS, "ocr", *GPS_FIELDS]
+# what one image's details add: the text read with its boxes, the GPS position, the auto-tags
+# the user removed
+DETAIL_FIELDS = [*DISPLAY_FIELDS, "ocr", *GPS_FIELDS, REMOVED_AUTO_TAGS]
 # milvus-lite has no nullable fields: "no EXIF date" is this value, below any real date
 UNKNOWN_TIME = -(2**53)
 

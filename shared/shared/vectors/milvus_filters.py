@@ -26,6 +26,10 @@ def filter_expression(where: ImageFilter | None) -> str:
     parts += _range("created_at", where.created_from, where.created_to)
     if where.tags:
         parts.append(f"array_contains_{where.tags_mode}(tags, {strings_literal(where.tags)})")
+    if where.auto_tags:  # a dynamic field: a JSON list
+        parts.append(
+            f"json_contains_{where.tags_mode}(auto_tags, {strings_literal(where.auto_tags)})"
+        )
     if where.content_types:
         parts.append(f"content_type in {strings_literal(where.content_types)}")
     if where.min_width is not None:

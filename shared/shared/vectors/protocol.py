@@ -48,6 +48,7 @@ class ImageFilter:
     min_height: int | None = None
     source: str | None = None
     place: str | None = None  # a town, region, country or country code (enrichment's)
+    auto_tags: tuple[str, ...] = ()  # the vocabulary's (enrichment's), as tags_mode says
     camera: str | None = None
     exclude_ids: tuple[str, ...] = ()
 

@@ -1,5 +1,6 @@
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -16,12 +17,22 @@ A, B, C = "a" * 64, "b" * 64, "c" * 64
 
 
 class LibraryIndex(InMemoryVectorIndex):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.removed_auto_tags: dict[str, list[str]] = {}
+
     def edit(
-        self, image_id: str, caption: str | None, tags: Sequence[str] | None
+        self,
+        image_id: str,
+        caption: str | None,
+        tags: Sequence[str] | None,
+        removed_auto_tags: Sequence[str] | None = None,
     ) -> dict[str, object] | None:
         record = self.records.get(image_id)
         if record is None:
             return None
+        if removed_auto_tags is not None:
+            self.removed_auto_tags[image_id] = list(removed_auto_tags)
         changes: dict[str, object] = {}
         if caption is not None:
             changes["caption"] = caption
@@ -169,3 +180,23 @@ def test_an_edit_must_say_something_valid(body: dict[str, object]) -> None:
 def test_an_edit_with_null_clears_the_field() -> None:
     edit = ImageEdit.model_validate({"caption": None, "tags": None})
     assert (edit.caption, edit.tags) == ("", [])
+
+
+def test_auto_tags_taken_away_go_with_the_facts_a_reindex_carries() -> None:
+    world = World()
+    world.add(A, metadata={"details": "1"})
+    facts = {"auto_tags": ["dog", "beach"], "place": "Lisbon, Portugal"}
+    world.store.put(details_key(A), json.dumps({"caption": "x", "facts": facts}).encode(), "")
+    world.editing.edit(A, ImageEdit.model_validate({"removed_auto_tags": ["dog"]}))
+    details = json.loads(world.store.objects[details_key(A)][0])
+    assert details == {
+        "caption": "x",
+        "facts": {
+            "auto_tags": ["beach"],
+            "removed_auto_tags": ["dog"],
+            "place": "Lisbon, Portugal",
+        },
+    }
+    assert world.index.removed_auto_tags[A] == ["dog"]
+    given_back = ImageEdit.model_validate({"removed_auto_tags": None})
+    assert given_back.removed_auto_tags == []

@@ -113,7 +113,11 @@ def row(image_id: str, facts: dict[str, object]) -> Row:
 def test_indexed_rows_are_queued_for_enrichment_unless_they_carry_it() -> None:
     queue, jobs = RecordingQueue(), InMemoryJobStore()
     carried: dict[str, object] = {
-        "enrichment": {"place": {"state": "done"}, "ocr": {"state": "skipped"}},
+        "enrichment": {
+            "place": {"state": "done"},
+            "ocr": {"state": "skipped"},
+            "tags": {"state": "done"},
+        },
         "place": "Lisbon, Portugal",
     }
     assert is_enriched(carried)

@@ -107,7 +107,11 @@ def test_indexed_images_whose_enrichment_was_lost_are_queued_for_it_again() -> N
     parts = setup(4)
     _, index, jobs, queue, ids = parts
     done: dict[str, object] = {
-        "enrichment": {"place": {"state": "done"}, "ocr": {"state": "skipped"}}
+        "enrichment": {
+            "place": {"state": "done"},
+            "ocr": {"state": "skipped"},
+            "tags": {"state": "done"},
+        }
     }
     extras: list[dict[str, object]] = [{}, {}, {}, done]
     for image_id, extra in zip(ids, extras, strict=True):

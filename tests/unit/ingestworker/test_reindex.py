@@ -68,7 +68,13 @@ def test_a_reindex_carries_what_enrichment_found_and_queues_only_the_rest() -> N
     facts = {
         "place": "Lisbon, Portugal",
         "country_code": "PT",
-        "enrichment": {"place": {"state": "done"}, "ocr": {"state": "skipped"}},
+        "enrichment": {
+            "place": {"state": "done"},
+            "ocr": {"state": "skipped"},
+            "tags": {"state": "done"},
+        },
+        "auto_tags": ["tram", "street"],
+        "removed_auto_tags": ["street"],  # taken away by the user: stays away
         "vector": [9.0],  # not a fact: never carried
     }
     update_details(store, enriched, {"caption": "tram", "facts": facts})
@@ -78,5 +84,6 @@ def test_a_reindex_carries_what_enrichment_found_and_queues_only_the_rest() -> N
     carried = target.records[enriched].extra
     assert carried["place"] == "Lisbon, Portugal" and carried["country_code"] == "PT"
     assert "vector" not in carried
+    assert (carried["auto_tags"], carried["removed_auto_tags"]) == (["tram"], ["street"])
     assert target.records[enriched].caption == "tram"
     assert queue.enrich == [[fresh]]

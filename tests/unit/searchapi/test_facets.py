@@ -21,9 +21,10 @@ PORTO = {"city": "Porto", "country": "Portugal", "country_code": "PT", "region":
 
 def record(name: str, vector: list[float], taken: int | None, tags: list[str],
            place: dict[str, str] | None, camera: str = "") -> ImageRecord:  # fmt: skip
+    auto_tags = ["sea"] if place is PORTO else ["street", "sea"] if place else []
     return ImageRecord(
         name * 64, vector, f"{name}.jpg", "image/jpeg", 4, 3, 10, 0, taken_at=taken,
-        camera=camera, tags=tags, extra=dict(place or {}),
+        camera=camera, tags=tags, extra={**(place or {}), "auto_tags": auto_tags},
     )  # fmt: skip
 
 
@@ -69,6 +70,18 @@ def test_a_query_counts_its_best_results(client: TestClient) -> None:
     assert body["complete"] is False
     narrowed = client.get("/api/v1/facets", params={"text": "red", "tags": "beach"}).json()
     assert values(narrowed["cities"]) == [("Porto", 1)]
+
+
+def test_auto_tags_are_counted_apart_from_tags_and_filter_with_auto_tags(
+    client: TestClient,
+) -> None:
+    body = client.get("/api/v1/facets", params={"place": "Portugal"}).json()
+    assert values(body["auto_tags"]) == [("sea", 3), ("street", 2)]
+    assert ("sea", 3) not in values(body["tags"])
+    kept = client.get("/api/v1/facets", params={"auto_tags": "street", "place": "PT"}).json()
+    assert kept["counted"] == 2 and values(kept["cities"]) == [("Lisbon", 2)]
+    both = {"auto_tags": ["street", "sea"], "tags_mode": "all", "place": "PT"}
+    assert client.get("/api/v1/facets", params=both).json()["counted"] == 2
 
 
 @pytest.mark.parametrize(

@@ -48,3 +48,10 @@ def test_word_parts_are_bounded() -> None:
     assert word_parts(["short", "a" * 100]) == []  # too short, or too long to be a word
     assert len(word_parts(["x" * 24])) == 20  # one part per size: all the same letters
     assert len(word_parts(["abcdefghijklmnopqrstuvwx"])) == sum(range(2, 22))
+
+
+def test_auto_tags_are_a_keyword_field_of_their_own() -> None:
+    found = field_words({"tags": ["my dog"], "auto_tags": ["dog", "ice cream"]})
+    assert found["tag"] == [["my", "dog"]]
+    assert found["autotag"] == [["dog"], ["ice", "cream"]]
+    assert "autotag:cream" in document({"auto_tags": ["ice cream"]}).split()

@@ -39,6 +39,14 @@ def test_filter_values_cannot_leave_their_literal() -> None:
     assert '"x\\"] or 1 == 1 or ["' in expr
 
 
+def test_auto_tags_match_the_json_list_enrichment_wrote_as_tags_mode_says() -> None:
+    assert filter_expression(ImageFilter(auto_tags=("dog", 'a"b'))) == (
+        'json_contains_any(auto_tags, ["dog", "a\\"b"])'
+    )
+    both = filter_expression(ImageFilter(auto_tags=("dog", "sea"), tags_mode="all"))
+    assert both == 'json_contains_all(auto_tags, ["dog", "sea"])'
+
+
 def test_a_place_matches_a_town_region_country_or_country_code() -> None:
     expr = filter_expression(ImageFilter(place='Lisbon" or id != "'))
     assert expr == (
