@@ -93,9 +93,12 @@ def fetch_urls(
 
 
 @shared_task(name=ENRICH_IMAGES, bind=True, max_retries=RETRY_FOREVER)
-def enrich_images(self: Task, image_ids: list[str]) -> dict[str, Any]:
-    """Enrichment of indexed images (queue "enrich"). Images not yet visible to this process
-    are looked for again a few times; an outage retries with growing waits."""
+def enrich_images(
+    self: Task, image_ids: list[str], only: list[str] | None = None
+) -> dict[str, Any]:
+    """Enrichment of indexed images (queue "enrich"); ``only``: just these enrichments (run
+    again). Images not yet visible to this process are looked for again a few times; an
+    outage retries with growing waits."""
     last_look = self.request.retries >= MISSING_LOOKS
     # a trace of its own, linked to the indexing that queued it: enrichment may run long
     # after the upload's trace has ended, and the upload's trace stays the upload's
@@ -106,12 +109,13 @@ def enrich_images(self: Task, image_ids: list[str]) -> dict[str, Any]:
         attributes={"images": len(image_ids)},
     ):
         try:
-            report = container().enrichment_service().run(image_ids, last_look)
+            report = container().enrichment_service().run(image_ids, last_look, only or ())
         except Unavailable as exc:
             wait = min(MAX_ENRICH_BACKOFF_S, 2.0**self.request.retries)
             raise self.retry(exc=exc, countdown=wait) from exc
     if report.missing and not last_look:
-        raise self.retry(kwargs={"image_ids": report.missing}, countdown=MISSING_WAIT_S)
+        again = {"image_ids": report.missing, "only": only}
+        raise self.retry(kwargs=again, countdown=MISSING_WAIT_S)
     return {"enriched": report.enriched, "gone": report.gone, "missing": report.missing}
 
 

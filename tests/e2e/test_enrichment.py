@@ -6,7 +6,10 @@ vector and a user can take one away; facets count them; the page shows the place
 the auto-tags and where it stands, and filters by a facet."""
 
 import io
+import os
 import random
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -18,6 +21,7 @@ from playwright.sync_api import Page, expect
 from imagesearch_dev.localstack import Stack
 from imagesearch_dev.training.scenes import Scene, render
 from tests.support.images import dms, image_bytes, jpeg_with_gps, jpeg_with_sign
+from tests.support.paths import ROOT
 from tests.support.polling import eventually, finished_job
 
 ENRICH_TIMEOUT_S = 120
@@ -282,6 +286,34 @@ def test_an_auto_tag_taken_away_is_gone_from_search_and_kept_away(
     browse = client.get("/api/v1/images", params={"tags": tag, "auto_tags": "purple"}).json()
     assert browse["items"] == []
     assert client.get("/api/v1/facets", params={"tags": tag}).json()["auto_tags"] == []
+
+
+def test_tags_run_again_on_the_library_keep_a_removed_tag_away(
+    enriched: Stack, client: httpx.Client, auto_tagged: tuple[str, dict[str, str]]
+) -> None:
+    """As after a new calibration: `reconcile --enrich-again tags` tags every indexed image
+    again, the other enrichments untouched; the purple star the user said is not purple stays
+    untagged (the test before took the tag away)."""
+    _, ids = auto_tagged
+    before = client.get(f"/api/v1/images/{ids['violet.png']}").json()
+    assert before["metadata"]["removed_auto_tags"] == ["purple"]
+    env = {**os.environ, **enriched.service_env()}
+    argv = [sys.executable, "-m", "ingestworker.cli.reconcile", "--enrich-again", "tags"]
+    proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "queued" in proc.stdout and "for tags again" in proc.stdout
+    eventually(
+        lambda: client.get("/api/v1/stats").json()["enrichment_backlog"] == 0,
+        ENRICH_TIMEOUT_S,
+        "the tags run again on the library",
+    )
+    violet = client.get(f"/api/v1/images/{ids['violet.png']}").json()
+    assert (violet["metadata"]["auto_tags"], violet["enrichment"]["tags"]["state"]) == ([], "done")
+    assert violet["enrichment"]["place"] == before["enrichment"]["place"]
+    bad = subprocess.run(
+        [*argv[:-1], "colour"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 
 def test_the_lightbox_shows_auto_tags_and_one_can_be_taken_away(

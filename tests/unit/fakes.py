@@ -69,6 +69,7 @@ class RecordingQueue:
         self.isolated: list[tuple[list[str], str]] = []
         self.fetches: list[tuple[list[tuple[str, str]], str, dict[str, object]]] = []
         self.enrich: list[list[str]] = []
+        self.enrich_only: list[list[str]] = []
         self.waiting = waiting
 
     def depth(self) -> int:
@@ -85,8 +86,9 @@ class RecordingQueue:
     ) -> None:
         self.fetches.append((list(items), job_id, details))
 
-    def enqueue_enrich(self, image_ids: Sequence[str]) -> None:
+    def enqueue_enrich(self, image_ids: Sequence[str], only: Sequence[str] = ()) -> None:
         self.enrich.append(list(image_ids))
+        self.enrich_only.append(list(only))
 
 
 class InMemoryJobStore:

@@ -60,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     for image_id, reason in report.failed.items():
         print(f"  failed {image_id}: {reason}")
+    if report.switched and live is not None and live.model != embedder.model_id:
+        # what enrichment found is carried; auto-tags are the old model's calibration's
+        print(
+            "auto-tags came with the images from the old model: once the workers run the new "
+            "one (and it has a calibration: calibrate-tags), run `reconcile --enrich-again tags`"
+        )
     return 0
 
 

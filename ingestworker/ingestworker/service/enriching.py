@@ -56,10 +56,14 @@ class EnrichmentService:
         self._states = states
         self._enrichers = list(enrichers)
 
-    def run(self, image_ids: Sequence[str], last_look: bool = False) -> EnrichReport:
+    def run(
+        self, image_ids: Sequence[str], last_look: bool = False, only: Sequence[str] = ()
+    ) -> EnrichReport:
         """Enrich these images; an outage of storage, Redis or Milvus raises Unavailable (the
-        task retries). ``last_look``: images still missing are let go."""
+        task retries). ``last_look``: images still missing are let go. ``only``: run just
+        these enrichments (again); the others' facts and states stay as they are."""
         report = EnrichReport()
+        enrichers = [e for e in self._enrichers if not only or e.name in only]
         for image_id in dict.fromkeys(image_ids):
             if self._states.state_of(image_id) == ImageState.deleted:
                 report.gone.append(image_id)
@@ -68,7 +72,7 @@ class EnrichmentService:
             if row is None:
                 report.missing.append(image_id)
                 continue
-            changes = self._enrich(EnrichTarget(image_id, row), report)
+            changes = self._enrich(enrichers, EnrichTarget(image_id, row), report)
             with self._states.claim(image_id):  # never over an edit or a delete in flight
                 if self._states.state_of(image_id) == ImageState.deleted:
                     report.gone.append(image_id)
@@ -98,12 +102,14 @@ class EnrichmentService:
         )
         return report
 
-    def _enrich(self, target: EnrichTarget, report: EnrichReport) -> dict[str, object]:
-        """Every enrichment's fields, and the row's enrichment record with their states."""
+    def _enrich(
+        self, enrichers: Sequence[Enricher], target: EnrichTarget, report: EnrichReport
+    ) -> dict[str, object]:
+        """These enrichments' fields, and the row's enrichment record with their states."""
         recorded = target.fields.get(STATE_FIELD)
         states = dict(recorded) if isinstance(recorded, dict) else {}
         changes: dict[str, object] = {}
-        for enricher in self._enrichers:
+        for enricher in enrichers:
             began = time.perf_counter()
             outcome = self._run_one(enricher, target)
             report.took_s[enricher.name] = (

@@ -4,6 +4,7 @@ indexed images whose enrichment never finished and is no longer on its way: queu
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingestworker.service.originals import stored_ids
@@ -106,6 +107,19 @@ class ReconcileService:
         report.enrich_requeued = len(unenriched)
         log.info("reconciled", **vars(report))
         return report
+
+    def enrich_again(self, names: Sequence[str]) -> int:
+        """Queue every indexed image for these enrichments again (after a new tag
+        calibration, or a switch to another model: auto-tags are the model's); how many."""
+        queued = 0
+        for chunk in chunked(stored_ids(self._store), LOOKUP_CHUNK):
+            present = list(self._index.get(chunk))
+            for batch in chunked(present, self._batch_size):
+                self._jobs.add_to_enrich(batch)
+                self._queue.enqueue_enrich(batch, only=names)
+            queued += len(present)
+        log.info("enrichment_queued_again", enrichments=list(names), images=queued)
+        return queued
 
     def _enrichment_lost(self, image_ids: list[str], now: float) -> list[str]:
         """Of these un-enriched images, those not in the backlog (Redis lost it) or in it

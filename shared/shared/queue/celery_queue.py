@@ -58,9 +58,9 @@ class TaskQueue(Protocol):
         """Download (slot, url) items, then queue what they stored for indexing."""
         ...
 
-    def enqueue_enrich(self, image_ids: Sequence[str]) -> None:
+    def enqueue_enrich(self, image_ids: Sequence[str], only: Sequence[str] = ()) -> None:
         """Enrich these indexed images, on the enrichment queue (workers of their own may
-        take it: celery worker -Q enrich)."""
+        take it: celery worker -Q enrich); ``only``: run just these enrichments again."""
         ...
 
     def depth(self) -> int:
@@ -84,8 +84,11 @@ class CeleryTaskQueue:
         kwargs = {"items": [list(i) for i in items], "job_id": job_id, "details": details}
         self._send(FETCH_URLS, kwargs)
 
-    def enqueue_enrich(self, image_ids: Sequence[str]) -> None:
-        self._send(ENRICH_IMAGES, {"image_ids": list(image_ids)}, ENRICH_QUEUE)
+    def enqueue_enrich(self, image_ids: Sequence[str], only: Sequence[str] = ()) -> None:
+        kwargs: dict[str, object] = {"image_ids": list(image_ids)}
+        if only:
+            kwargs["only"] = list(only)
+        self._send(ENRICH_IMAGES, kwargs, ENRICH_QUEUE)
 
     def _send(self, task: str, kwargs: Mapping[str, object], queue: str | None = None) -> None:
         queue = queue or self._app.conf.task_default_queue

@@ -127,3 +127,22 @@ def test_indexed_rows_are_queued_for_enrichment_unless_they_carry_it() -> None:
     assert jobs.enrich_backlog() == 1
     QueueEnrichment(queue, jobs, enabled=False)(rows, BatchOutcome(jobs))
     assert queue.enrich == [["new"]]
+
+
+def test_an_enrichment_run_again_alone_keeps_the_others_facts_and_states() -> None:
+    index, store, jobs = setup("a")
+    EnrichmentService(index, store, jobs, [Finds(), Breaks()]).run(["a"])
+    index.rows["a"]["place"] = "kept"
+    EnrichmentService(index, store, jobs, [Finds(), Fixed()]).run(["a"], only=["ocr"])
+    assert index.rows["a"]["place"] == "kept"  # place did not run again
+    assert index.rows["a"]["enrichment"] == {
+        "place": {"state": "done", "reason": ""},
+        "ocr": {"state": "done", "reason": ""},
+    }
+
+
+class Fixed:
+    name = "ocr"
+
+    def __call__(self, target: EnrichTarget) -> Enriched:
+        return Enriched(EnrichmentState.done, {"text": "OPEN"})

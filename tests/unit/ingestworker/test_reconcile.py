@@ -128,3 +128,14 @@ def test_indexed_images_whose_enrichment_was_lost_are_queued_for_it_again() -> N
     assert jobs.enrich_pending == {ids[0], ids[1], ids[2]}
     assert jobs.enrich_queued_since([ids[2]])[ids[2]] > time.time() - 60  # counted afresh
     assert queue.tasks == []  # nothing to index again
+
+
+def test_an_enrichment_is_queued_again_for_every_indexed_image_when_asked() -> None:
+    parts = setup(3)
+    _, index, jobs, queue, ids = parts
+    for image_id in ids[:2]:  # ids[2] is stored, not indexed
+        index.upsert([ImageRecord(image_id, [1.0, 0.0, 0.0], "a", "image/png", 1, 1, 1, 0)])
+    assert service(parts).enrich_again(["tags"]) == 2
+    assert sorted(i for batch in queue.enrich for i in batch) == sorted(ids[:2])
+    assert queue.enrich_only == [["tags"]]
+    assert set(jobs.enrich_queued_since(ids)) == set(ids[:2])  # counted in the backlog
