@@ -18,12 +18,13 @@ SIZE = 384
 SEED = 20261207
 
 
-def write_tag_set(out: Path, per_kind: int = 1, seed: int = SEED) -> int:
-    """Every scene kind ``per_kind`` times; the number of pictures written."""
+def write_tag_set(out: Path, per_kind: int = 1, seed: int = SEED, every: int = 1) -> int:
+    """Every scene kind ``per_kind`` times (``every``: one kind in so many, for a small
+    set); the number of pictures written."""
     rng = random.Random(seed)
     written = 0
     for repeat in range(per_kind):
-        for number, scene in enumerate(all_scenes()):
+        for number, scene in enumerate(all_scenes()[::every]):
             name = f"scene-{repeat}-{number:04d}.png"
             first = out / scene.colour / name
             first.parent.mkdir(parents=True, exist_ok=True)
