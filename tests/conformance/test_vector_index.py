@@ -24,6 +24,7 @@ from shared.vectors import (
     open_client,
 )
 from shared.vectors.milvus_index import VARCHAR_BYTES
+from shared.vectors.row_filter import row_keeps
 from tests.conformance.conftest import MilvusLane
 from tests.support.polling import eventually
 
@@ -212,6 +213,22 @@ def test_every_filter_keeps_what_it_says(milvus: MilvusLane, index_type: str) ->
         else:  # approximate: every hit passes the filter, most of the true top 20
             assert all(keep(int(h, 16)) for h in got), where
             assert len(set(got) & set(want)) >= 14, where
+
+
+def test_a_filter_applied_to_a_row_in_python_keeps_what_milvus_keeps(milvus: MilvusLane) -> None:
+    """shared.vectors.row_filter (matching a new image without asking the index) against
+    Milvus's own answer, on every filter case and a few more."""
+    index = filled(milvus)
+    rows = index.get([image_id(i) for i in range(ROWS)])
+    assert len(rows) == ROWS
+    cases = [where for where, _ in FILTERS] + [
+        ImageFilter(),
+        ImageFilter(taken_from=1_500_000_000, source="upload", tags_mode="all", tags=("t1",)),
+        ImageFilter(place="nowhere"),
+    ]
+    for where in cases:
+        kept = {str(r["id"]) for r in index.rows(where, ["id"], ROWS + 1)}
+        assert {i for i, row in rows.items() if row_keeps(where, i, row)} == kept, where
 
 
 def test_the_live_switch_is_an_alias_where_the_server_has_them(milvus: MilvusLane) -> None:

@@ -48,15 +48,22 @@ def uploaded(client: httpx.Client) -> tuple[str, dict[str, str]]:
         # a shop sign, photographed in Lisbon
         "sign.jpg": jpeg_with_sign("CAFEROMA OPEN 24H", gps=(38.7139, -9.1334), colour=shade),
     }  # fmt: skip
+    return tag, upload_indexed(client, files, tag, "image/jpeg")
+
+
+def upload_indexed(
+    client: httpx.Client, files: dict[str, bytes], tag: str, content_type: str
+) -> dict[str, str]:
+    """Upload under a tag, wait until indexed: each file's id by its name."""
     upload = client.post(
         "/api/v1/images",
-        files=[("files", (name, data, "image/jpeg")) for name, data in files.items()],
+        files=[("files", (name, data, content_type)) for name, data in files.items()],
         data={"tags": tag},
     )
     assert upload.status_code in (200, 202), upload.text
     body = upload.json()
     assert finished_job(client, body["job_id"])["state"] == "indexed"
-    return tag, {item["filename"]: item["id"] for item in body["items"]}
+    return {item["filename"]: item["id"] for item in body["items"]}
 
 
 def enriched(client: httpx.Client, image_id: str) -> dict[str, Any]:
@@ -226,15 +233,7 @@ def auto_tagged(client: httpx.Client) -> tuple[str, dict[str, str]]:
         "violet.png": scene_png(Scene("purple", "star", "large", 1, "centre", "black"), 1),
         "sun.png": scene_png(Scene("yellow", "star", "large", 1, "centre", "white"), 0),
     }
-    upload = client.post(
-        "/api/v1/images",
-        files=[("files", (name, data, "image/png")) for name, data in files.items()],
-        data={"tags": tag},
-    )
-    assert upload.status_code in (200, 202), upload.text
-    body = upload.json()
-    assert finished_job(client, body["job_id"])["state"] == "indexed"
-    ids = {item["filename"]: item["id"] for item in body["items"]}
+    ids = upload_indexed(client, files, tag, "image/png")
     for image_id in ids.values():
         enriched(client, image_id)
     return tag, ids
@@ -321,12 +320,7 @@ def test_the_lightbox_shows_auto_tags_and_one_can_be_taken_away(
 ) -> None:
     tag = f"autotag-page-{uuid.uuid4().hex[:8]}"
     data = scene_png(Scene("purple", "star", "large", 1, "centre", "black"), 2)
-    upload = client.post(
-        "/api/v1/images", files=[("files", ("plum.png", data, "image/png"))], data={"tags": tag}
-    )
-    assert upload.status_code in (200, 202), upload.text
-    image_id = upload.json()["items"][0]["id"]
-    assert finished_job(client, upload.json()["job_id"])["state"] == "indexed"
+    image_id = upload_indexed(client, {"plum.png": data}, tag, "image/png")["plum.png"]
     assert enriched(client, image_id)["metadata"]["auto_tags"] == ["purple"]
     page.goto("/")
     page.click("#filters summary")
