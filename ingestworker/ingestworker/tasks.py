@@ -116,7 +116,12 @@ def enrich_images(
     if report.missing and not last_look:
         again = {"image_ids": report.missing, "only": only}
         raise self.retry(kwargs=again, countdown=MISSING_WAIT_S)
-    return {"enriched": report.enriched, "gone": report.gone, "missing": report.missing}
+    return {
+        "enriched": report.enriched,
+        "unchanged": report.unchanged,
+        "gone": report.gone,
+        "missing": report.missing,
+    }
 
 
 @shared_task(name=RECONCILE)

@@ -5,10 +5,13 @@ from dependency_injector import containers, providers
 
 from searchapi.facet_counts import FacetService
 from searchapi.ranking import Ranker
+from searchapi.saved_searches import SavedSearchService
 from searchapi.service import SearchService
 from searchapi.settings import SearchApiSettings
 from shared.config import Limit
 from shared.embedding import load_embedder
+from shared.saved_searches.store import SavedSearchStore
+from shared.storage import MinioObjectStore
 from shared.vectors import vector_index_resource
 from shared.web import AuthSettings, RateLimiter
 
@@ -64,6 +67,15 @@ class Container(containers.DeclarativeContainer):
             Limit, settings.provided.search.max_pixels, "search.max_pixels"
         ),
         query_cache_size=settings.provided.search.query_cache_size,
+    )
+    # saved searches, kept in object storage (shared.saved_searches.store)
+    object_store = providers.Singleton(MinioObjectStore.from_settings, settings.provided.storage)
+    saved_search_service = providers.Singleton(
+        SavedSearchService,
+        store=providers.Singleton(SavedSearchStore, object_store),
+        search=search_service,
+        max_searches=settings.provided.search.max_saved_searches,
+        max_depth=settings.provided.search.max_depth,
     )
     facet_service = providers.Singleton(
         FacetService,

@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 
 from searchapi.container import Container
 from searchapi.facet_counts import FacetService
+from searchapi.saved_searches import SavedSearchService
 from searchapi.service import SearchService
 from searchapi.settings import SearchSettings
 
@@ -22,6 +23,10 @@ def _facet_service(request: Request) -> FacetService:
     return container_of(request).facet_service()
 
 
+def _saved_search_service(request: Request) -> SavedSearchService:
+    return container_of(request).saved_search_service()
+
+
 def _search_settings(request: Request) -> SearchSettings:
     return container_of(request).settings().search
 
@@ -29,3 +34,4 @@ def _search_settings(request: Request) -> SearchSettings:
 SearchServiceDep = Annotated[SearchService, Depends(_search_service)]
 FacetServiceDep = Annotated[FacetService, Depends(_facet_service)]
 SearchSettingsDep = Annotated[SearchSettings, Depends(_search_settings)]
+SavedSearchServiceDep = Annotated[SavedSearchService, Depends(_saved_search_service)]

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from searchapi.api import health
-from searchapi.api.v1 import facets, search
+from searchapi.api.v1 import facets, saved_searches, search
 from searchapi.container import Container
 from searchapi.settings import SearchApiSettings
 from shared.log import configure_logging, get_logger
@@ -52,7 +52,12 @@ def create_app(container: Container | None = None) -> FastAPI:
         "searchapi",
         "Image Search search API",
         container,
-        routers=[(search.router, "/api/v1"), (facets.router, "/api/v1"), (health.router, "")],
+        routers=[
+            (search.router, "/api/v1"),
+            (facets.router, "/api/v1"),
+            (saved_searches.router, "/api/v1"),
+            (health.router, ""),
+        ],
         lifespan=lifespan,
         body_caps=[
             RouteCap(

@@ -18,22 +18,24 @@ from shared.vectors import ImageFilter
 
 def match_criteria(
     search_id: str,
-    plan: QueryPlan,
+    plan: QueryPlan | None,
     vectors: Sequence[Vectors],
     min_score: float,
     where: ImageFilter | None,
 ) -> MatchCriteria:
-    """``vectors``: the query's meaning, one per reading (as search embeds them)."""
+    """``vectors``: the query's meaning, one per reading (as search embeds them); no plan: a
+    query of liked images only."""
     clauses: tuple[Clause, ...] = tuple(
         tuple(dict.fromkeys(way for term in clause for way in term_ways(term)))
-        for clause in plan.clauses
+        for clause in (plan.clauses if plan else ())
     )
+    excluded = plan.excluded if plan else ()
     return MatchCriteria(
         search_id=search_id,
         vectors=tuple(tuple(float(x) for x in v) for v in vectors),
         min_score=min_score,
         clauses=tuple(clause for clause in clauses if clause),
-        excluded=tuple(dict.fromkeys(t for term in plan.excluded for t in term_tokens(term))),
+        excluded=tuple(dict.fromkeys(t for term in excluded for t in term_tokens(term))),
         where=where,
     )
 

@@ -117,6 +117,24 @@ class SearchService:
         )
         return await self._respond(query, options, started)
 
+    async def meaning_of(
+        self, text: str | None, feedback: Feedback = Feedback()
+    ) -> tuple[QueryPlan | None, list[Vectors]]:
+        """What a query is, as by_text reads it: its plan (None without text) and its
+        meaning's vectors, one per reading (none for field terms only)."""
+        plan = self._plan(text) if text else None
+        if plan is None and not feedback.like:
+            raise Unprocessable("give a text query, or images to search like (like=...)")
+        loop = asyncio.get_running_loop()
+        like, unlike = await loop.run_in_executor(None, self._examples, feedback)
+        embed = partial(meaning_vectors, plan, self._text_vector, self._embedder.dim, like, unlike)
+        vectors = await loop.run_in_executor(self._executor, embed)
+        return plan, list(vectors)
+
+    @property
+    def model_id(self) -> str:
+        return self._embedder.model_id
+
     def _plan(self, text: str) -> QueryPlan:
         try:
             plan = plan_query(parse_query(text))

@@ -2,7 +2,13 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.config import EmbeddingSettings, LogSettings, MilvusSettings, ServiceSettings
+from shared.config import (
+    EmbeddingSettings,
+    LogSettings,
+    MilvusSettings,
+    ServiceSettings,
+    StorageSettings,
+)
 from shared.web import AuthSettings, RateLimitSettings
 
 
@@ -38,6 +44,13 @@ class SearchSettings(BaseModel):
         0.5, ge=0, le=1, description="weighted fusion: the keyword side's share"
     )
     rrf_k: int = Field(60, ge=1, description="rrf fusion: the rank constant k")
+    max_saved_searches: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="saved searches kept, at most (each is matched "
+        "against every new image by the worker)",
+    )
     keyword_threads: int = Field(
         4, ge=1, description="threads that run keyword searches beside the meaning side's"
     )
@@ -58,6 +71,8 @@ class SearchApiSettings(ServiceSettings):
     log: LogSettings = LogSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    # saved searches are kept in object storage
+    storage: StorageSettings
     milvus: MilvusSettings = MilvusSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     search: SearchSettings = SearchSettings()

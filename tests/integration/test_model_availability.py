@@ -32,6 +32,8 @@ def test_unavailable_model_fails_fast_with_one_line(argv: list[str], env_key: st
         env_key: "example-org/no-such-clip-model",
         "INGESTWORKER__STORAGE__ACCESS_KEY": "k",
         "INGESTWORKER__STORAGE__SECRET_KEY": "s",
+        "SEARCHAPI__STORAGE__ACCESS_KEY": "k",
+        "SEARCHAPI__STORAGE__SECRET_KEY": "s",
     }
     started = time.monotonic()
     proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)

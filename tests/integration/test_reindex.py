@@ -92,6 +92,8 @@ def test_reindex_builds_aside_then_switches(
         "SEARCHAPI__MILVUS__URI": f"http://{infra.settings.host}:{infra.settings.ports.milvus}",
         "SEARCHAPI__MILVUS__COLLECTION_PREFIX": prefix,
         "SEARCHAPI__EMBEDDING__MODEL": model_a.model_id,
+        "SEARCHAPI__STORAGE__ACCESS_KEY": "k",
+        "SEARCHAPI__STORAGE__SECRET_KEY": "s",
     }
     proc = subprocess.run(
         [sys.executable, "-m", "uvicorn", "searchapi.main:create_app", "--factory", "--port", "0"],

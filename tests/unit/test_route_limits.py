@@ -12,7 +12,7 @@ from ingestapi.api.v1 import images, jobs, library
 from ingestapi.container import Container as IngestContainer
 from ingestapi.main import create_app as ingest_app
 from ingestapi.settings import IngestApiSettings
-from searchapi.api.v1 import facets, search
+from searchapi.api.v1 import facets, saved_searches, search
 from searchapi.container import Container as SearchContainer
 from searchapi.main import create_app as search_app
 from searchapi.settings import SearchApiSettings
@@ -27,8 +27,8 @@ APIS: dict[str, tuple[FastAPI, list[APIRouter]]] = {
         [images.router, jobs.router, library.router],
     ),
     "searchapi": (
-        search_app(SearchContainer(settings=SearchApiSettings())),
-        [search.router, facets.router],
+        search_app(SearchContainer(settings=SearchApiSettings(storage=STORAGE))),
+        [search.router, facets.router, saved_searches.router],
     ),
     "cdnapi": (
         cdn_app(CdnContainer(settings=CdnApiSettings(storage=STORAGE))),

@@ -40,6 +40,7 @@ class EnrichReport:
     # tick, so the task looks again a few times before it lets them go
     missing: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)  # deleted since they were queued
+    unchanged: list[str] = field(default_factory=list)  # enriched again, found the same
     took_s: dict[str, float] = field(default_factory=dict)  # per enrichment
 
 
@@ -80,6 +81,11 @@ class EnrichmentService:
                 # as it is now: an edit may have taken auto-tags away while this one ran
                 now = self._index.row(image_id) or row
                 changes.update(without_removed({**now, **changes}))
+                if all(now.get(name) == value for name, value in changes.items()):
+                    # found again as it was (an enrichment run again): no write, and no
+                    # moment in which a rewritten row is missed (milvus-lite)
+                    report.unchanged.append(image_id)
+                    continue
                 if self._index.update(image_id, changes) is None:
                     report.missing.append(image_id)
                     continue
@@ -91,11 +97,15 @@ class EnrichmentService:
                     report.gone.append(image_id)
                     continue
             report.enriched.append(image_id)
-        finished = report.enriched + report.gone + (report.missing if last_look else [])
+        finished = [
+            *report.enriched, *report.unchanged, *report.gone,
+            *(report.missing if last_look else []),
+        ]  # fmt: skip
         self._states.enrich_finished(finished)
         log.info(
             "images_enriched",
             enriched=len(report.enriched),
+            unchanged=len(report.unchanged),
             missing=len(report.missing),
             gone=len(report.gone),
             took_ms={name: round(s * 1000, 1) for name, s in report.took_s.items()},

@@ -141,6 +141,17 @@ def test_an_enrichment_run_again_alone_keeps_the_others_facts_and_states() -> No
     }
 
 
+def test_an_enrichment_run_again_that_finds_the_same_writes_nothing() -> None:
+    index, store, jobs = setup("a")
+    EnrichmentService(index, store, jobs, [Finds()]).run(["a"])
+    written = dict(index.rows["a"])
+    store.objects.clear()  # a write would put the details object back
+    report = EnrichmentService(index, store, jobs, [Finds()]).run(["a"], only=["place"])
+    assert (report.enriched, report.unchanged) == ([], ["a"])
+    assert index.rows["a"] == written and not store.objects
+    assert jobs.enrich_queued_since(["a"]) == {}  # finished: out of the backlog
+
+
 class Fixed:
     name = "ocr"
 

@@ -92,7 +92,7 @@ async def search_by_text(
         raise RequestValidationError([{"loc": ("query", "text"), "msg": missing}])
     feedback = Feedback(tuple(dict.fromkeys(like)), tuple(dict.fromkeys(unlike)))
     result = await service.by_text(query or None, params.options(settings.max_depth), feedback)
-    return _with_next_link(result, request)
+    return with_next_link(result, request)
 
 
 class ImageQueryForm(BaseModel):
@@ -162,10 +162,10 @@ async def similar_images(
     params: Params,
 ) -> SearchResponse:
     result = await service.similar(image_id, params.options(settings.max_depth))
-    return _with_next_link(result, request)
+    return with_next_link(result, request)
 
 
-def _with_next_link(result: SearchResponse, request: Request) -> SearchResponse:
+def with_next_link(result: SearchResponse, request: Request) -> SearchResponse:
     if result.next_offset is not None:
         result.next = next_link(request, offset=result.next_offset)
     return result

@@ -86,7 +86,7 @@ class Stack:
         sections = {
             "INGESTAPI": {"REDIS": redis, "STORAGE": storage, "MILVUS": milvus},
             "INGESTWORKER": {"REDIS": redis, "STORAGE": storage, "MILVUS": milvus},
-            "SEARCHAPI": {"MILVUS": milvus},
+            "SEARCHAPI": {"STORAGE": storage, "MILVUS": milvus},
             "CDNAPI": {"STORAGE": storage},
         }
         env = {

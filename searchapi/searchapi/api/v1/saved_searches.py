@@ -1,0 +1,118 @@
+"""Saved searches (live albums): thin routes over searchapi.saved_searches."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from searchapi.api.v1.search import with_next_link
+from searchapi.deps import SavedSearchServiceDep
+from searchapi.saved_searches import SavedSearchIn, SavedSearchOut, SavedSearchPatch
+from searchapi.schemas import MAX_LIMIT, SearchResponse
+from shared.errors import (
+    BadQuery,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+    Unprocessable,
+)
+from shared.web import error_responses, json_body, json_request_body, rate_limit, require_key
+
+router = APIRouter(tags=["saved searches"])
+_ALWAYS = (Unauthorized, TooManyRequests, Unavailable)
+_WRITE = [require_key("write"), rate_limit("write")]
+_READ = [require_key("read"), rate_limit("read")]
+
+
+@router.post(
+    "/saved-searches",
+    status_code=201,
+    dependencies=_WRITE,
+    response_model=SavedSearchOut,
+    responses=error_responses(Forbidden, BadRequest, BadQuery, Unprocessable, Conflict, *_ALWAYS),
+    summary="Save a search under a name: a live album of every image that matches it",
+    description="`query` is any search the box runs: `text` in the query language and/or "
+    "`like`/`unlike` image ids, `filters`, and `min_score` (left out: the score where the "
+    "results drop most now). A query that does not read is refused here, not when matched.",
+    openapi_extra=json_request_body(SavedSearchIn),
+)
+async def create_saved_search(
+    response: Response,
+    body: Annotated[SavedSearchIn, json_body(SavedSearchIn)],
+    service: SavedSearchServiceDep,
+) -> SavedSearchOut:
+    saved = SavedSearchOut.of(await service.create(body))
+    response.headers["Location"] = f"/api/v1/saved-searches/{saved.id}"
+    return saved
+
+
+@router.get(
+    "/saved-searches",
+    dependencies=_READ,
+    response_model=list[SavedSearchOut],
+    responses=error_responses(*_ALWAYS),
+    summary="Every saved search, oldest first",
+)
+async def list_saved_searches(service: SavedSearchServiceDep) -> list[SavedSearchOut]:
+    return [SavedSearchOut.of(saved) for saved in await service.all()]
+
+
+@router.get(
+    "/saved-searches/{search_id}",
+    dependencies=_READ,
+    response_model=SavedSearchOut,
+    responses=error_responses(NotFound, *_ALWAYS),
+    summary="One saved search",
+)
+async def get_saved_search(search_id: str, service: SavedSearchServiceDep) -> SavedSearchOut:
+    return SavedSearchOut.of(await service.get(search_id))
+
+
+@router.patch(
+    "/saved-searches/{search_id}",
+    dependencies=_WRITE,
+    response_model=SavedSearchOut,
+    responses=error_responses(Forbidden, NotFound, BadRequest, BadQuery, Unprocessable, *_ALWAYS),
+    summary="Rename a saved search and/or change its query (compiled again)",
+    openapi_extra=json_request_body(SavedSearchPatch),
+)
+async def update_saved_search(
+    search_id: str,
+    body: Annotated[SavedSearchPatch, json_body(SavedSearchPatch)],
+    service: SavedSearchServiceDep,
+) -> SavedSearchOut:
+    return SavedSearchOut.of(await service.update(search_id, body))
+
+
+@router.delete(
+    "/saved-searches/{search_id}",
+    status_code=204,
+    dependencies=_WRITE,
+    responses=error_responses(Forbidden, NotFound, *_ALWAYS),
+    summary="Delete a saved search",
+)
+async def delete_saved_search(search_id: str, service: SavedSearchServiceDep) -> Response:
+    await service.delete(search_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/saved-searches/{search_id}/images",
+    dependencies=[require_key("read"), rate_limit("search")],
+    response_model=SearchResponse,
+    responses=error_responses(NotFound, BadQuery, Unprocessable, *_ALWAYS),
+    summary="The album: the saved search's images, paged as a search",
+    description="The same items, order, folding and filters as search, with the saved "
+    "threshold. Reading the first page marks the album seen (`seen_at`).",
+)
+async def saved_search_images(
+    request: Request,
+    search_id: str,
+    service: SavedSearchServiceDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SearchResponse:
+    return with_next_link(await service.images(search_id, limit, offset), request)

@@ -1,0 +1,207 @@
+"""Saved searches: any query the box runs, kept under a name, paged as a live album (the same
+items, order, folding and filters as search), compiled for the live model when saved and again
+when the model changes (searchapi.saved_criteria: what the worker matches new images by)."""
+
+import asyncio
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from searchapi.saved_criteria import match_criteria
+from searchapi.schemas import MAX_LIMIT, Feedback, SearchOptions, SearchResponse
+from searchapi.service import SearchService
+from shared.errors import BadRequest, Conflict, NotFound, Unprocessable
+from shared.log import get_logger
+from shared.saved_searches.definition import (
+    MAX_NAME_CHARS,
+    SavedQuery,
+    SavedSearch,
+    criteria_to_json,
+)
+from shared.saved_searches.store import SavedSearchStore
+
+log = get_logger(__name__)
+# a search id as made here: 32 hex characters
+ID_CHARS = frozenset("0123456789abcdef")
+
+
+class SavedSearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    query: SavedQuery
+
+    _name = field_validator("name")(lambda name: _clean_name(name))
+
+
+class SavedSearchPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=MAX_NAME_CHARS)
+    query: SavedQuery | None = None
+
+    _name = field_validator("name")(lambda name: None if name is None else _clean_name(name))
+
+
+class SavedSearchOut(BaseModel):
+    id: str
+    name: str
+    query: SavedQuery
+    model: str = Field(description="the model its query vectors and threshold are for")
+    min_score: float | None = Field(description="the meaning score an image needs to belong")
+    min_score_from: Literal["given", "cutoff", "none"] = Field(
+        description="given by the user; found where the results dropped most when saved; "
+        "none: a query of words only (an image belongs by holding them)"
+    )
+    created_at: datetime
+    updated_at: datetime
+    seen_at: datetime = Field(description="when its first page was last looked at")
+    images: str = Field(description="the album: its images, paged as a search")
+
+    @classmethod
+    def of(cls, saved: SavedSearch) -> "SavedSearchOut":
+        fields = saved.model_dump(exclude={"criteria"})
+        return cls(**fields, images=f"/api/v1/saved-searches/{saved.id}/images")
+
+
+class SavedSearchService:
+    def __init__(
+        self, store: SavedSearchStore, search: SearchService, max_searches: int, max_depth: int
+    ) -> None:
+        self._store = store
+        self._search = search
+        self._max_searches = max_searches
+        self._max_depth = max_depth
+
+    async def create(self, body: SavedSearchIn) -> SavedSearch:
+        if await asyncio.to_thread(self._store.count) >= self._max_searches:
+            raise Conflict(
+                f"at most {self._max_searches} saved searches (search.max_saved_searches)"
+            )
+        now = datetime.now(UTC)
+        search_id = uuid.uuid4().hex
+        saved = SavedSearch(
+            id=search_id,
+            name=body.name,
+            query=body.query,
+            **await self._compiled(search_id, body.query),
+            created_at=now,
+            updated_at=now,
+            seen_at=now,
+        )
+        await asyncio.to_thread(self._store.put, saved)
+        log.info("saved_search_created", search_id=search_id, model=saved.model)
+        return saved
+
+    async def all(self) -> list[SavedSearch]:
+        found = await asyncio.to_thread(lambda: list(self._store.all()))
+        return sorted(found, key=lambda s: (s.created_at, s.id))
+
+    async def get(self, search_id: str) -> SavedSearch:
+        if not search_id or not set(search_id) <= ID_CHARS or len(search_id) != 32:
+            raise NotFound("no such saved search")
+        return await asyncio.to_thread(self._store.get, search_id)
+
+    async def update(self, search_id: str, patch: SavedSearchPatch) -> SavedSearch:
+        saved = await self.get(search_id)
+        changes: dict[str, object] = {"updated_at": datetime.now(UTC)}
+        if patch.name is not None:
+            changes["name"] = patch.name
+        if patch.query is not None:
+            changes["query"] = patch.query
+            changes.update(await self._compiled(search_id, patch.query))
+        saved = saved.model_copy(update=changes)
+        await asyncio.to_thread(self._store.put, saved)
+        return saved
+
+    async def delete(self, search_id: str) -> None:
+        await self.get(search_id)
+        await asyncio.to_thread(self._store.delete, search_id)
+        log.info("saved_search_deleted", search_id=search_id)
+
+    async def images(self, search_id: str, limit: int, offset: int) -> SearchResponse:
+        """The album's page: the saved query searched with its threshold and filters."""
+        if offset + limit > self._max_depth:
+            raise Unprocessable(f"offset + limit must be at most {self._max_depth}")
+        saved = await self.get(search_id)
+        if saved.model != self._search.model_id:  # another model went live: compile again
+            saved = saved.model_copy(update=await self._compiled(search_id, saved.query, saved))
+        if offset == 0:
+            saved = saved.model_copy(update={"seen_at": datetime.now(UTC)})
+        await asyncio.to_thread(self._store.put, saved)
+        query = saved.query
+        options = SearchOptions(
+            limit=limit,
+            offset=offset,
+            min_score=saved.min_score,
+            collapse=True,
+            filter=query.filters.image_filter(),
+        )
+        return await self._search.by_text(_text(query), options, _feedback(query))
+
+    async def _compiled(
+        self, search_id: str, query: SavedQuery, before: SavedSearch | None = None
+    ) -> dict[str, object]:
+        """The fields a query compiles to for the live model; a threshold the user gave is
+        kept, one found by the cutoff is found again."""
+        text, feedback = _text(query), _feedback(query)
+        plan, vectors = await self._search.meaning_of(text, feedback)
+        min_score = query.min_score
+        source: Literal["given", "cutoff", "none"] = "given"
+        if not vectors:
+            min_score, source = None, "none"
+        elif min_score is None:
+            min_score, source = await self._cutoff_score(query), "cutoff"
+        where = query.filters.image_filter()
+        where = replace(where, exclude_ids=(*where.exclude_ids, *feedback.like, *feedback.unlike))
+        criteria = match_criteria(search_id, plan, vectors, min_score or 1.0, where)
+        if before is not None:
+            log.info("saved_search_compiled_again", search_id=search_id, model=before.model)
+        return {
+            "model": self._search.model_id,
+            "min_score": min_score,
+            "min_score_from": source,
+            "criteria": criteria_to_json(criteria),
+        }
+
+    async def _cutoff_score(self, query: SavedQuery) -> float:
+        """Where cutoff=auto cuts this query's results now, as a meaning score (refused where
+        they show no cliff to cut at)."""
+        window = SearchOptions(
+            limit=min(MAX_LIMIT, self._max_depth), filter=query.filters.image_filter()
+        )
+        text, feedback = _text(query), _feedback(query)
+        everything = await self._search.by_text(text, window, feedback)
+        kept = await self._search.by_text(text, replace(window, cutoff="auto"), feedback)
+        scores = [item.score for item in kept.items if item.score is not None]
+        if not scores or len(kept.items) == len(everything.items):
+            raise Unprocessable(
+                "the results show no clear point to cut at yet: give query.min_score (the "
+                "meaning score an image needs to belong; search with min_score to try one)"
+            )
+        dropped = [i.score for i in everything.items[len(kept.items) :] if i.score is not None]
+        # halfway down the cliff: the last image kept stays in, the first one cut stays out
+        return (min(scores) + max(dropped)) / 2 if dropped else min(scores)
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name or not name.isprintable():
+        raise ValueError("a name is printable text, not blank")
+    return name
+
+
+def _text(query: SavedQuery) -> str | None:
+    if query.text is None:
+        return None
+    text = query.text.strip()
+    if not text:
+        raise BadRequest("query.text must not be blank")
+    return text
+
+
+def _feedback(query: SavedQuery) -> Feedback:
+    return Feedback(tuple(dict.fromkeys(query.like)), tuple(dict.fromkeys(query.unlike)))
