@@ -23,9 +23,17 @@ from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reconciliation import ReconcileService
 from ingestworker.service.reindexing import ReindexService, ReindexStates
 from ingestworker.service.retry_policy import RetryPolicy
+from ingestworker.service.saved_search_source import SavedSearchSource
 from ingestworker.service.url_download import UrlDownloadService
 from ingestworker.settings import IngestWorkerSettings, WorkerMetricsSettings
-from ingestworker.stages import Embed, FileDuplicates, Prepare, QueueEnrichment, Write
+from ingestworker.stages import (
+    Embed,
+    FileDuplicates,
+    MatchSavedSearches,
+    Prepare,
+    QueueEnrichment,
+    Write,
+)
 from shared.config import Limit, MilvusSettings
 from shared.embedding import load_embedder
 from shared.images import decode_image
@@ -33,6 +41,7 @@ from shared.intake import Intake
 from shared.netguard import FetchSettings
 from shared.preflight import load_config
 from shared.queue import RECONCILE, CeleryTaskQueue, make_celery
+from shared.saved_searches.store import SavedSearchStore
 from shared.state import EnrichBacklog, job_store_resource
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex, live_index_resource, vector_index_resource
@@ -88,6 +97,7 @@ def _index_pipeline(
     decode: Provided,
     queue: Provided,
     backlog: Provided,
+    searches: Provided,
 ) -> providers.Factory[IndexPipeline]:
     """The index stages in order, writing into ``index`` and recording in ``states``: one
     definition for the live collection and the reindex target. A new stage is one module in
@@ -110,6 +120,7 @@ def _index_pipeline(
             providers.Factory(
                 FileDuplicates, index=index, store=store, settings=settings.provided.duplicates
             ),
+            providers.Factory(MatchSavedSearches, searches=searches),
             providers.Factory(Write, index=index, store=store, states=states),
             providers.Factory(
                 QueueEnrichment,
@@ -169,6 +180,14 @@ class Container(containers.DeclarativeContainer):
         images_per_flush=settings.provided.embedding.batch_size,
     )
 
+    # the saved searches compiled for this worker's model, matched against new images (the
+    # model's name from the settings: an enrichment worker loads no model)
+    saved_searches = providers.Singleton(
+        SavedSearchSource,
+        store=providers.Singleton(SavedSearchStore, object_store),
+        model=settings.provided.embedding.model,
+        refresh_s=settings.provided.saved_searches.refresh_s,
+    )
     index_pipeline = _index_pipeline(
         settings,
         object_store,
@@ -178,6 +197,7 @@ class Container(containers.DeclarativeContainer):
         decoder,
         task_queue,
         enrich_backlog,
+        saved_searches,
     )
     gathered_indexing = providers.Factory(
         GatheredIndexing,
@@ -258,6 +278,7 @@ class Container(containers.DeclarativeContainer):
         store=object_store,
         states=job_store,
         enrichers=enrichers,
+        searches=saved_searches,
     )
     # reindex fills the embedder's collection, keeps no upload state, and switches at the end
     reindex_target = providers.Singleton(
@@ -276,6 +297,13 @@ class Container(containers.DeclarativeContainer):
         decoder,
         task_queue,
         enrich_backlog,
+        # those compiled for the model being indexed (searchapi compiles them once it is live)
+        providers.Singleton(
+            SavedSearchSource,
+            store=providers.Singleton(SavedSearchStore, object_store),
+            model=embedder.provided.model_id,
+            refresh_s=settings.provided.saved_searches.refresh_s,
+        ),
     )
     reindex_service = providers.Factory(
         ReindexService,

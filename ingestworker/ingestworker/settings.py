@@ -118,6 +118,16 @@ class EnrichmentSettings(BaseModel):
     tags: TagSettings = TagSettings()
 
 
+class SavedSearchSettings(BaseModel):
+    refresh_s: float = Field(
+        0.0,
+        ge=0,
+        le=3600,
+        description="how often a worker looks whether saved searches changed (one small read; "
+        "0: before every batch, so a search saved before an upload matches it)",
+    )
+
+
 class IngestWorkerSettings(ServiceSettings):
     service: ClassVar[str] = "ingestworker"
 
@@ -137,6 +147,7 @@ class IngestWorkerSettings(ServiceSettings):
     # how new images are filed as copies (same picture) or bursts (similar shot) of others
     duplicates: DuplicateSettings = DuplicateSettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
+    saved_searches: SavedSearchSettings = SavedSearchSettings()
 
 
 class ModelSettings(IngestWorkerSettings):

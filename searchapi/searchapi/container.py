@@ -74,8 +74,10 @@ class Container(containers.DeclarativeContainer):
         SavedSearchService,
         store=providers.Singleton(SavedSearchStore, object_store),
         search=search_service,
+        index=vector_index,
         max_searches=settings.provided.search.max_saved_searches,
         max_depth=settings.provided.search.max_depth,
+        max_rows=settings.provided.search.facet_rows,
     )
     facet_service = providers.Singleton(
         FacetService,

@@ -4,6 +4,7 @@ when the model changes (searchapi.saved_criteria: what the worker matches new im
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -15,6 +16,7 @@ from searchapi.schemas import MAX_LIMIT, Feedback, SearchOptions, SearchResponse
 from searchapi.service import SearchService
 from shared.errors import BadRequest, Conflict, NotFound, Unprocessable
 from shared.log import get_logger
+from shared.saved_searches import ALBUMS
 from shared.saved_searches.definition import (
     MAX_NAME_CHARS,
     SavedQuery,
@@ -22,6 +24,7 @@ from shared.saved_searches.definition import (
     criteria_to_json,
 )
 from shared.saved_searches.store import SavedSearchStore
+from shared.vectors import ImageFilter, VectorIndex
 
 log = get_logger(__name__)
 # a search id as made here: 32 hex characters
@@ -59,22 +62,34 @@ class SavedSearchOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     seen_at: datetime = Field(description="when its first page was last looked at")
+    new: int = Field(
+        description="images uploaded since seen_at that joined it as they were indexed or "
+        "enriched (counted over at most search.facet_rows recent images)"
+    )
     images: str = Field(description="the album: its images, paged as a search")
 
     @classmethod
-    def of(cls, saved: SavedSearch) -> "SavedSearchOut":
+    def of(cls, saved: SavedSearch, new: int) -> "SavedSearchOut":
         fields = saved.model_dump(exclude={"criteria"})
-        return cls(**fields, images=f"/api/v1/saved-searches/{saved.id}/images")
+        return cls(**fields, new=new, images=f"/api/v1/saved-searches/{saved.id}/images")
 
 
 class SavedSearchService:
     def __init__(
-        self, store: SavedSearchStore, search: SearchService, max_searches: int, max_depth: int
+        self,
+        store: SavedSearchStore,
+        search: SearchService,
+        index: VectorIndex,
+        max_searches: int,
+        max_depth: int,
+        max_rows: int,
     ) -> None:
         self._store = store
         self._search = search
+        self._index = index
         self._max_searches = max_searches
         self._max_depth = max_depth
+        self._max_rows = max_rows
 
     async def create(self, body: SavedSearchIn) -> SavedSearch:
         if await asyncio.to_thread(self._store.count) >= self._max_searches:
@@ -92,7 +107,7 @@ class SavedSearchService:
             updated_at=now,
             seen_at=now,
         )
-        await asyncio.to_thread(self._store.put, saved)
+        await self._save(saved, changed=True)
         log.info("saved_search_created", search_id=search_id, model=saved.model)
         return saved
 
@@ -114,12 +129,13 @@ class SavedSearchService:
             changes["query"] = patch.query
             changes.update(await self._compiled(search_id, patch.query))
         saved = saved.model_copy(update=changes)
-        await asyncio.to_thread(self._store.put, saved)
+        await self._save(saved, changed=patch.query is not None)
         return saved
 
     async def delete(self, search_id: str) -> None:
         await self.get(search_id)
         await asyncio.to_thread(self._store.delete, search_id)
+        await asyncio.to_thread(self._store.mark_changed)
         log.info("saved_search_deleted", search_id=search_id)
 
     async def images(self, search_id: str, limit: int, offset: int) -> SearchResponse:
@@ -127,11 +143,13 @@ class SavedSearchService:
         if offset + limit > self._max_depth:
             raise Unprocessable(f"offset + limit must be at most {self._max_depth}")
         saved = await self.get(search_id)
-        if saved.model != self._search.model_id:  # another model went live: compile again
+        compile_again = saved.model != self._search.model_id  # another model went live
+        if compile_again:
             saved = saved.model_copy(update=await self._compiled(search_id, saved.query, saved))
         if offset == 0:
             saved = saved.model_copy(update={"seen_at": datetime.now(UTC)})
-        await asyncio.to_thread(self._store.put, saved)
+        if compile_again or offset == 0:
+            await self._save(saved, changed=compile_again)
         query = saved.query
         options = SearchOptions(
             limit=limit,
@@ -141,6 +159,33 @@ class SavedSearchService:
             filter=query.filters.image_filter(),
         )
         return await self._search.by_text(_text(query), options, _feedback(query))
+
+    async def new_since_seen(self, searches: Sequence[SavedSearch]) -> dict[str, int]:
+        """For each, the images uploaded since its seen_at that joined it (one read of the
+        recent rows for all of them)."""
+        if not searches:
+            return {}
+        # upload times are whole seconds: an image of the second it was seen in counts as new
+        seen = {s.id: int(s.seen_at.timestamp()) for s in searches}
+        recent = await asyncio.to_thread(
+            self._index.rows, ImageFilter(created_from=min(seen.values())),
+            [ALBUMS, "created_at"], self._max_rows,
+        )  # fmt: skip
+        counts = dict.fromkeys((s.id for s in searches), 0)
+        for row in recent:
+            albums, created = row.get(ALBUMS), row.get("created_at")
+            if not isinstance(albums, list) or not isinstance(created, int):
+                continue
+            for album in albums:
+                if album in counts and created >= seen[album]:
+                    counts[album] += 1
+        return counts
+
+    async def _save(self, saved: SavedSearch, changed: bool) -> None:
+        """Store it; ``changed``: what it matches changed (the workers read them again)."""
+        await asyncio.to_thread(self._store.put, saved)
+        if changed:
+            await asyncio.to_thread(self._store.mark_changed)
 
     async def _compiled(
         self, search_id: str, query: SavedQuery, before: SavedSearch | None = None

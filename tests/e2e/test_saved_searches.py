@@ -1,9 +1,11 @@
 """Saved searches on the whole local stack, through nginx: saved into object storage only when
 the query reads, its album paged as a search (the worker indexed the pictures), renamed,
-deleted; bad input refused with a reason."""
+deleted; bad input refused with a reason. New images join an album as the worker indexes
+them, and again when enrichment finds what makes them belong; they are new until seen."""
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -11,8 +13,8 @@ import pytest
 from imagesearch_dev.localstack import Stack
 from shared.saved_searches.store import SavedSearchStore
 from shared.storage import MinioObjectStore
-from tests.support.images import image_bytes
-from tests.support.polling import finished_job
+from tests.support.images import image_bytes, jpeg_with_sign
+from tests.support.polling import eventually, finished_job
 from tests.support.stack import storage_settings
 
 
@@ -98,3 +100,44 @@ def test_a_bad_saved_search_is_refused_through_nginx(
     response = api.post("/api/v1/saved-searches", json=body)
     assert response.status_code == 422
     assert says in response.text and "Traceback" not in response.text
+
+
+def create(api: httpx.Client, name: str, text: str) -> dict[str, Any]:
+    response = api.post("/api/v1/saved-searches", json={"name": name, "query": {"text": text}})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def new_in(api: httpx.Client, search_id: str) -> int:
+    count: int = api.get(f"/api/v1/saved-searches/{search_id}").json()["new"]
+    return count
+
+
+def test_a_new_image_joins_the_album_as_it_is_indexed_and_is_new_until_seen(
+    api: httpx.Client,
+) -> None:
+    tag = f"live-{uuid.uuid4().hex[:8]}"
+    saved = create(api, "live", f"tag:{tag}")
+    assert saved["new"] == 0
+    data = image_bytes(tuple(uuid.uuid4().bytes[:3]), size=(70, 50))
+    response = api.post(
+        "/api/v1/images", files=[("files", ("new.png", data, "image/png"))], data={"tags": tag}
+    )
+    assert finished_job(api, response.json()["job_id"])["state"] == "indexed"
+    assert new_in(api, saved["id"]) == 1  # matched by the worker, in the row it wrote
+    assert album(api, saved["images"]) == [response.json()["items"][0]["id"]]
+    assert new_in(api, saved["id"]) == 0  # its first page was looked at
+
+
+def test_an_image_joins_when_its_enrichment_finds_the_words(
+    enriched: Stack, api: httpx.Client
+) -> None:
+    """A receipt found by the text read in it joins "receipts" when the text lands."""
+    word = f"TOTAL{uuid.uuid4().hex[:4].upper()}"
+    saved = create(api, "receipts", f"text:{word}")
+    sign = jpeg_with_sign(f"{word} 12.50", colour=tuple(uuid.uuid4().bytes[:3]))
+    response = api.post("/api/v1/images", files=[("files", ("receipt.jpg", sign, "image/jpeg"))])
+    assert finished_job(api, response.json()["job_id"])["state"] == "indexed"
+    eventually(lambda: new_in(api, saved["id"]) == 1, 120, "the receipt joining its album")
+    assert album(api, saved["images"]) == [response.json()["items"][0]["id"]]

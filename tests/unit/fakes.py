@@ -389,3 +389,19 @@ def _fields(record: ImageRecord) -> dict[str, object]:
         "dup_of": record.dup_of,
         "shot_of": record.shot_of,
     }
+
+
+class RowsIndex:
+    """Rows read and rewritten whole (shared.vectors.LiveIndex.row and update)."""
+
+    def __init__(self, rows: dict[str, dict[str, object]]) -> None:
+        self.rows = rows
+
+    def row(self, image_id: str) -> dict[str, object] | None:
+        return dict(self.rows[image_id]) if image_id in self.rows else None
+
+    def update(self, image_id: str, changes: dict[str, object]) -> dict[str, object] | None:
+        if image_id not in self.rows:
+            return None
+        self.rows[image_id] = {**self.rows[image_id], **changes}
+        return self.rows[image_id]

@@ -1,7 +1,9 @@
 """Enriching indexed images: each enrichment stage (ingestworker.enrichers) reads the row,
 and what they found goes back onto the row in every collection (a reindex's too) and into
 the image's details object (what a reindex reads). An enrichment that fails records why and
-leaves the image as it was: searchable, with the other enrichments' facts."""
+leaves the image as it was: searchable, with the other enrichments' facts. With its new facts
+the image is matched against the saved searches again (a receipt found by its text joins
+"receipts"), in the same write."""
 
 import time
 from collections.abc import Sequence
@@ -14,6 +16,8 @@ from shared.details import update_details
 from shared.enrichment import STATE_FIELD, EnrichmentState, carried_facts, without_removed
 from shared.errors import NotFound, Unavailable, reason_of
 from shared.log import get_logger
+from shared.saved_searches import ALBUMS
+from shared.saved_searches.matcher import SavedSearchMatcher
 from shared.schemas import ImageState
 from shared.state import EnrichBacklog
 from shared.storage import ObjectStore
@@ -25,6 +29,10 @@ class EnrichableIndex(Protocol):
     def row(self, image_id: str) -> dict[str, object] | None: ...
 
     def update(self, image_id: str, changes: dict[str, object]) -> dict[str, object] | None: ...
+
+
+class Matchers(Protocol):
+    def matcher(self) -> SavedSearchMatcher: ...
 
 
 class EnrichStates(EnrichBacklog, Protocol):
@@ -51,11 +59,13 @@ class EnrichmentService:
         store: ObjectStore,
         states: EnrichStates,
         enrichers: Sequence[Enricher],
+        searches: Matchers | None = None,
     ) -> None:
         self._index = index
         self._store = store
         self._states = states
         self._enrichers = list(enrichers)
+        self._searches = searches
 
     def run(
         self, image_ids: Sequence[str], last_look: bool = False, only: Sequence[str] = ()
@@ -81,6 +91,7 @@ class EnrichmentService:
                 # as it is now: an edit may have taken auto-tags away while this one ran
                 now = self._index.row(image_id) or row
                 changes.update(without_removed({**now, **changes}))
+                changes.update(self._albums(image_id, {**now, **changes}))
                 if all(now.get(name) == value for name, value in changes.items()):
                     # found again as it was (an enrichment run again): no write, and no
                     # moment in which a rewritten row is missed (milvus-lite)
@@ -111,6 +122,19 @@ class EnrichmentService:
             took_ms={name: round(s * 1000, 1) for name, s in report.took_s.items()},
         )
         return report
+
+    def _albums(self, image_id: str, row: dict[str, object]) -> dict[str, object]:
+        """The row's albums with those its new facts make it join ({} when none)."""
+        if self._searches is None:
+            return {}
+        matcher = self._searches.matcher()
+        vector = row.get("vector")
+        if not len(matcher) or not isinstance(vector, list):
+            return {}
+        had = row.get(ALBUMS)
+        before = [str(a) for a in had] if isinstance(had, list) else []
+        joined = [a for a in matcher.match(image_id, vector, row) if a not in before]
+        return {ALBUMS: [*before, *joined]} if joined else {}
 
     def _enrich(
         self, enrichers: Sequence[Enricher], target: EnrichTarget, report: EnrichReport

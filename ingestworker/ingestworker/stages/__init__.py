@@ -1,4 +1,5 @@
-"""The index stages, in order: prepare → embed → file duplicates → write → queue enrichment.
+"""The index stages, in order: prepare → embed → file duplicates → match saved searches →
+write → queue enrichment.
 Each is one class with one job, built by the container (container.py) and run by
 service.pipeline.IndexPipeline.
 A stage after the model takes and returns rows (batch.RowStage) and runs on the writer thread.
@@ -6,6 +7,7 @@ A stage after the model takes and returns rows (batch.RowStage) and runs on the 
 
 from ingestworker.stages.batch import BatchOutcome, PreparedImage, Row, RowStage
 from ingestworker.stages.embed import Embed
+from ingestworker.stages.match_saved_searches import MatchSavedSearches
 from ingestworker.stages.near_duplicates import FileDuplicates
 from ingestworker.stages.prepare import Prepare
 from ingestworker.stages.queue_enrichment import QueueEnrichment
@@ -15,6 +17,7 @@ __all__ = [
     "BatchOutcome",
     "Embed",
     "FileDuplicates",
+    "MatchSavedSearches",
     "Prepare",
     "PreparedImage",
     "QueueEnrichment",

@@ -46,6 +46,8 @@ class Row:
     # the duplicate groups it joins (FileDuplicates): "" when none
     dup_of: str = ""
     shot_of: str = ""
+    # the saved searches it belongs to (MatchSavedSearches): its row's "albums"
+    albums: tuple[str, ...] = ()
 
     @property
     def image_id(self) -> str:

@@ -6,6 +6,7 @@ from shared.enrichment import GPS_FIELDS
 from shared.errors import Unavailable
 from shared.ids import derived_keys
 from shared.log import get_logger
+from shared.saved_searches import ALBUMS
 from shared.schemas import ImageState
 from shared.state import ImageStates
 from shared.storage import ObjectStore
@@ -34,7 +35,7 @@ class Write:
         if not rows:
             return []
         try:
-            self._index.upsert([_record(row) for row in rows])
+            self._index.upsert([record_of(row) for row in rows])
             return rows
         except IndexSwitched:
             raise
@@ -66,7 +67,7 @@ class Write:
         return True
 
 
-def _record(row: Row) -> ImageRecord:
+def record_of(row: Row) -> ImageRecord:
     image = row.image
     return ImageRecord(
         id=image.image_id,
@@ -85,7 +86,7 @@ def _record(row: Row) -> ImageRecord:
         phash=image.phash,
         dup_of=row.dup_of,
         shot_of=row.shot_of,
-        extra=extra_fields(image),
+        extra={**extra_fields(image), **({ALBUMS: list(row.albums)} if row.albums else {})},
     )
 
 

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from shared.vectors.protocol import ImageFilter
 
+# the row field listing the saved searches an image was matched into when it was indexed or
+# enriched (the albums it joined: what "new since you last looked" counts)
+ALBUMS = "albums"
+
 # one way to hold a term: these keyword tokens, all of them ("caption:red", "caption:car");
 # a clause is held by any of its ways (a term in each field it allows, each term of an OR)
 Way = tuple[str, ...]

@@ -1,6 +1,7 @@
 """Saved searches in object storage, one JSON object each under ``saved-searches/``."""
 
 import json
+import uuid
 from collections.abc import Iterator
 
 from shared.errors import NotFound
@@ -10,6 +11,8 @@ from shared.storage import ObjectStore
 
 log = get_logger(__name__)
 PREFIX = "saved-searches/"
+# rewritten on every change: what a worker checks before it reads them all again
+CHANGED_KEY = "saved-searches.changed"
 
 
 def saved_search_key(search_id: str) -> str:
@@ -44,3 +47,13 @@ class SavedSearchStore:
 
     def delete(self, search_id: str) -> None:
         self._store.delete([saved_search_key(search_id)])
+
+    def mark_changed(self) -> None:
+        self._store.put(CHANGED_KEY, uuid.uuid4().hex.encode(), "text/plain")
+
+    def version(self) -> str:
+        """Changes with every change of any saved search ("" before the first)."""
+        try:
+            return self._store.open(CHANGED_KEY).read().decode(errors="replace")
+        except NotFound:
+            return ""

@@ -486,6 +486,11 @@ def _row(record: ImageRecord, keywords: bool) -> dict[str, object]:
     return {**extra, **row}
 
 
+def stored_fields(record: ImageRecord) -> dict[str, object]:
+    """A record's fields as the index stores them (what a read of its row returns)."""
+    return _row(record, keywords=False)
+
+
 def with_keywords(row: dict[str, object]) -> dict[str, object]:
     """A stored row (read whole) made ready to write back: its keywords made again from its
     fields, and the BM25 vector left to the server."""

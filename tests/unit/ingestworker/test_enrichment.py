@@ -10,21 +10,7 @@ from shared.enrichment import EnrichmentState, is_enriched
 from shared.ids import details_key, original_key
 from shared.images import DecodedImage
 from shared.schemas import ImageState, ImageStatus
-from tests.unit.fakes import InMemoryJobStore, InMemoryObjectStore, RecordingQueue
-
-
-class RowsIndex:
-    def __init__(self, rows: dict[str, dict[str, object]]) -> None:
-        self.rows = rows
-
-    def row(self, image_id: str) -> dict[str, object] | None:
-        return dict(self.rows[image_id]) if image_id in self.rows else None
-
-    def update(self, image_id: str, changes: dict[str, object]) -> dict[str, object] | None:
-        if image_id not in self.rows:
-            return None
-        self.rows[image_id] = {**self.rows[image_id], **changes}
-        return self.rows[image_id]
+from tests.unit.fakes import InMemoryJobStore, InMemoryObjectStore, RecordingQueue, RowsIndex
 
 
 class Finds:

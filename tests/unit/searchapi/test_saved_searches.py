@@ -3,7 +3,11 @@ storage) only when the query reads, compiled for the live model, paged as a sear
 saved threshold, compiled again after a model switch; bad input refused with a reason."""
 
 import json
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from unittest import mock
 
 import pytest
 from dependency_injector import providers
@@ -19,6 +23,15 @@ from tests.unit.fakes import ColourEmbedder, InMemoryObjectStore, InMemoryVector
 RED, REDDISH, BLUE = [1.0, 0.0, 0.0], [0.9, 0.3, 0.0], [0.0, 0.0, 1.0]
 
 
+@contextmanager
+def freeze(epoch: int) -> Iterator[None]:
+    """searchapi.saved_searches's clock at this second."""
+    fixed = datetime.fromtimestamp(epoch, UTC)
+    with mock.patch("searchapi.saved_searches.datetime") as clock:
+        clock.now.return_value = fixed
+        yield
+
+
 def record(name: str, vector: list[float], tags: list[str]) -> ImageRecord:
     return ImageRecord(name * 64, vector, f"{name}.jpg", "image/jpeg", 4, 3, 10, 0, tags=tags)
 
@@ -29,8 +42,12 @@ def store() -> InMemoryObjectStore:
 
 
 @pytest.fixture
-def client(store: InMemoryObjectStore) -> Iterator[TestClient]:
-    index = InMemoryVectorIndex()
+def index() -> InMemoryVectorIndex:
+    return InMemoryVectorIndex()
+
+
+@pytest.fixture
+def client(store: InMemoryObjectStore, index: InMemoryVectorIndex) -> Iterator[TestClient]:
     index.upsert(
         [
             record("a", RED, ["trip"]),
@@ -117,6 +134,27 @@ def test_another_live_model_compiles_the_query_again(
     assert ids(client.get(str(saved["images"])).json()) == ["a", "b"]
     again = json.loads(store.objects[key][0])
     assert again["model"] == "fake-colour" and again["criteria"]["vectors"] == [[1.0, 0.0, 0.0]]
+
+
+def test_images_that_joined_since_the_album_was_seen_are_counted_new(
+    client: TestClient, index: InMemoryVectorIndex
+) -> None:
+    saved = save(client, "red", text="red", min_score=0.8)
+    other = save(client, "blue", text="blue", min_score=0.8)
+    assert saved["new"] == 0
+    later = int(time.time()) + 60  # uploaded after it was seen
+    for n, albums in enumerate([[saved["id"]], [saved["id"], other["id"]], []]):
+        index.upsert([ImageRecord(f"{n}" * 64, RED, f"{n}.jpg", "image/jpeg", 4, 3, 10, later,
+                                  extra={"albums": albums})])  # fmt: skip
+    listed = {s["name"]: s["new"] for s in client.get("/api/v1/saved-searches").json()}
+    assert listed == {"red": 2, "blue": 1}
+    url = f"/api/v1/saved-searches/{saved['id']}"
+    assert client.get(url).json()["new"] == 2
+    client.get(f"{url}/images", params={"offset": 1})  # a later page: not looked at yet
+    assert client.get(url).json()["new"] == 2
+    with freeze(later + 1):
+        client.get(f"{url}/images")  # the first page: seen
+    assert client.get(url).json()["new"] == 0
 
 
 def test_a_deleted_saved_search_is_gone(client: TestClient, store: InMemoryObjectStore) -> None:

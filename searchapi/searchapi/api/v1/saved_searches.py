@@ -44,7 +44,7 @@ async def create_saved_search(
     body: Annotated[SavedSearchIn, json_body(SavedSearchIn)],
     service: SavedSearchServiceDep,
 ) -> SavedSearchOut:
-    saved = SavedSearchOut.of(await service.create(body))
+    saved = SavedSearchOut.of(await service.create(body), new=0)
     response.headers["Location"] = f"/api/v1/saved-searches/{saved.id}"
     return saved
 
@@ -54,10 +54,12 @@ async def create_saved_search(
     dependencies=_READ,
     response_model=list[SavedSearchOut],
     responses=error_responses(*_ALWAYS),
-    summary="Every saved search, oldest first",
+    summary="Every saved search, oldest first, with how many images are new in each",
 )
 async def list_saved_searches(service: SavedSearchServiceDep) -> list[SavedSearchOut]:
-    return [SavedSearchOut.of(saved) for saved in await service.all()]
+    searches = await service.all()
+    new = await service.new_since_seen(searches)
+    return [SavedSearchOut.of(saved, new[saved.id]) for saved in searches]
 
 
 @router.get(
@@ -68,7 +70,8 @@ async def list_saved_searches(service: SavedSearchServiceDep) -> list[SavedSearc
     summary="One saved search",
 )
 async def get_saved_search(search_id: str, service: SavedSearchServiceDep) -> SavedSearchOut:
-    return SavedSearchOut.of(await service.get(search_id))
+    saved = await service.get(search_id)
+    return SavedSearchOut.of(saved, (await service.new_since_seen([saved]))[saved.id])
 
 
 @router.patch(
@@ -84,7 +87,8 @@ async def update_saved_search(
     body: Annotated[SavedSearchPatch, json_body(SavedSearchPatch)],
     service: SavedSearchServiceDep,
 ) -> SavedSearchOut:
-    return SavedSearchOut.of(await service.update(search_id, body))
+    saved = await service.update(search_id, body)
+    return SavedSearchOut.of(saved, (await service.new_since_seen([saved]))[saved.id])
 
 
 @router.delete(
