@@ -208,6 +208,23 @@ export function editImage(id, changes) {
   });
 }
 
+export function savedSearches() {
+  return call("/api/v1/saved-searches");
+}
+
+export function saveSearch(name, query) {
+  return call("/api/v1/saved-searches", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name, query }),
+  });
+}
+
+// an album's first page (reading it marks the album seen); the next pages by their links
+export function albumImages(id, limit) {
+  return call(`/api/v1/saved-searches/${id}/images?limit=${limit}`);
+}
+
 export function duplicateGroups(link) {
   return call(link || "/api/v1/duplicates?tier=same_picture&limit=20");
 }

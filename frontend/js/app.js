@@ -228,6 +228,7 @@ async function run(label, request, library = false, kind = "other") {
   state.loading = true;
   state.next = null; // the last listing's next page belongs to it, not to this run
   $("query-error").hidden = true;
+  $("save-search").hidden = true;
   input.removeAttribute("aria-invalid");
   setStatus(`Searching for ${label}…`, "loading");
   results.setAttribute("aria-busy", "true");
@@ -237,6 +238,7 @@ async function run(label, request, library = false, kind = "other") {
     if (run === state.run) {
       show(body, false);
       if (library || kind === "text") showFacets(run, library ? "" : query.text);
+      $("save-search").hidden = kind !== "text";
     }
   } catch (error) {
     if (run === state.run) {
@@ -807,12 +809,71 @@ async function showDuplicates(link = null) {
 }
 
 $("open-duplicates").addEventListener("click", () => showDuplicates());
+
+// ---- albums: saved searches that fill themselves as pictures arrive
+const saveDialog = $("save-dialog");
+
+$("save-search").addEventListener("click", () => {
+  $("save-name").value = query.text || "Pictures like these";
+  $("save-status").textContent = "";
+  saveDialog.showModal();
+});
+$("save-cancel").addEventListener("click", () => saveDialog.close());
+
+$("save-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  // the filters as search takes them; the threshold: where the results drop most, found when saved
+  const { limit, sort, cutoff, ...filters } = params();
+  const saved = { like: [...query.like], unlike: [...query.unlike], filters };
+  if (query.text) saved.text = query.text;
+  $("save-status").textContent = "Saving…";
+  try {
+    await api.saveSearch($("save-name").value.trim(), saved);
+    saveDialog.close();
+    setStatus(`Saved as an album: ${$("save-name").value.trim()}`, "done");
+    loadAlbums();
+  } catch (error) {
+    $("save-status").textContent = `Not saved: ${error.message}`;
+    if (error.status === 401) askForKey(() => saveDialog.showModal());
+  }
+});
+
+async function loadAlbums() {
+  let searches;
+  try {
+    searches = await api.savedSearches();
+  } catch {
+    return; // the page stands without them
+  }
+  const buttons = searches.map((album) => {
+    const open = document.createElement("button");
+    open.type = "button";
+    open.dataset.id = album.id;
+    open.textContent = album.name;
+    if (album.new) {
+      const badge = document.createElement("span");
+      badge.className = "new";
+      badge.textContent = `${album.new.toLocaleString()} new`;
+      open.append(" ", badge);
+    }
+    open.addEventListener("click", () => openAlbum(album));
+    return open;
+  });
+  $("album-list").replaceChildren(...buttons);
+  $("albums").hidden = buttons.length === 0;
+}
+
+async function openAlbum(album) {
+  await run(`the album “${album.name}”`, () => api.albumImages(album.id, PAGE), false, "album");
+  loadAlbums(); // what was new is seen now
+}
 $("more-groups").addEventListener("click", () => showDuplicates(nextGroups));
 // what was just uploaded shows at the top of the timeline
 document.addEventListener("images-added", () => {
   if (state.library) showLibrary();
 });
 
+loadAlbums();
 const initial = new URL(window.location).searchParams.get("q");
 if (initial) {
   input.value = initial;

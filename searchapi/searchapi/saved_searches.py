@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -105,7 +105,8 @@ class SavedSearchService:
             **await self._compiled(search_id, body.query),
             created_at=now,
             updated_at=now,
-            seen_at=now,
+            # upload times are whole seconds: one uploaded in the second it was saved is new
+            seen_at=now - timedelta(seconds=1),
         )
         await self._save(saved, changed=True)
         log.info("saved_search_created", search_id=search_id, model=saved.model)
@@ -165,10 +166,10 @@ class SavedSearchService:
         recent rows for all of them)."""
         if not searches:
             return {}
-        # upload times are whole seconds: an image of the second it was seen in counts as new
+        # upload times are whole seconds: one of the second the album was looked at is not new
         seen = {s.id: int(s.seen_at.timestamp()) for s in searches}
         recent = await asyncio.to_thread(
-            self._index.rows, ImageFilter(created_from=min(seen.values())),
+            self._index.rows, ImageFilter(created_from=min(seen.values()) + 1),
             [ALBUMS, "created_at"], self._max_rows,
         )  # fmt: skip
         counts = dict.fromkeys((s.id for s in searches), 0)
@@ -177,7 +178,7 @@ class SavedSearchService:
             if not isinstance(albums, list) or not isinstance(created, int):
                 continue
             for album in albums:
-                if album in counts and created >= seen[album]:
+                if album in counts and created > seen[album]:
                     counts[album] += 1
         return counts
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 
 from imagesearch_dev.localstack import Stack
 from shared.saved_searches.store import SavedSearchStore
@@ -141,3 +142,33 @@ def test_an_image_joins_when_its_enrichment_finds_the_words(
     assert finished_job(api, response.json()["job_id"])["state"] == "indexed"
     eventually(lambda: new_in(api, saved["id"]) == 1, 120, "the receipt joining its album")
     assert album(api, saved["images"]) == [response.json()["items"][0]["id"]]
+
+
+def test_the_page_saves_a_search_and_opens_its_album_with_what_is_new(
+    page: Page, api: httpx.Client
+) -> None:
+    tag = f"page-album-{uuid.uuid4().hex[:8]}"
+    page.goto("/")
+    page.fill("#query", f"tag:{tag}")
+    page.press("#query", "Enter")
+    expect(page.locator("#status")).to_contain_text(f"tag:{tag}")
+    page.click("#save-search")
+    page.fill("#save-name", f"album {tag}")
+    page.click("#save-confirm")
+    expect(page.locator("#save-dialog")).not_to_be_visible()
+    album_button = page.locator("#album-list button", has_text=f"album {tag}")
+    expect(album_button).to_be_visible()
+    expect(album_button.locator(".new")).to_have_count(0)
+
+    data = image_bytes(tuple(uuid.uuid4().bytes[:3]), size=(64, 64))
+    response = api.post(
+        "/api/v1/images", files=[("files", ("arrived.png", data, "image/png"))], data={"tags": tag}
+    )
+    assert finished_job(api, response.json()["job_id"])["state"] == "indexed"
+    page.reload()
+    expect(album_button.locator(".new")).to_have_text("1 new")
+    album_button.click()
+    cards = page.locator("#results li")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_have_attribute("data-id", response.json()["items"][0]["id"])
+    expect(album_button.locator(".new")).to_have_count(0)  # seen now
