@@ -5,7 +5,7 @@ from dependency_injector import containers, providers
 
 from searchapi.facet_counts import FacetService
 from searchapi.ranking import Ranker
-from searchapi.saved_searches import SavedSearchService
+from searchapi.saved_search_service import SavedSearchService
 from searchapi.service import SearchService
 from searchapi.settings import SearchApiSettings
 from shared.config import Limit

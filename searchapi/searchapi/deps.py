@@ -6,7 +6,7 @@ from fastapi import Depends, Request
 
 from searchapi.container import Container
 from searchapi.facet_counts import FacetService
-from searchapi.saved_searches import SavedSearchService
+from searchapi.saved_search_service import SavedSearchService
 from searchapi.service import SearchService
 from searchapi.settings import SearchSettings
 

@@ -25,9 +25,9 @@ RED, REDDISH, BLUE = [1.0, 0.0, 0.0], [0.9, 0.3, 0.0], [0.0, 0.0, 1.0]
 
 @contextmanager
 def freeze(epoch: int) -> Iterator[None]:
-    """searchapi.saved_searches's clock at this second."""
+    """searchapi.saved_search_service's clock at this second."""
     fixed = datetime.fromtimestamp(epoch, UTC)
-    with mock.patch("searchapi.saved_searches.datetime") as clock:
+    with mock.patch("searchapi.saved_search_service.datetime") as clock:
         clock.now.return_value = fixed
         yield
 

@@ -1,4 +1,4 @@
-"""Saved searches (live albums): thin routes over searchapi.saved_searches."""
+"""Saved searches (live albums): thin routes over searchapi.saved_search_service."""
 
 from typing import Annotated
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from searchapi.api.v1.search import with_next_link
 from searchapi.deps import SavedSearchServiceDep
-from searchapi.saved_searches import SavedSearchIn, SavedSearchOut, SavedSearchPatch
+from searchapi.saved_search_service import SavedSearchIn, SavedSearchOut, SavedSearchPatch
 from searchapi.schemas import MAX_LIMIT, SearchResponse
 from shared.errors import (
     BadQuery,
