@@ -11,7 +11,7 @@ S3RVER_VERSION := 3.7.1
 # PyPI's `milvus`: a real Milvus standalone server (the newest with a Linux x86-64 wheel)
 MILVUS_SERVER_VERSION := 2.3.5
 
-.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-saved bench-cdn bench-hostile bench-memory bench-tracing train-model calibrate-tags-offline
+.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-saved bench-webhooks bench-cdn bench-hostile bench-memory bench-tracing train-model calibrate-tags-offline
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ test-milvus: setup ## the vector adapter's conformance tests on milvus-lite and 
 	  VIRTUAL_ENV=.tools/milvus-server $(UV) pip install -q milvus==$(MILVUS_SERVER_VERSION); }
 	$(RUN) pytest tests/conformance --milvus-lanes=lite,server
 
-bench: bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-saved bench-cdn bench-hostile bench-memory ## every benchmark (results under tests/bench/results/)
+bench: bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-saved bench-webhooks bench-cdn bench-hostile bench-memory ## every benchmark (results under tests/bench/results/)
 
 bench-embed: setup ## embedder and ingest throughput -> tests/bench/results/embed.{json,md}
 	$(RUN) python -m tests.bench.embed $(BENCH_ARGS)
@@ -78,6 +78,9 @@ bench-enrich: setup ## how right enrichment is on generated labelled sets (the c
 
 bench-saved: setup ## the worker's cost of matching a new image against 10 / 100 / 1,000 saved searches -> tests/bench/results/saved.{json,md}
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(RUN) python -m tests.bench.saved
+
+bench-webhooks: setup ## 10,000 pending webhook deliveries: Redis bytes each, the deliverer's memory, a slow receiver's rate -> tests/bench/results/webhooks.{json,md}
+	$(RUN) python -m tests.bench.webhooks
 
 bench-hostile: setup ## hostile inputs against the running stack: RSS, search p50, statuses -> tests/bench/results/hostile.{json,md}
 	$(RUN) python -m tests.bench.hostile

@@ -14,6 +14,7 @@ from ingestapi.service import (
 from ingestapi.service.browse import BrowseService, StatsService
 from ingestapi.service.duplicate_groups import DuplicatesService
 from ingestapi.service.job_events import JobWatchers
+from ingestapi.service.webhooks import WebhookService
 from ingestapi.settings import IngestApiSettings
 from ingestapi.upload_limits import UploadLimits
 from shared.config import Limit
@@ -21,10 +22,14 @@ from shared.image_items import ItemMaker
 from shared.images import PixelBudget
 from shared.intake import Intake
 from shared.queue import CeleryTaskQueue, make_celery
+from shared.saved_searches.store import SavedSearchStore
 from shared.state import job_store_resource
 from shared.storage import MinioObjectStore
 from shared.vectors import live_index_resource
 from shared.web import AuthSettings, RateLimiter
+from shared.webhooks.deliveries import delivery_queue_resource
+from shared.webhooks.outbox import WebhookOutbox
+from shared.webhooks.store import HookSource, WebhookStore
 
 
 class Container(containers.DeclarativeContainer):
@@ -84,8 +89,36 @@ class Container(containers.DeclarativeContainer):
         ImageStatusService, store=object_store, jobs=job_store, index=live_index
     )
     image_cache = providers.Singleton(NginxImageCache, settings.provided.cache, url_signer)
+    # webhooks: kept in object storage, their deliveries in Redis (sent by the worker's
+    # deliverer); a delete is an event they may hear
+    webhook_store = providers.Singleton(WebhookStore, object_store)
+    delivery_queue = providers.Resource(
+        delivery_queue_resource,
+        settings.provided.redis.url,
+        settings.provided.webhooks.log_size,
+        settings.provided.webhooks.log_keep_s,
+    )
+    webhook_outbox = providers.Singleton(
+        WebhookOutbox,
+        hooks=providers.Singleton(HookSource, webhook_store, settings.provided.webhooks.refresh_s),
+        store=webhook_store,
+        queue=delivery_queue,
+        max_pending=settings.provided.webhooks.max_pending,
+    )
+    webhook_service = providers.Factory(
+        WebhookService,
+        hooks=webhook_store,
+        searches=providers.Singleton(SavedSearchStore, object_store),
+        deliveries=delivery_queue,
+        settings=settings.provided.webhooks,
+    )
     deletion_service = providers.Factory(
-        DeletionService, store=object_store, jobs=job_store, index=live_index, cache=image_cache
+        DeletionService,
+        store=object_store,
+        jobs=job_store,
+        index=live_index,
+        cache=image_cache,
+        events=webhook_outbox,
     )
     edit_service = providers.Factory(
         EditService, store=object_store, jobs=job_store, index=live_index

@@ -18,6 +18,7 @@ from ingestapi.service import (
 from ingestapi.service.browse import BrowseService, StatsService
 from ingestapi.service.duplicate_groups import DuplicatesService
 from ingestapi.service.job_events import JobWatchers
+from ingestapi.service.webhooks import WebhookService
 from ingestapi.upload_limits import UploadLimits
 
 
@@ -78,6 +79,11 @@ def _duplicates_service(request: Request) -> DuplicatesService:
     return container_of(request).duplicates_service()
 
 
+def _webhook_service(request: Request) -> WebhookService:
+    return container_of(request).webhook_service()
+
+
+WebhookServiceDep = Annotated[WebhookService, Depends(_webhook_service)]
 DuplicatesServiceDep = Annotated[DuplicatesService, Depends(_duplicates_service)]
 BrowseServiceDep = Annotated[BrowseService, Depends(_browse_service)]
 StatsServiceDep = Annotated[StatsService, Depends(_stats_service)]

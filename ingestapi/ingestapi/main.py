@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from ingestapi.api import health
-from ingestapi.api.v1 import images, jobs, library
+from ingestapi.api.v1 import images, jobs, library, webhooks
 from ingestapi.container import Container
 from ingestapi.settings import IngestApiSettings
 from shared.errors import Unavailable
@@ -46,6 +46,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             (images.router, "/api/v1"),
             (library.router, "/api/v1"),
             (jobs.router, "/api/v1"),
+            (webhooks.router, "/api/v1"),
             (health.router, ""),
         ],
         lifespan=lifespan,

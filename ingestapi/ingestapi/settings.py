@@ -12,6 +12,7 @@ from shared.config import (
 )
 from shared.netguard import FetchSettings
 from shared.web import AuthSettings, RateLimitSettings
+from shared.webhooks.settings import WebhookSettings
 
 
 class IngestSettings(BaseModel):
@@ -79,3 +80,4 @@ class IngestApiSettings(ServiceSettings):
     cache: ImageCacheSettings = ImageCacheSettings()
     library: LibrarySettings = LibrarySettings()
     events: JobEventSettings = JobEventSettings()
+    webhooks: WebhookSettings = WebhookSettings()

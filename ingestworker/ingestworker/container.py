@@ -11,6 +11,7 @@ from dependency_injector import containers, providers
 
 from ingestworker.adapters.gathering_task import Gathering
 from ingestworker.adapters.url_fetcher import UrlFetcher
+from ingestworker.adapters.webhook_sender import WebhookSender
 from ingestworker.enrichers import OcrEnricher, PlaceEnricher, TagEnricher
 from ingestworker.enrichers.places import PlaceFinder
 from ingestworker.enrichers.text_reader import TextReader
@@ -25,12 +26,15 @@ from ingestworker.service.reindexing import ReindexService, ReindexStates
 from ingestworker.service.retry_policy import RetryPolicy
 from ingestworker.service.saved_search_source import SavedSearchSource
 from ingestworker.service.url_download import UrlDownloadService
+from ingestworker.service.webhook_deliverer import WebhookDeliverer
+from ingestworker.service.webhook_delivery import WebhookDelivery
 from ingestworker.settings import IngestWorkerSettings, WorkerMetricsSettings
 from ingestworker.stages import (
     Embed,
     FileDuplicates,
     MatchSavedSearches,
     Prepare,
+    PublishEvents,
     QueueEnrichment,
     Write,
 )
@@ -45,6 +49,10 @@ from shared.saved_searches.store import SavedSearchStore
 from shared.state import EnrichBacklog, job_store_resource
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex, live_index_resource, vector_index_resource
+from shared.webhooks.deliveries import delivery_queue_resource
+from shared.webhooks.outbox import WebhookOutbox
+from shared.webhooks.settings import WebhookSettings
+from shared.webhooks.store import HookSource, WebhookStore
 
 # a child loads the model before it reports up; celery's default 4 s killed every child
 # respawned after a crash, in a loop (found by the kill-mid-batch test)
@@ -76,6 +84,12 @@ def _fetcher_resource(settings: FetchSettings) -> Iterator[UrlFetcher]:
     fetcher.close()
 
 
+def _sender_resource(settings: WebhookSettings) -> Iterator[WebhookSender]:
+    sender = WebhookSender(settings)
+    yield sender
+    sender.close()
+
+
 def _metrics_folder(settings: WorkerMetricsSettings) -> Path | None:
     """Files only where something serves them."""
     return settings.dir if settings.port else None
@@ -98,11 +112,13 @@ def _index_pipeline(
     queue: Provided,
     backlog: Provided,
     searches: Provided,
+    outbox: Provided,
 ) -> providers.Factory[IndexPipeline]:
     """The index stages in order, writing into ``index`` and recording in ``states``: one
-    definition for the live collection and the reindex target. A new stage is one module in
-    ingestworker/stages and one provider here. Queue enrichment comes last: what it queues
-    is indexed (enrichment: ingestworker.enrichers, on queue "enrich")."""
+        definition for the live collection and the reindex target. A new stage is one module in
+        ingestworker/stages and one provider here. Queue enrichment comes last: what it queues
+        is indexed (enrichment: ingestworker.enrichers, on queue "enrich"); publish events
+    follows it (webhooks: queued here, sent by `deliver-webhooks`)."""
     derived = settings.provided.derived
     return providers.Factory(
         IndexPipeline,
@@ -128,6 +144,7 @@ def _index_pipeline(
                 backlog=backlog,
                 enabled=settings.provided.enrichment.enabled,
             ),
+            providers.Factory(PublishEvents, outbox=outbox),
         ),
         states=states,
         batch_size=settings.provided.embedding.batch_size,
@@ -188,6 +205,40 @@ class Container(containers.DeclarativeContainer):
         model=settings.provided.embedding.model,
         refresh_s=settings.provided.saved_searches.refresh_s,
     )
+    # webhooks: the hooks in object storage, their deliveries in Redis
+    webhook_store = providers.Singleton(WebhookStore, object_store)
+    hook_source = providers.Singleton(
+        HookSource, webhook_store, settings.provided.webhooks.refresh_s
+    )
+    delivery_queue = providers.Resource(
+        delivery_queue_resource,
+        settings.provided.redis.url,
+        settings.provided.webhooks.log_size,
+        settings.provided.webhooks.log_keep_s,
+    )
+    webhook_outbox = providers.Singleton(
+        WebhookOutbox,
+        hooks=hook_source,
+        store=webhook_store,
+        queue=delivery_queue,
+        max_pending=settings.provided.webhooks.max_pending,
+    )
+    webhook_sender = providers.Resource(_sender_resource, settings.provided.webhooks)
+    webhook_delivery = providers.Factory(
+        WebhookDelivery,
+        queue=delivery_queue,
+        hooks=hook_source,
+        store=webhook_store,
+        sender=webhook_sender,
+        settings=settings.provided.webhooks,
+    )
+    webhook_deliverer = providers.Factory(
+        WebhookDeliverer,
+        delivery=webhook_delivery,
+        queue=delivery_queue,
+        settings=settings.provided.webhooks,
+    )
+
     index_pipeline = _index_pipeline(
         settings,
         object_store,
@@ -198,6 +249,7 @@ class Container(containers.DeclarativeContainer):
         task_queue,
         enrich_backlog,
         saved_searches,
+        webhook_outbox,
     )
     gathered_indexing = providers.Factory(
         GatheredIndexing,
@@ -279,6 +331,7 @@ class Container(containers.DeclarativeContainer):
         states=job_store,
         enrichers=enrichers,
         searches=saved_searches,
+        events=webhook_outbox,
     )
     # reindex fills the embedder's collection, keeps no upload state, and switches at the end
     reindex_target = providers.Singleton(
@@ -304,6 +357,8 @@ class Container(containers.DeclarativeContainer):
             model=embedder.provided.model_id,
             refresh_s=settings.provided.saved_searches.refresh_s,
         ),
+        # a reindex publishes nothing: its images are not new
+        providers.Object(None),
     )
     reindex_service = providers.Factory(
         ReindexService,

@@ -16,6 +16,7 @@ from shared.config import (
 )
 from shared.netguard import FetchSettings
 from shared.queue import VISIBILITY_TIMEOUT_S
+from shared.webhooks.settings import WebhookSettings
 
 
 class ReconcileSettings(BaseModel):
@@ -148,6 +149,8 @@ class IngestWorkerSettings(ServiceSettings):
     duplicates: DuplicateSettings = DuplicateSettings()
     enrichment: EnrichmentSettings = EnrichmentSettings()
     saved_searches: SavedSearchSettings = SavedSearchSettings()
+    # events queued by the index stages and enrichment; sent by `deliver-webhooks`
+    webhooks: WebhookSettings = WebhookSettings()
 
 
 class ModelSettings(IngestWorkerSettings):

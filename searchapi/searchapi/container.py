@@ -14,6 +14,7 @@ from shared.saved_searches.store import SavedSearchStore
 from shared.storage import MinioObjectStore
 from shared.vectors import vector_index_resource
 from shared.web import AuthSettings, RateLimiter
+from shared.webhooks.store import WebhookStore
 
 
 def _pool(threads: int, name: str) -> Iterator[ThreadPoolExecutor]:
@@ -78,6 +79,8 @@ class Container(containers.DeclarativeContainer):
         max_searches=settings.provided.search.max_saved_searches,
         max_depth=settings.provided.search.max_depth,
         max_rows=settings.provided.search.facet_rows,
+        # a saved search deleted takes its webhooks with it
+        hooks=providers.Singleton(WebhookStore, object_store),
     )
     facet_service = providers.Singleton(
         FacetService,

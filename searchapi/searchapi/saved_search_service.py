@@ -25,6 +25,7 @@ from shared.saved_searches.definition import (
 )
 from shared.saved_searches.store import SavedSearchStore
 from shared.vectors import ImageFilter, VectorIndex
+from shared.webhooks.store import WebhookStore
 
 log = get_logger(__name__)
 # a search id as made here: 32 hex characters
@@ -83,8 +84,10 @@ class SavedSearchService:
         max_searches: int,
         max_depth: int,
         max_rows: int,
+        hooks: WebhookStore | None = None,
     ) -> None:
         self._store = store
+        self._hooks = hooks
         self._search = search
         self._index = index
         self._max_searches = max_searches
@@ -134,10 +137,22 @@ class SavedSearchService:
         return saved
 
     async def delete(self, search_id: str) -> None:
+        """Gone, with its webhooks: their waiting deliveries are dropped when they come due."""
         await self.get(search_id)
         await asyncio.to_thread(self._store.delete, search_id)
         await asyncio.to_thread(self._store.mark_changed)
-        log.info("saved_search_deleted", search_id=search_id)
+        hooks = await asyncio.to_thread(self._delete_hooks, search_id)
+        log.info("saved_search_deleted", search_id=search_id, webhooks=hooks)
+
+    def _delete_hooks(self, search_id: str) -> int:
+        if self._hooks is None:
+            return 0
+        mine = [hook.id for hook in self._hooks.all() if hook.saved_search_id == search_id]
+        for hook_id in mine:
+            self._hooks.delete(hook_id)
+        if mine:
+            self._hooks.mark_changed()
+        return len(mine)
 
     async def images(self, search_id: str, limit: int, offset: int) -> SearchResponse:
         """The album's page: the saved query searched with its threshold and filters."""

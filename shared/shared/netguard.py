@@ -97,3 +97,52 @@ def url_refusal(url: str, allowed: Sequence[IPNetwork] = ()) -> str | None:
     address = literal_address(parsed.host)
     why = refusal(address, allowed) if address else None
     return f"{address} is {why}" if why else None
+
+
+class Refused(Exception):
+    """A URL a server-side request may not reach, and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def checked_target(url: str, allowed: Sequence[IPNetwork] = ()) -> tuple[httpx.URL, IPAddress]:
+    """The URL and the address to connect to: every address its host resolves to must be
+    allowed (not just the first), and the connection goes to the one checked (pinned_request),
+    so DNS cannot be switched between the check and the request. Refused says why not."""
+    if why := url_refusal(url, allowed):
+        raise Refused(why)
+    target = httpx.URL(url)
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        addresses = resolve(target.host, port)
+    except OSError as exc:
+        raise Refused(f"cannot resolve {target.host}") from exc
+    for address in addresses:
+        if why := refusal(address, allowed):
+            # the reason names the kind of address, never the internal address itself
+            raise Refused(f"{target.host} resolves to {why}")
+    if not addresses:
+        raise Refused(f"{target.host} has no address")
+    return target, addresses[0]
+
+
+def pinned_request(
+    client: httpx.Client,
+    method: str,
+    target: httpx.URL,
+    address: IPAddress,
+    timeouts: dict[str, float],
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+) -> httpx.Request:
+    """A request to ``address`` for ``target``: Host and TLS SNI keep the name."""
+    pinned = target.copy_with(host=str(address))
+    return client.build_request(
+        method,
+        pinned,
+        headers={**(headers or {}), "Host": target.netloc.decode("ascii")},
+        content=content,
+        extensions={"sni_hostname": target.host, "timeout": timeouts},
+    )

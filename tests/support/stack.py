@@ -19,6 +19,8 @@ SPANS_FILE = "spans.jsonl"
 VISIBILITY_TIMEOUT_S = 15
 # URL ingest tests serve images from this loopback address; all others stay refused
 IMAGE_HOST = "127.0.0.2"
+# webhook tests receive deliveries on this loopback address; all others stay refused
+HOOK_HOST = "127.0.0.3"
 
 
 def own_stack_settings(run_dir: Path, **overrides: Any) -> StackSettings:
@@ -50,6 +52,15 @@ def build_test_stack() -> Stack:
             "INGESTWORKER__METRICS__PORT": str(worker_metrics),
             "INGESTAPI__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
             "INGESTWORKER__FETCH__ALLOW_NETWORKS": f'["{IMAGE_HOST}/32"]',
+            "INGESTAPI__WEBHOOKS__ALLOW_NETWORKS": f'["{HOOK_HOST}/32"]',
+            "INGESTWORKER__WEBHOOKS__ALLOW_NETWORKS": f'["{HOOK_HOST}/32"]',
+            # retries, pauses and resumes within seconds (tests/e2e/test_webhooks.py)
+            "INGESTWORKER__WEBHOOKS__TIMEOUT_S": "2",
+            "INGESTWORKER__WEBHOOKS__FIRST_RETRY_S": "0.5",
+            "INGESTWORKER__WEBHOOKS__MAX_BACKOFF_S": "1",
+            "INGESTWORKER__WEBHOOKS__PAUSE_AFTER_FAILURES": "5",
+            "INGESTWORKER__WEBHOOKS__PAUSED_RECHECK_S": "1",
+            "INGESTWORKER__WEBHOOKS__POLL_S": "0.5",
             # every test request comes from one address: the suite is not a client to limit
             "INGESTAPI__RATE_LIMIT__ENABLED": "false",
             "SEARCHAPI__RATE_LIMIT__ENABLED": "false",

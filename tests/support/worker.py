@@ -14,7 +14,7 @@ from shared.queue import TaskQueue
 from shared.state import ImageStates
 from shared.storage import ObjectStore
 from shared.vectors import VectorIndex
-from tests.unit.fakes import InMemoryJobStore, RecordingQueue
+from tests.unit.fakes import InMemoryJobStore, RecordingDeliveries, RecordingQueue
 
 
 def worker_settings(**sections: Any) -> IngestWorkerSettings:
@@ -29,10 +29,12 @@ def index_pipeline(
     states: ImageStates,
     decode: Callable[..., DecodedImage] | None = None,
     queue: TaskQueue | None = None,
+    deliveries: RecordingDeliveries | None = None,
     **sections: Any,
 ) -> IndexPipeline:
     """The pipeline the worker runs, with its stages as the container builds them; what it
-    queues for enrichment goes to ``queue`` (a recording one by default)."""
+    queues for enrichment goes to ``queue``, its webhook deliveries to ``deliveries``
+    (recording ones by default)."""
     c = Container()
     c.settings.override(providers.Object(worker_settings(**sections)))
     c.object_store.override(providers.Object(store))
@@ -40,6 +42,7 @@ def index_pipeline(
     c.embedder.override(providers.Object(embedder))
     c.job_store.override(providers.Object(states))
     c.task_queue.override(providers.Object(queue or RecordingQueue()))
+    c.delivery_queue.override(providers.Object(deliveries or RecordingDeliveries()))
     c.enrich_backlog.override(
         providers.Object(states if hasattr(states, "add_to_enrich") else InMemoryJobStore())
     )

@@ -13,6 +13,7 @@ from shared.errors import NotFound
 from shared.schemas import ImageState, JobItem, JobStatus
 from shared.storage import ObjectInfo, StoredObject
 from shared.vectors import ImageFilter, ImageRecord, SearchHit
+from shared.webhooks.definition import Event, Webhook
 
 
 class InMemoryObjectStore:
@@ -405,3 +406,18 @@ class RowsIndex:
             return None
         self.rows[image_id] = {**self.rows[image_id], **changes}
         return self.rows[image_id]
+
+
+class RecordingDeliveries:
+    """The delivery queue's publishing side: what was queued, and how many wait per hook."""
+
+    def __init__(self, waiting: dict[str, int] | None = None) -> None:
+        self.waiting = dict(waiting or {})
+        self.queued: list[tuple[str, Event]] = []
+
+    def pending(self, hook_ids: Sequence[str]) -> dict[str, int]:
+        return {h: self.waiting.get(h, 0) for h in hook_ids}
+
+    def enqueue(self, pairs: Sequence[tuple[Webhook, Event]], now: float) -> list[object]:
+        self.queued += [(hook.id, event) for hook, event in pairs]
+        return list(pairs)

@@ -12,6 +12,8 @@ from shared.log import get_logger
 from shared.state import JobStore
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
+from shared.webhooks.definition import Event
+from shared.webhooks.events import image_deleted
 
 log = get_logger(__name__)
 # object stats at once while finding which of many ids exist
@@ -30,20 +32,30 @@ class ImageCache(Protocol):
     def forget(self, image_ids: Sequence[str]) -> None: ...
 
 
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[Event]) -> int: ...
+
+
 class DeletionService:
     """A deleted image leaves nothing: no row (in any model's collection), no original, copy
     or details (enrichment's facts with them), no cached bytes in nginx, no place in the
-    enrichment backlog. Its state says `deleted` first, so that a task
-    holding it cannot write it back (see IndexPipeline._undo_deleted), and the same bytes
-    uploaded again are a fresh upload."""
+    enrichment backlog; hooks that hear `image.deleted` are told. Its state says `deleted`
+    first, so that a task holding it cannot write it back (see IndexPipeline._undo_deleted),
+    and the same bytes uploaded again are a fresh upload."""
 
     def __init__(
-        self, store: ObjectStore, jobs: JobStore, index: LibraryIndex, cache: ImageCache
+        self,
+        store: ObjectStore,
+        jobs: JobStore,
+        index: LibraryIndex,
+        cache: ImageCache,
+        events: EventPublisher | None = None,
     ) -> None:
         self._store = store
         self._jobs = jobs
         self._index = index
         self._cache = cache
+        self._events = events
 
     def delete_one(self, image_id: str) -> None:
         if self.delete([image_id]).items[0].status != "deleted":
@@ -66,6 +78,8 @@ class DeletionService:
             self._jobs.enrich_finished(known)
         if known:
             log.info("images_deleted", images=len(known))
+            if self._events is not None:
+                self._events.publish([image_deleted(i) for i in known])
         found = set(known)
         return DeleteResponse(
             items=[

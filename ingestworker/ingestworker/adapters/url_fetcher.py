@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 import httpx
 
-from shared.netguard import FetchSettings, IPAddress, refusal, resolve, url_refusal
+from shared.netguard import FetchSettings, IPAddress, Refused, checked_target, pinned_request
 
 USER_AGENT = "image-search/0.1 (+url ingest)"
 
@@ -64,32 +64,13 @@ class UrlFetcher:
         raise FetchFailed(f"more than {self._settings.max_redirects} redirects")
 
     def _checked(self, url: str, label: str) -> tuple[httpx.URL, IPAddress]:
-        allowed = self._settings.allow_networks
-        if why := url_refusal(url, allowed):
-            raise FetchFailed(f"{label}{why}")
-        target = httpx.URL(url)
-        port = target.port or (443 if target.scheme == "https" else 80)
         try:
-            addresses = resolve(target.host, port)
-        except OSError as exc:
-            raise FetchFailed(f"{label}cannot resolve {target.host}") from exc
-        for address in addresses:
-            if why := refusal(address, allowed):
-                # the reason names the kind of address, never the internal address itself
-                raise FetchFailed(f"{label}{target.host} resolves to {why}")
-        if not addresses:
-            raise FetchFailed(f"{label}{target.host} has no address")
-        return target, addresses[0]
+            return checked_target(url, self._settings.allow_networks)
+        except Refused as exc:
+            raise FetchFailed(f"{label}{exc.reason}") from exc
 
     def _send(self, target: httpx.URL, address: IPAddress, deadline: float) -> httpx.Response:
-        # connect to the address just checked; Host and TLS SNI keep the name
-        pinned = target.copy_with(host=str(address))
-        request = self._client.build_request(
-            "GET",
-            pinned,
-            headers={"Host": target.netloc.decode("ascii")},
-            extensions={"sni_hostname": target.host, "timeout": self._timeouts(deadline)},
-        )
+        request = pinned_request(self._client, "GET", target, address, self._timeouts(deadline))
         try:
             return self._client.send(request, stream=True)
         except httpx.HTTPError as exc:

@@ -3,7 +3,8 @@ and what they found goes back onto the row in every collection (a reindex's too)
 the image's details object (what a reindex reads). An enrichment that fails records why and
 leaves the image as it was: searchable, with the other enrichments' facts. With its new facts
 the image is matched against the saved searches again (a receipt found by its text joins
-"receipts"), in the same write."""
+"receipts"), in the same write, and each album it joins is published (webhooks) before it
+is written: a write that fails is run again and publishes the same event ids."""
 
 import time
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from shared.saved_searches.matcher import SavedSearchMatcher
 from shared.schemas import ImageState
 from shared.state import EnrichBacklog
 from shared.storage import ObjectStore
+from shared.webhooks import events as webhook_events
+from shared.webhooks.definition import Event
 
 log = get_logger(__name__)
 
@@ -33,6 +36,10 @@ class EnrichableIndex(Protocol):
 
 class Matchers(Protocol):
     def matcher(self) -> SavedSearchMatcher: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[Event]) -> int: ...
 
 
 class EnrichStates(EnrichBacklog, Protocol):
@@ -60,12 +67,14 @@ class EnrichmentService:
         states: EnrichStates,
         enrichers: Sequence[Enricher],
         searches: Matchers | None = None,
+        events: EventPublisher | None = None,
     ) -> None:
         self._index = index
         self._store = store
         self._states = states
         self._enrichers = list(enrichers)
         self._searches = searches
+        self._events = events
 
     def run(
         self, image_ids: Sequence[str], last_look: bool = False, only: Sequence[str] = ()
@@ -97,6 +106,7 @@ class EnrichmentService:
                     # moment in which a rewritten row is missed (milvus-lite)
                     report.unchanged.append(image_id)
                     continue
+                self._publish_joins(image_id, now, changes)
                 if self._index.update(image_id, changes) is None:
                     report.missing.append(image_id)
                     continue
@@ -135,6 +145,27 @@ class EnrichmentService:
         before = [str(a) for a in had] if isinstance(had, list) else []
         joined = [a for a in matcher.match(image_id, vector, row) if a not in before]
         return {ALBUMS: [*before, *joined]} if joined else {}
+
+    def _publish_joins(
+        self, image_id: str, row: dict[str, object], changes: dict[str, object]
+    ) -> None:
+        if self._events is None or ALBUMS not in changes:
+            return
+        had = row.get(ALBUMS)
+        before = {str(a) for a in had} if isinstance(had, list) else set()
+        joined = [str(a) for a in changes[ALBUMS] if str(a) not in before]  # type: ignore[attr-defined]
+        created_at = row.get("created_at")
+        self._events.publish(
+            [
+                webhook_events.album_joined(
+                    album,
+                    image_id,
+                    str(row.get("filename") or ""),
+                    created_at if isinstance(created_at, int) else 0,
+                )
+                for album in joined
+            ]
+        )
 
     def _enrich(
         self, enrichers: Sequence[Enricher], target: EnrichTarget, report: EnrichReport

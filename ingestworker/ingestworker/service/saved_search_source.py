@@ -2,13 +2,13 @@
 one matcher, read from object storage again when they change (searchapi rewrites a marker
 object with every change), looked at no more often than every ``refresh_s``."""
 
-import threading
 import time
 from collections.abc import Callable
 
 from shared.log import get_logger
 from shared.saved_searches.matcher import SavedSearchMatcher
 from shared.saved_searches.store import SavedSearchStore
+from shared.storage.json_objects import ReloadOnChange
 
 log = get_logger(__name__)
 
@@ -23,24 +23,13 @@ class SavedSearchSource:
     ) -> None:
         self._store = store
         self._model = model
-        self._refresh_s = refresh_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._matcher = SavedSearchMatcher([])
-        self._version: str | None = None
-        self._checked = float("-inf")
+        self._current = ReloadOnChange(
+            store.version, self._load, SavedSearchMatcher([]), refresh_s, clock
+        )
 
     def matcher(self) -> SavedSearchMatcher:
         """The current matcher; storage's outage raises Unavailable (the task retries)."""
-        with self._lock:
-            now = self._clock()
-            if now - self._checked >= self._refresh_s:
-                version = self._store.version()
-                if version != self._version:
-                    self._matcher = self._load()
-                    self._version = version
-                self._checked = now
-            return self._matcher
+        return self._current.get()
 
     def _load(self) -> SavedSearchMatcher:
         searches = list(self._store.all())

@@ -74,6 +74,11 @@ class BatchOutcome:
         self._states.set_state(image_id, ImageState.failed, reason)
         log.warning("image_failed", image_id=image_id, reason=reason)
 
+    def failures(self) -> dict[str, str]:
+        """The failures so far, as they are now (other threads may still add)."""
+        with self._lock:
+            return dict(self.failed)
+
 
 class RowStage(Protocol):
     """A stage on the writer thread: the rows it passes on, in order; a row it drops failed

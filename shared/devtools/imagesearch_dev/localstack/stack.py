@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[4]
 # started a stage at a time; a stage's processes start together and load their models in parallel
 STAGES = [
     ["redis", "s3", "milvus"],
-    ["worker", "enricher", "beat", "ingestapi", "searchapi", "cdnapi"],
+    ["worker", "enricher", "deliverer", "beat", "ingestapi", "searchapi", "cdnapi"],
     ["nginx"],
 ]
 ORDER = [name for stage in STAGES for name in stage]
@@ -139,6 +139,7 @@ class Stack:
             "milvus": self._milvus,
             "worker": self._worker,
             "enricher": self._enricher,
+            "deliverer": self._deliverer,
             "beat": self._beat,
             "ingestapi": lambda: self._api("ingestapi"),
             "searchapi": lambda: self._api("searchapi"),
@@ -219,6 +220,16 @@ class Stack:
         env.update(self._process_env.get(name, {}))
         url = self.redis_url
         return ProcessSpec(name, argv, lambda: probes.celery_worker_ready(url, node), env=env)
+
+    def _deliverer(self) -> ProcessSpec:
+        # webhook deliveries, in a process of their own: a slow receiver never slows indexing
+        argv = [sys.executable, "-m", "ingestworker.cli.deliver_webhooks"]
+        log = self.table.log_path("deliverer")
+        env = {**self.service_env(), **self._process_env.get("deliverer", {})}
+        return ProcessSpec(
+            "deliverer", argv,
+            lambda: "webhook_deliverer_ready" in log.read_text(errors="replace"), env=env,
+        )  # fmt: skip
 
     def _beat(self) -> ProcessSpec:
         schedule = self._data("beat") / "schedule"
