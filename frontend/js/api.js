@@ -220,6 +220,15 @@ export function saveSearch(name, query) {
   });
 }
 
+// a search by an uploaded picture, kept with the picture; query: the rest (filters, min_score)
+export function saveImageSearch(name, file, query) {
+  const form = new FormData();
+  form.append("file", file);
+  form.append("name", name);
+  form.append("query", JSON.stringify(query));
+  return call("/api/v1/saved-searches/image", { method: "POST", body: form });
+}
+
 // an album's first page (reading it marks the album seen); the next pages by their links
 export function albumImages(id, limit) {
   return call(`/api/v1/saved-searches/${id}/images?limit=${limit}`);

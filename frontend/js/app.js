@@ -238,7 +238,7 @@ async function run(label, request, library = false, kind = "other") {
     if (run === state.run) {
       show(body, false);
       if (library || kind === "text") showFacets(run, library ? "" : query.text);
-      $("save-search").hidden = kind !== "text";
+      $("save-search").hidden = kind !== "text" && kind !== "picture";
     }
   } catch (error) {
     if (run === state.run) {
@@ -484,7 +484,8 @@ function moreLikeSelected() {
 $("like-selected").addEventListener("click", moreLikeSelected);
 
 function runImage(file) {
-  return run(`the picture ${file.name}`, () => api.searchImage(file, params()));
+  state.picture = file; // kept for "Save search…": an album of pictures like it
+  return run(`the picture ${file.name}`, () => api.searchImage(file, params()), false, "picture");
 }
 
 function runSimilar(item) {
@@ -814,7 +815,8 @@ $("open-duplicates").addEventListener("click", () => showDuplicates());
 const saveDialog = $("save-dialog");
 
 $("save-search").addEventListener("click", () => {
-  $("save-name").value = query.text || "Pictures like these";
+  const picture = state.kind === "picture" ? state.picture : null;
+  $("save-name").value = picture ? `Like ${picture.name}` : query.text || "Pictures like these";
   $("save-status").textContent = "";
   saveDialog.showModal();
 });
@@ -824,11 +826,13 @@ $("save-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   // the filters as search takes them; the threshold: where the results drop most, found when saved
   const { limit, sort, cutoff, ...filters } = params();
-  const saved = { like: [...query.like], unlike: [...query.unlike], filters };
-  if (query.text) saved.text = query.text;
+  const picture = state.kind === "picture" ? state.picture : null;
+  const saved = picture ? { filters } : { like: [...query.like], unlike: [...query.unlike], filters };
+  if (query.text && !picture) saved.text = query.text;
   $("save-status").textContent = "Saving…";
   try {
-    await api.saveSearch($("save-name").value.trim(), saved);
+    const name = $("save-name").value.trim();
+    await (picture ? api.saveImageSearch(name, picture, saved) : api.saveSearch(name, saved));
     saveDialog.close();
     setStatus(`Saved as an album: ${$("save-name").value.trim()}`, "done");
     loadAlbums();

@@ -11,6 +11,7 @@ from searchapi.api import health
 from searchapi.api.v1 import facets, saved_searches, search
 from searchapi.container import Container
 from searchapi.settings import SearchApiSettings
+from shared.errors import AppError
 from shared.log import configure_logging, get_logger
 from shared.preflight import check_live_model, check_models, exit_on_failure, load_config
 from shared.telemetry import configure_tracing
@@ -18,6 +19,13 @@ from shared.web import RouteCap, build_app
 
 log = get_logger(__name__)
 FORM_OVERHEAD_BYTES = 64 * 1024  # the multipart framing and the text field around the image
+
+
+async def _compile_saved_searches(container: Container) -> None:
+    try:
+        await container.saved_search_service().compile_for_live_model()
+    except AppError as exc:  # storage away: each is compiled again when its album is read
+        log.warning("saved_searches_not_compiled", reason=exc.detail)
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -44,7 +52,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         await loop.run_in_executor(pool, embedder.embed_texts, ["warm up"])
         await run_in_threadpool(root.init_resources)
         log.info("model_ready", **embedder.info())
+        # after a model switch, the saved searches of the old model: compiled again while
+        # this process already answers
+        compiling = asyncio.create_task(_compile_saved_searches(root))
         yield
+        compiling.cancel()
         root.shutdown_resources()
 
     settings = container.settings()
@@ -61,9 +73,10 @@ def create_app(container: Container | None = None) -> FastAPI:
         lifespan=lifespan,
         body_caps=[
             RouteCap(
-                "/api/v1/image/search",
+                path,
                 settings.search.max_upload_bytes + FORM_OVERHEAD_BYTES,
                 "search.max_upload_bytes",
             )
+            for path in ("/api/v1/image/search", "/api/v1/saved-searches/image")
         ],
     )

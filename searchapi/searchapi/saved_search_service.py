@@ -3,6 +3,7 @@ items, order, folding and filters as search), compiled for the live model when s
 when the model changes (searchapi.saved_criteria: what the worker matches new images by)."""
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from searchapi.saved_criteria import match_criteria
 from searchapi.schemas import MAX_LIMIT, Feedback, SearchOptions, SearchResponse
 from searchapi.service import SearchService
+from shared.embedding import Vectors
 from shared.errors import BadRequest, Conflict, NotFound, Unprocessable
 from shared.log import get_logger
 from shared.saved_searches import ALBUMS
@@ -94,18 +96,29 @@ class SavedSearchService:
         self._max_depth = max_depth
         self._max_rows = max_rows
 
-    async def create(self, body: SavedSearchIn) -> SavedSearch:
+    async def create(
+        self, body: SavedSearchIn, image: tuple[bytes, str] | None = None
+    ) -> SavedSearch:
+        """``image``: an uploaded query image and its content type, kept once it reads."""
         if await asyncio.to_thread(self._store.count) >= self._max_searches:
             raise Conflict(
                 f"at most {self._max_searches} saved searches (search.max_saved_searches)"
             )
         now = datetime.now(UTC)
         search_id = uuid.uuid4().hex
+        query = body.query
+        if image is not None:
+            data, content_type = image
+            query = query.model_copy(update={"image": hashlib.sha256(data).hexdigest()})
+            compiled = await self._compiled(search_id, query, image_data=data)
+            await asyncio.to_thread(self._store.put_image, data, content_type)
+        else:
+            compiled = await self._compiled(search_id, query)
         saved = SavedSearch(
             id=search_id,
             name=body.name,
-            query=body.query,
-            **await self._compiled(search_id, body.query),
+            query=query,
+            **compiled,
             created_at=now,
             updated_at=now,
             # upload times are whole seconds: one uploaded in the second it was saved is new
@@ -132,15 +145,19 @@ class SavedSearchService:
         if patch.query is not None:
             changes["query"] = patch.query
             changes.update(await self._compiled(search_id, patch.query))
+        before = saved.query.image
         saved = saved.model_copy(update=changes)
         await self._save(saved, changed=patch.query is not None)
+        await self._forget_image(before)
         return saved
 
     async def delete(self, search_id: str) -> None:
-        """Gone, with its webhooks: their waiting deliveries are dropped when they come due."""
-        await self.get(search_id)
+        """Gone, with its webhooks (their waiting deliveries are dropped when they come due)
+        and its query image unless another search holds it."""
+        saved = await self.get(search_id)
         await asyncio.to_thread(self._store.delete, search_id)
         await asyncio.to_thread(self._store.mark_changed)
+        await self._forget_image(saved.query.image)
         hooks = await asyncio.to_thread(self._delete_hooks, search_id)
         log.info("saved_search_deleted", search_id=search_id, webhooks=hooks)
 
@@ -174,7 +191,30 @@ class SavedSearchService:
             collapse=True,
             filter=query.filters.image_filter(),
         )
+        if query.image:
+            return await self._search.by_vectors(saved.match_criteria().vectors, options)
         return await self._search.by_text(_text(query), options, _feedback(query))
+
+    async def compile_for_live_model(self) -> int:
+        """Every saved search compiled for another model, compiled again for the live one (run
+        when searchapi starts): the workers of a new model match new images against all of
+        them at once, not each only after its album is read. How many were compiled."""
+        searches = await self.all()
+        compiled = 0
+        for saved in searches:
+            if saved.model == self._search.model_id:
+                continue
+            try:
+                fields = await self._compiled(saved.id, saved.query, saved)
+            except Unprocessable as exc:  # its cutoff finds no cliff under this model yet
+                log.warning("saved_search_not_compiled", search_id=saved.id, reason=exc.detail)
+                continue
+            await asyncio.to_thread(self._store.put, saved.model_copy(update=fields))
+            compiled += 1
+        if compiled:
+            await asyncio.to_thread(self._store.mark_changed)
+            log.info("saved_searches_compiled_for_model", compiled=compiled)
+        return compiled
 
     async def new_since_seen(self, searches: Sequence[SavedSearch]) -> dict[str, int]:
         """For each, the images uploaded since its seen_at that joined it (one read of the
@@ -204,18 +244,28 @@ class SavedSearchService:
             await asyncio.to_thread(self._store.mark_changed)
 
     async def _compiled(
-        self, search_id: str, query: SavedQuery, before: SavedSearch | None = None
+        self,
+        search_id: str,
+        query: SavedQuery,
+        before: SavedSearch | None = None,
+        image_data: bytes | None = None,
     ) -> dict[str, object]:
         """The fields a query compiles to for the live model; a threshold the user gave is
-        kept, one found by the cutoff is found again."""
+        kept, one found by the cutoff is found again. An image query's meaning is its image's
+        (read from storage unless given), its text blended in as search blends it."""
         text, feedback = _text(query), _feedback(query)
-        plan, vectors = await self._search.meaning_of(text, feedback)
+        if query.image:
+            data = image_data or await self._query_image(query.image)
+            plan = None
+            vectors = [await self._search.image_meaning(data, text, query.image_weight)]
+        else:
+            plan, vectors = await self._search.meaning_of(text, feedback)
         min_score = query.min_score
         source: Literal["given", "cutoff", "none"] = "given"
         if not vectors:
             min_score, source = None, "none"
         elif min_score is None:
-            min_score, source = await self._cutoff_score(query), "cutoff"
+            min_score, source = await self._cutoff_score(query, vectors), "cutoff"
         where = query.filters.image_filter()
         where = replace(where, exclude_ids=(*where.exclude_ids, *feedback.like, *feedback.unlike))
         criteria = match_criteria(search_id, plan, vectors, min_score or 1.0, where)
@@ -228,15 +278,34 @@ class SavedSearchService:
             "criteria": criteria_to_json(criteria),
         }
 
-    async def _cutoff_score(self, query: SavedQuery) -> float:
+    async def _forget_image(self, image_id: str | None) -> None:
+        """A query image no saved search holds any more is deleted."""
+        if image_id and not any(s.query.image == image_id for s in await self.all()):
+            await asyncio.to_thread(self._store.delete_image, image_id)
+
+    async def _query_image(self, image_id: str) -> bytes:
+        try:
+            return await asyncio.to_thread(self._store.image, image_id)
+        except NotFound:
+            raise Unprocessable(
+                f"no query image {image_id[:64]!r} (POST /api/v1/saved-searches/image keeps one)"
+            ) from None
+
+    async def _cutoff_score(self, query: SavedQuery, vectors: Sequence[Vectors]) -> float:
         """Where cutoff=auto cuts this query's results now, as a meaning score (refused where
         they show no cliff to cut at)."""
         window = SearchOptions(
             limit=min(MAX_LIMIT, self._max_depth), filter=query.filters.image_filter()
         )
         text, feedback = _text(query), _feedback(query)
-        everything = await self._search.by_text(text, window, feedback)
-        kept = await self._search.by_text(text, replace(window, cutoff="auto"), feedback)
+
+        async def run(options: SearchOptions) -> SearchResponse:
+            if query.image:
+                return await self._search.by_vectors(vectors, options)
+            return await self._search.by_text(text, options, feedback)
+
+        everything = await run(window)
+        kept = await run(replace(window, cutoff="auto"))
         scores = [item.score for item in kept.items if item.score is not None]
         if not scores or len(kept.items) == len(everything.items):
             raise Unprocessable(

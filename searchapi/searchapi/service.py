@@ -11,7 +11,7 @@ small LRU.
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
@@ -163,6 +163,11 @@ class SearchService:
     ) -> SearchResponse:
         """Any image (validated like an upload); with text, a blend: ``weight`` on the image."""
         started = time.perf_counter()
+        vector = await self.image_meaning(data, text, weight)
+        return await self._respond(SearchQuery((vector,)), options, started)
+
+    async def image_meaning(self, data: bytes, text: str | None, weight: float) -> Vectors:
+        """An image's query vector as by_image searches with it."""
         # decoding runs on its own pool: a huge query image never holds up text queries
         image = await asyncio.get_running_loop().run_in_executor(
             self._image_executor, self._decode, data
@@ -171,7 +176,15 @@ class SearchService:
         if text:
             text_vector = await self._infer(self._text_vector, text)
             vector = unit(weight * vector + (1 - weight) * text_vector)
-        return await self._respond(SearchQuery((vector,)), options, started)
+        return vector
+
+    async def by_vectors(
+        self, vectors: Sequence[Sequence[float]] | Sequence[Vectors], options: SearchOptions
+    ) -> SearchResponse:
+        """Search by meaning alone with vectors already made (a saved image query's)."""
+        started = time.perf_counter()
+        query = SearchQuery(tuple(np.asarray(v, dtype=np.float32) for v in vectors))
+        return await self._respond(query, options, started)
 
     async def similar(self, image_id: str, options: SearchOptions) -> SearchResponse:
         """More like an indexed image, without the image itself."""

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.procs import cpu_s_of_tree
-from tests.bench.report import save_results
+from tests.bench.report import RESULTS, save_results
 from tests.support.paths import ROOT
 from tests.support.polling import eventually
 
@@ -489,6 +489,11 @@ def main() -> int:
     parser.add_argument("--recall", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--against", type=Path, help="another checkout to compare end to end")
     parser.add_argument("--rounds", type=int, default=3, help="turns each side takes (--against)")
+    parser.add_argument(
+        "--against-only",
+        action="store_true",
+        help="with --against: only the before-and-after run, into the results kept",
+    )
     args = parser.parse_args()
     if args.rate:
         model, runtime, dtype, seconds, threads = args.rate
@@ -505,6 +510,11 @@ def main() -> int:
 
     if not (VIT_B32 / "model.safetensors").exists():
         build_random(VIT_B32, vit_b32_config())
+    if args.against and args.against_only:
+        kept = json.loads((RESULTS / "embed.json").read_text())
+        kept["e2e"]["against"] = before_after(args.against, args.images, args.rounds)
+        save_results("embed", kept, markdown(kept))
+        return 0
     cores = os.cpu_count() or 1
     raw = raw_runs(VIT_B32, cores, args.seconds)
     print("int8 recall", flush=True)

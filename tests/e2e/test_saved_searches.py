@@ -172,3 +172,52 @@ def test_the_page_saves_a_search_and_opens_its_album_with_what_is_new(
     expect(cards).to_have_count(1)
     expect(cards.first).to_have_attribute("data-id", response.json()["items"][0]["id"])
     expect(album_button.locator(".new")).to_have_count(0)  # seen now
+
+
+def test_the_page_saves_a_search_by_a_picture_and_its_album_fills_with_pictures_like_it(
+    page: Page, api: httpx.Client, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    tag = f"picture-album-{uuid.uuid4().hex[:8]}"
+    shade = uuid.uuid4().bytes[0] // 16
+    purple, yellow = (150 + shade, 20, 200), (230, 220, 20 + shade)
+    files = {
+        "purple-1.png": image_bytes(purple, size=(72, 60)),
+        "purple-2.png": image_bytes((purple[0] - 8, 24, 196), size=(60, 72)),
+        "yellow.png": image_bytes(yellow, size=(64, 64)),
+    }
+    response = api.post(
+        "/api/v1/images",
+        files=[("files", (name, data, "image/png")) for name, data in files.items()],
+        data={"tags": tag},
+    )
+    assert finished_job(api, response.json()["job_id"])["state"] == "indexed"
+    query = tmp_path_factory.mktemp("query") / "purple-query.png"
+    query.write_bytes(image_bytes((purple[0] + 4, 18, 204), size=(50, 50)))
+
+    page.goto("/")
+    page.locator("#filters summary").click()
+    page.fill("#filters input[name=tags]", tag)
+    page.press("#filters input[name=tags]", "Enter")
+    expect(page.locator("#results li")).to_have_count(3)  # the library, filtered
+    page.set_input_files("#query-image", str(query))
+    expect(page.locator("#status")).to_contain_text("purple-query.png")
+    expect(page.locator("#status")).not_to_contain_text("Searching")
+    expect(page.locator("#results li")).to_have_count(2)  # cut where the scores drop
+    page.click("#save-search")
+    expect(page.locator("#save-name")).to_have_value("Like purple-query.png")
+    page.click("#save-confirm")
+    expect(page.locator("#save-dialog")).not_to_be_visible()
+    listed = api.get("/api/v1/saved-searches").json()
+    saved = next(s for s in listed if s["name"] == "Like purple-query.png")
+    assert saved["query"]["filters"]["tags"] == [tag] and saved["min_score_from"] == "cutoff"
+    arrived = image_bytes((purple[0] - 4, 22, 198), size=(66, 58))
+    more = api.post(
+        "/api/v1/images", files=[("files", ("purple-3.png", arrived, "image/png"))],
+        data={"tags": tag},
+    )  # fmt: skip
+    assert finished_job(api, more.json()["job_id"])["state"] == "indexed"
+    assert new_in(api, saved["id"]) == 1  # matched by the worker with the picture's vector
+    ids = {item["filename"]: item["id"] for item in response.json()["items"]}
+    purples = {ids["purple-1.png"], ids["purple-2.png"], more.json()["items"][0]["id"]}
+    assert set(album(api, saved["images"])) == purples
+    assert api.delete(f"/api/v1/saved-searches/{saved['id']}").status_code == 204

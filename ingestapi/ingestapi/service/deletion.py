@@ -6,7 +6,7 @@ from contextlib import ExitStack
 from typing import Protocol
 
 from ingestapi.schemas import DeleteItem, DeleteResponse
-from shared.errors import NotFound
+from shared.errors import NotFound, Unavailable
 from shared.ids import image_keys, is_content_id, original_key
 from shared.log import get_logger
 from shared.state import JobStore
@@ -78,8 +78,7 @@ class DeletionService:
             self._jobs.enrich_finished(known)
         if known:
             log.info("images_deleted", images=len(known))
-            if self._events is not None:
-                self._events.publish([image_deleted(i) for i in known])
+            self._tell_hooks(known)
         found = set(known)
         return DeleteResponse(
             items=[
@@ -89,6 +88,16 @@ class DeletionService:
                 for i in wanted
             ]
         )
+
+    def _tell_hooks(self, deleted: list[str]) -> None:
+        """The delete is done whatever happens here: a fault queuing its events is logged, not
+        answered (a delete asked again finds nothing, and would publish nothing)."""
+        if self._events is None:
+            return
+        try:
+            self._events.publish([image_deleted(i) for i in deleted])
+        except Unavailable as exc:
+            log.error("image_deleted_events_lost", images=deleted[:20], reason=exc.detail)
 
     def _known(self, image_ids: list[str]) -> list[str]:
         """The ids with anything left: an original, a row, or a delete not finished."""

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.image_items.filters import ImageFilterParams
 from shared.saved_searches.criteria import MatchCriteria
@@ -21,12 +21,24 @@ MAX_NAME_CHARS = 200
 
 class SavedQuery(BaseModel):
     """What the search box runs: text in the query language and/or images to search like
-    (and unlike), the filters, and the meaning score an image needs to belong."""
+    (and unlike), or an uploaded image (with text blended into its meaning), the filters, and
+    the meaning score an image needs to belong."""
+
+    model_config = ConfigDict(extra="forbid")
 
     text: str | None = Field(None, min_length=1, max_length=MAX_TEXT_CHARS)
     like: list[str] = Field(default_factory=list, max_length=MAX_FEEDBACK_IMAGES)
     unlike: list[str] = Field(default_factory=list, max_length=MAX_FEEDBACK_IMAGES)
     filters: ImageFilterParams = Field(default_factory=ImageFilterParams)
+    image: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="an uploaded query image (saved by POST /api/v1/saved-searches/image), by "
+        "its sha256: kept in object storage, so the query is embedded again for another model",
+    )
+    image_weight: float = Field(
+        0.5, ge=0, le=1, description="with an image and text: the image's share of the meaning"
+    )
     min_score: float | None = Field(
         None,
         ge=-1,

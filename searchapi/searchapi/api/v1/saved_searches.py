@@ -1,11 +1,16 @@
 """Saved searches (live albums): thin routes over searchapi.saved_search_service."""
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.datastructures import FormData, UploadFile
 
 from searchapi.api.v1.search import with_next_link
-from searchapi.deps import SavedSearchServiceDep
+from searchapi.deps import SavedSearchServiceDep, SearchSettingsDep
 from searchapi.saved_search_service import SavedSearchIn, SavedSearchOut, SavedSearchPatch
 from searchapi.schemas import MAX_LIMIT, SearchResponse
 from shared.errors import (
@@ -14,12 +19,23 @@ from shared.errors import (
     Conflict,
     Forbidden,
     NotFound,
+    PayloadTooLarge,
     TooManyRequests,
     Unauthorized,
     Unavailable,
     Unprocessable,
+    UnsupportedMediaType,
 )
-from shared.web import error_responses, json_body, json_request_body, rate_limit, require_key
+from shared.web import (
+    body_errors,
+    error_responses,
+    form_body,
+    json_body,
+    json_request_body,
+    multipart_request_body,
+    rate_limit,
+    require_key,
+)
 
 router = APIRouter(tags=["saved searches"])
 _ALWAYS = (Unauthorized, TooManyRequests, Unavailable)
@@ -45,6 +61,76 @@ async def create_saved_search(
     service: SavedSearchServiceDep,
 ) -> SavedSearchOut:
     saved = SavedSearchOut.of(await service.create(body), new=0)
+    response.headers["Location"] = f"/api/v1/saved-searches/{saved.id}"
+    return saved
+
+
+_IMAGE_SEARCH_BODY = multipart_request_body(
+    {
+        "file": {"type": "string", "format": "binary"},
+        "name": {"type": "string"},
+        "query": {
+            "type": "string",
+            "description": "JSON: the rest of the query (text blended into the image's "
+            "meaning, image_weight, filters, min_score)",
+        },
+    },
+    required=["file", "name"],
+)
+
+
+@router.post(
+    "/saved-searches/image",
+    status_code=201,
+    dependencies=_WRITE,
+    response_model=SavedSearchOut,
+    responses=error_responses(
+        Forbidden,
+        BadRequest,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        Unprocessable,
+        Conflict,
+        *_ALWAYS,
+    ),
+    summary="Save a search by an uploaded image (multipart 'file'), optionally with text",
+    description="The image is validated as a query image is and kept in object storage "
+    "(so the query is embedded again when another model goes live); its album holds the "
+    "images like it. `query` (a JSON field) gives the rest: `text` blended in with "
+    "`image_weight` on the image, `filters`, `min_score`.",
+    openapi_extra=_IMAGE_SEARCH_BODY,
+)
+async def create_image_saved_search(
+    response: Response,
+    form: Annotated[FormData, form_body()],
+    service: SavedSearchServiceDep,
+    settings: SearchSettingsDep,
+) -> SavedSearchOut:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise BadRequest("send the query image in multipart field 'file'")
+    raw_query = form.get("query")
+    try:
+        body = SavedSearchIn.model_validate(
+            {
+                "name": form.get("name"),
+                "query": json.loads(raw_query) if isinstance(raw_query, str) else {},
+            }
+        )
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"query is not JSON: {exc.msg}") from None
+    except ValidationError as exc:
+        raise RequestValidationError(body_errors(exc)) from exc
+    data = await run_in_threadpool(upload.file.read, settings.max_upload_bytes + 1)
+    if not data:
+        raise BadRequest("empty file")
+    if len(data) > settings.max_upload_bytes:
+        raise PayloadTooLarge(
+            f"query image is larger than {settings.max_upload_bytes} bytes "
+            "(search.max_upload_bytes)"
+        )
+    content_type = upload.content_type or "application/octet-stream"
+    saved = SavedSearchOut.of(await service.create(body, (data, content_type)), new=0)
     response.headers["Location"] = f"/api/v1/saved-searches/{saved.id}"
     return saved
 
