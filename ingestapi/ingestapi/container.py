@@ -27,9 +27,7 @@ from shared.state import job_store_resource
 from shared.storage import MinioObjectStore
 from shared.vectors import live_index_resource
 from shared.web import AuthSettings, RateLimiter
-from shared.webhooks.deliveries import delivery_queue_resource
-from shared.webhooks.outbox import WebhookOutbox
-from shared.webhooks.store import HookSource, WebhookStore
+from shared.webhooks.container import WebhookProviders
 
 
 class Container(containers.DeclarativeContainer):
@@ -91,25 +89,17 @@ class Container(containers.DeclarativeContainer):
     image_cache = providers.Singleton(NginxImageCache, settings.provided.cache, url_signer)
     # webhooks: kept in object storage, their deliveries in Redis (sent by the worker's
     # deliverer); a delete is an event they may hear
-    webhook_store = providers.Singleton(WebhookStore, object_store)
-    delivery_queue = providers.Resource(
-        delivery_queue_resource,
-        settings.provided.redis.url,
-        settings.provided.webhooks.log_size,
-        settings.provided.webhooks.log_keep_s,
-    )
-    webhook_outbox = providers.Singleton(
-        WebhookOutbox,
-        hooks=providers.Singleton(HookSource, webhook_store, settings.provided.webhooks.refresh_s),
-        store=webhook_store,
-        queue=delivery_queue,
-        max_pending=settings.provided.webhooks.max_pending,
+    webhooks = providers.Container(
+        WebhookProviders,
+        object_store=object_store,
+        redis_url=settings.provided.redis.url,
+        settings=settings.provided.webhooks,
     )
     webhook_service = providers.Factory(
         WebhookService,
-        hooks=webhook_store,
+        hooks=webhooks.store,
         searches=providers.Singleton(SavedSearchStore, object_store),
-        deliveries=delivery_queue,
+        deliveries=webhooks.deliveries,
         settings=settings.provided.webhooks,
     )
     deletion_service = providers.Factory(
@@ -118,7 +108,7 @@ class Container(containers.DeclarativeContainer):
         jobs=job_store,
         index=live_index,
         cache=image_cache,
-        events=webhook_outbox,
+        events=webhooks.outbox,
     )
     edit_service = providers.Factory(
         EditService, store=object_store, jobs=job_store, index=live_index

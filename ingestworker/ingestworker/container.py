@@ -49,10 +49,8 @@ from shared.saved_searches.store import SavedSearchStore
 from shared.state import EnrichBacklog, job_store_resource
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex, live_index_resource, vector_index_resource
-from shared.webhooks.deliveries import delivery_queue_resource
-from shared.webhooks.outbox import WebhookOutbox
+from shared.webhooks.container import WebhookProviders
 from shared.webhooks.settings import WebhookSettings
-from shared.webhooks.store import HookSource, WebhookStore
 
 # a child loads the model before it reports up; celery's default 4 s killed every child
 # respawned after a crash, in a loop (found by the kill-mid-batch test)
@@ -206,36 +204,25 @@ class Container(containers.DeclarativeContainer):
         refresh_s=settings.provided.saved_searches.refresh_s,
     )
     # webhooks: the hooks in object storage, their deliveries in Redis
-    webhook_store = providers.Singleton(WebhookStore, object_store)
-    hook_source = providers.Singleton(
-        HookSource, webhook_store, settings.provided.webhooks.refresh_s
-    )
-    delivery_queue = providers.Resource(
-        delivery_queue_resource,
-        settings.provided.redis.url,
-        settings.provided.webhooks.log_size,
-        settings.provided.webhooks.log_keep_s,
-    )
-    webhook_outbox = providers.Singleton(
-        WebhookOutbox,
-        hooks=hook_source,
-        store=webhook_store,
-        queue=delivery_queue,
-        max_pending=settings.provided.webhooks.max_pending,
+    webhooks = providers.Container(
+        WebhookProviders,
+        object_store=object_store,
+        redis_url=settings.provided.redis.url,
+        settings=settings.provided.webhooks,
     )
     webhook_sender = providers.Resource(_sender_resource, settings.provided.webhooks)
     webhook_delivery = providers.Factory(
         WebhookDelivery,
-        queue=delivery_queue,
-        hooks=hook_source,
-        store=webhook_store,
+        queue=webhooks.deliveries,
+        hooks=webhooks.hooks,
+        store=webhooks.store,
         sender=webhook_sender,
         settings=settings.provided.webhooks,
     )
     webhook_deliverer = providers.Factory(
         WebhookDeliverer,
         delivery=webhook_delivery,
-        queue=delivery_queue,
+        queue=webhooks.deliveries,
         settings=settings.provided.webhooks,
     )
 
@@ -249,7 +236,7 @@ class Container(containers.DeclarativeContainer):
         task_queue,
         enrich_backlog,
         saved_searches,
-        webhook_outbox,
+        webhooks.outbox,
     )
     gathered_indexing = providers.Factory(
         GatheredIndexing,
@@ -331,7 +318,7 @@ class Container(containers.DeclarativeContainer):
         states=job_store,
         enrichers=enrichers,
         searches=saved_searches,
-        events=webhook_outbox,
+        events=webhooks.outbox,
     )
     # reindex fills the embedder's collection, keeps no upload state, and switches at the end
     reindex_target = providers.Singleton(

@@ -42,7 +42,7 @@ def index_pipeline(
     c.embedder.override(providers.Object(embedder))
     c.job_store.override(providers.Object(states))
     c.task_queue.override(providers.Object(queue or RecordingQueue()))
-    c.delivery_queue.override(providers.Object(deliveries or RecordingDeliveries()))
+    c.webhooks.deliveries.override(providers.Object(deliveries or RecordingDeliveries()))
     c.enrich_backlog.override(
         providers.Object(states if hasattr(states, "add_to_enrich") else InMemoryJobStore())
     )

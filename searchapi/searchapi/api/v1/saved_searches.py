@@ -4,11 +4,11 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
+from searchapi.api.v1.query_image import query_image_field, read_query_image
 from searchapi.api.v1.search import with_next_link
 from searchapi.deps import SavedSearchServiceDep, SearchSettingsDep
 from searchapi.saved_search_service import SavedSearchIn, SavedSearchOut, SavedSearchPatch
@@ -106,9 +106,7 @@ async def create_image_saved_search(
     service: SavedSearchServiceDep,
     settings: SearchSettingsDep,
 ) -> SavedSearchOut:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise BadRequest("send the query image in multipart field 'file'")
+    upload = query_image_field(form)
     raw_query = form.get("query")
     try:
         body = SavedSearchIn.model_validate(
@@ -121,14 +119,7 @@ async def create_image_saved_search(
         raise BadRequest(f"query is not JSON: {exc.msg}") from None
     except ValidationError as exc:
         raise RequestValidationError(body_errors(exc)) from exc
-    data = await run_in_threadpool(upload.file.read, settings.max_upload_bytes + 1)
-    if not data:
-        raise BadRequest("empty file")
-    if len(data) > settings.max_upload_bytes:
-        raise PayloadTooLarge(
-            f"query image is larger than {settings.max_upload_bytes} bytes "
-            "(search.max_upload_bytes)"
-        )
+    data = await read_query_image(upload, settings.max_upload_bytes)
     content_type = upload.content_type or "application/octet-stream"
     saved = SavedSearchOut.of(await service.create(body, (data, content_type)), new=0)
     response.headers["Location"] = f"/api/v1/saved-searches/{saved.id}"

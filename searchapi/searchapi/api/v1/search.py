@@ -1,11 +1,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
+from searchapi.api.v1.query_image import query_image_field, read_query_image
 from searchapi.deps import SearchServiceDep, SearchSettingsDep
 from searchapi.schemas import MAX_FEEDBACK_IMAGES, Feedback, SearchParams, SearchResponse
 from shared.errors import (
@@ -127,22 +127,13 @@ async def search_by_image(
     params: Params,
     form: Annotated[FormData, form_body()],
 ) -> SearchResponse:
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise BadRequest("send the query image in multipart field 'file'")
+    upload = query_image_field(form)
     fields = {k: v for k, v in form.items() if k in ("text", "weight") and isinstance(v, str)}
     try:
         extra = ImageQueryForm.model_validate(fields)
     except ValidationError as exc:
         raise RequestValidationError(body_errors(exc)) from exc
-    data = await run_in_threadpool(upload.file.read, settings.max_upload_bytes + 1)
-    if not data:
-        raise BadRequest("empty file")
-    if len(data) > settings.max_upload_bytes:
-        raise PayloadTooLarge(
-            f"query image is larger than {settings.max_upload_bytes} bytes "
-            "(search.max_upload_bytes)"
-        )
+    data = await read_query_image(upload, settings.max_upload_bytes)
     options = params.options(settings.max_depth)
     text = (extra.text or "").strip() or None
     return await service.by_image(data, options, text, extra.weight)
