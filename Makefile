@@ -11,7 +11,7 @@ S3RVER_VERSION := 3.7.1
 # PyPI's `milvus`: a real Milvus standalone server (the newest with a Linux x86-64 wheel)
 MILVUS_SERVER_VERSION := 2.3.5
 
-.PHONY: help setup up down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-saved bench-webhooks bench-cdn bench-hostile bench-memory bench-tracing train-model calibrate-tags-offline
+.PHONY: help setup up reindex down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-saved bench-webhooks bench-cdn bench-hostile bench-memory bench-tracing train-model calibrate-tags-offline
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -29,8 +29,12 @@ setup: ## install what is missing (apt: redis, nginx, node, chromium; uv; Python
 	$(UV) sync --frozen
 	@[ -x .tools/node_modules/.bin/s3rver ] || npm install --prefix .tools --no-audit --no-fund --silent s3rver@$(S3RVER_VERSION)
 
-up: setup ## start the whole stack in the background and wait until every part answers
-	$(RUN) python -m imagesearch_dev.localstack up
+up: setup ## start the whole stack in the background and wait until every part answers (MODEL=…: the embedding model, a folder or Hugging Face id; else EMBEDDING_MODEL in the environment, else the offline model)
+	$(RUN) python -m imagesearch_dev.localstack up $(if $(MODEL),--model "$(MODEL)")
+
+reindex: setup ## embed the whole library again with MODEL and make it live (the stack up); then `make down` and `make up MODEL=…`
+	@[ -n "$(MODEL)" ] || { echo "give the model: make reindex MODEL=…"; exit 2; }
+	$(RUN) reindex --model "$(MODEL)"
 
 down: ## stop every process `make up` started
 	@[ -x "$(UV)" ] || command -v uv >/dev/null || { echo "nothing to stop"; exit 0; }; \
@@ -39,7 +43,8 @@ down: ## stop every process `make up` started
 status: ## which processes of the stack run
 	$(RUN) python -m imagesearch_dev.localstack status
 
-demo: up ## the main job: ingest sample images through the API, wait until indexed, search by text
+demo: setup ## the main job: the stack on the offline model, sample images ingested through the API, searched by text
+	@EMBEDDING_MODEL= $(MAKE) --no-print-directory up MODEL=
 	$(RUN) python -m imagesearch_dev.demo
 
 test: setup ## all tests (unit, integration, end-to-end); they start their own servers

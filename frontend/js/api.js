@@ -184,6 +184,11 @@ export function facets(text, params) {
   return call(`/api/v1/facets?${query}`);
 }
 
+// which model answers searches, and what it knows (from its card)
+export function liveModel() {
+  return call("/api/v1/model");
+}
+
 export function stats() {
   return call("/api/v1/stats");
 }

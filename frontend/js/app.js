@@ -877,6 +877,37 @@ document.addEventListener("images-added", () => {
   if (state.library) showLibrary();
 });
 
+// which model answers; a model that says what it knows (the offline demo model) gets its
+// example queries offered, and the box suggests them instead of "a red car at night"
+async function showModel() {
+  let model;
+  try {
+    model = await api.liveModel();
+  } catch {
+    return; // the page stands without it
+  }
+  const line = $("model-line");
+  line.textContent = `Searching with ${model.model} · ${model.dim}-d · ${model.runtime} ${model.dtype}`;
+  line.hidden = false;
+  if (!model.knows) return;
+  $("model-knows").textContent = model.knows;
+  const examples = model.examples.map((example) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "example";
+    button.textContent = example;
+    button.addEventListener("click", () => {
+      input.value = example;
+      runText(example);
+    });
+    return button;
+  });
+  $("model-examples").replaceChildren("Try: ", ...examples);
+  if (model.examples.length) input.placeholder = model.examples.slice(0, 2).join(", ");
+  $("model-note").hidden = false;
+}
+
+showModel();
 loadAlbums();
 const initial = new URL(window.location).searchParams.get("q");
 if (initial) {

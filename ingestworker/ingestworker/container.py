@@ -2,7 +2,7 @@
 tasks and command-line tools use. Building it connects to nothing: providers are called on
 first use (settings in worker_init or a command's main; the model in each prefork child)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ingestworker.service.crash_guard import CrashGuard
 from ingestworker.service.enriching import EnrichmentService
 from ingestworker.service.gathered_indexing import GatheredIndexing
 from ingestworker.service.isolated_indexing import IsolatedIndexing
+from ingestworker.service.model_evaluation import ModelEvaluation
 from ingestworker.service.pipeline import IndexPipeline
 from ingestworker.service.reconciliation import ReconcileService
 from ingestworker.service.reindexing import ReindexService, ReindexStates
@@ -38,8 +39,8 @@ from ingestworker.stages import (
     QueueEnrichment,
     Write,
 )
-from shared.config import Limit, MilvusSettings
-from shared.embedding import load_embedder
+from shared.config import EmbeddingSettings, Limit, MilvusSettings
+from shared.embedding import Embedder, load_embedder
 from shared.images import decode_image
 from shared.intake import Intake
 from shared.netguard import FetchSettings
@@ -148,6 +149,11 @@ def _index_pipeline(
         batch_size=settings.provided.embedding.batch_size,
         prepare_threads=settings.provided.batching.prepare_threads,
     )
+
+
+def _model_loader(settings: EmbeddingSettings) -> Callable[[str], Embedder]:
+    """Loads a model by name with the worker's embedding settings (runtime, dtype, threads)."""
+    return lambda model: load_embedder(settings.model_copy(update={"model": model}))
 
 
 def _reindex_target(settings: MilvusSettings, model: str, dim: int) -> MilvusVectorIndex:
@@ -319,6 +325,14 @@ class Container(containers.DeclarativeContainer):
         enrichers=enrichers,
         searches=saved_searches,
         events=webhooks.outbox,
+    )
+    # a candidate model beside the live one, on a sample of the library (no index touched)
+    model_evaluation = providers.Factory(
+        ModelEvaluation,
+        library=live_index,
+        store=object_store,
+        load=providers.Callable(_model_loader, settings.provided.embedding),
+        batch_size=settings.provided.embedding.batch_size,
     )
     # reindex fills the embedder's collection, keeps no upload state, and switches at the end
     reindex_target = providers.Singleton(

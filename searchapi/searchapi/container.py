@@ -4,12 +4,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dependency_injector import containers, providers
 
 from searchapi.facet_counts import FacetService
+from searchapi.live_model import LiveModel
 from searchapi.ranking import Ranker
 from searchapi.saved_search_service import SavedSearchService
 from searchapi.service import SearchService
 from searchapi.settings import SearchApiSettings
 from shared.config import Limit
 from shared.embedding import load_embedder
+from shared.embedding.model_card import model_card
 from shared.saved_searches.store import SavedSearchStore
 from shared.storage import MinioObjectStore
 from shared.vectors import vector_index_resource
@@ -35,6 +37,12 @@ class Container(containers.DeclarativeContainer):
         settings.provided.milvus,
         embedder.provided.model_id,
         embedder.provided.dim,
+    )
+    # which model answers, and what its card says it knows (read once)
+    live_model = providers.Singleton(
+        LiveModel.of,
+        embedder,
+        providers.Callable(model_card, settings.provided.embedding.model),
     )
     inference_pool = providers.Resource(
         _pool, settings.provided.search.inference_threads, "inference"

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from searchapi.api import health
-from searchapi.api.v1 import facets, saved_searches, search
+from searchapi.api.v1 import facets, model, saved_searches, search
 from searchapi.container import Container
 from searchapi.settings import SearchApiSettings
 from shared.errors import AppError
@@ -68,6 +68,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             (search.router, "/api/v1"),
             (facets.router, "/api/v1"),
             (saved_searches.router, "/api/v1"),
+            (model.router, "/api/v1"),
             (health.router, ""),
         ],
         lifespan=lifespan,

@@ -193,6 +193,9 @@ def test_the_page_shows_place_text_and_facets_and_filters_by_a_facet(
     page.fill("#query", "caferoma")
     page.press("#query", "Enter")
     cards = page.locator("#results li")
+    expect(page.locator("#status")).to_contain_text("images for “caferoma”")
+    # every search the filters' changes started has answered: none re-renders under the click
+    page.wait_for_load_state("networkidle")
     expect(cards.first).to_have_attribute("data-id", ids["sign.jpg"])
     cards.first.locator(".open").click()
     meta = page.locator("#lightbox-meta")

@@ -174,3 +174,19 @@ def test_with_keys_the_page_asks_for_one_and_shows_signed_images(
         page_holds(page, LIGHTBOX_IMAGE_LOADED, "the lightbox image loaded")
     finally:
         context.close()
+
+
+def test_the_page_says_which_model_answers_and_offers_queries_it_understands(page: Page) -> None:
+    page.goto("/")
+    line = page.locator("#model-line")
+    expect(line).to_contain_text("tiny-clip")
+    expect(line).to_contain_text("128-d")
+    note = page.locator("#model-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("only coloured shapes")
+    expect(page.locator("#query")).to_have_attribute(
+        "placeholder", "a purple star, two large red circles"
+    )
+    note.get_by_role("button", name="a purple star").click()
+    expect(page.locator("#query")).to_have_value("a purple star")
+    expect(page.locator("#status")).to_contain_text("a purple star")

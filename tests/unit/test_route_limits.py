@@ -12,7 +12,7 @@ from ingestapi.api.v1 import images, jobs, library, webhooks
 from ingestapi.container import Container as IngestContainer
 from ingestapi.main import create_app as ingest_app
 from ingestapi.settings import IngestApiSettings
-from searchapi.api.v1 import facets, saved_searches, search
+from searchapi.api.v1 import facets, model, saved_searches, search
 from searchapi.container import Container as SearchContainer
 from searchapi.main import create_app as search_app
 from searchapi.settings import SearchApiSettings
@@ -28,7 +28,7 @@ APIS: dict[str, tuple[FastAPI, list[APIRouter]]] = {
     ),
     "searchapi": (
         search_app(SearchContainer(settings=SearchApiSettings(storage=STORAGE))),
-        [search.router, facets.router, saved_searches.router],
+        [search.router, facets.router, saved_searches.router, model.router],
     ),
     "cdnapi": (
         cdn_app(CdnContainer(settings=CdnApiSettings(storage=STORAGE))),

@@ -100,6 +100,16 @@ class LiveIndex:
             rows = self._client.query(collection, filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
+    def sample_rows(self, limit: int) -> list[dict[str, object]]:
+        """Up to ``limit`` live rows, in no order, every field but the vector (a model
+        evaluation's sample: what the library says of its pictures)."""
+        collection = self.live_collection()
+        if collection is None:
+            return []
+        with unavailable_on_error():
+            rows = self._client.query(collection, filter="", output_fields=["*"], limit=limit)
+        return [{k: v for k, v in row.items() if k != "vector"} for row in rows]
+
     def total_bytes(self) -> int:
         """The size of every original in the live collection (reads one field of every row)."""
         collection = self.live_collection()

@@ -2,6 +2,7 @@
 and `make down`."""
 
 import argparse
+import os
 import sys
 import time
 
@@ -15,11 +16,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start what is not running and wait until it answers")
     up.add_argument("components", nargs="*", metavar="COMPONENT", help=", ".join(ORDER))
+    up.add_argument(
+        "--model",
+        default=os.environ.get("EMBEDDING_MODEL") or None,
+        help="the embedding model of every service that embeds: a folder or a Hugging Face id "
+        "(default: $EMBEDDING_MODEL, else the services' conf: the offline model)",
+    )
     sub.add_parser("down", help="stop every process this stack started")
     sub.add_parser("status", help="which processes run, with their pids")
     args = parser.parse_args(argv)
 
-    stack = Stack(StackSettings())
+    settings = StackSettings()
+    if getattr(args, "model", None):
+        settings = settings.model_copy(update={"model": args.model})
+    stack = Stack(settings)
     try:
         if args.command == "up":
             started = time.monotonic()
@@ -29,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name:<10} ready  pid {pid:<8} at {took:5.1f}s", flush=True)
 
             stack.up(args.components or None, on_ready=report)
-            print(f"\nImage Search is up: {stack.settings.url('nginx')}/")
+            model = stack.settings.model or "the offline model (conf)"
+            print(f"\nImage Search is up: {stack.settings.url('nginx')}/  (model: {model})")
             print(f"logs and pids: {stack.run_dir}")
         elif args.command == "down":
             stopped = stack.down()

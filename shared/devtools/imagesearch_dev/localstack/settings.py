@@ -38,6 +38,10 @@ class StackSettings(ServiceSettings):
     worker_concurrency: int = Field(1, ge=1)
     # cdnapi is a thin byte pump: more processes serve more images at once
     cdnapi_workers: int = Field(1, ge=1, le=32)
+    # the embedding model of every service that embeds (the worker, the enricher, searchapi):
+    # a local folder or a Hugging Face id (downloaded once where the hub can be reached, else
+    # read from its cache); None: their conf's, the offline model. `make up MODEL=…`
+    model: str | None = None
     auth: StackAuth = StackAuth()
     # host names nginx answers to (besides host); others get 421
     server_names: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])

@@ -27,6 +27,10 @@ STAGES = [
     ["nginx"],
 ]
 ORDER = [name for stage in STAGES for name in stage]
+# the services that embed, and so take the stack's model
+EMBEDDING_SERVICES = ("INGESTWORKER", "SEARCHAPI")
+# the model the running stack was started with (a restart with another is refused)
+MODEL_FILE = "model"
 NGINX_MIME_TYPES = Path("/etc/nginx/mime.types")
 # torch's OpenMP threads spin while they wait for work: when another process takes a core
 # (cdnapi making 8 thumbnails), each query burnt 135 ms of CPU and search p50 went 10x;
@@ -59,6 +63,7 @@ class Stack:
         for unknown in set(wanted) - set(ORDER):
             raise StackError(f"unknown component {unknown!r}; choose from {', '.join(ORDER)}")
         self._check_auth()
+        self._check_model()
         for stage in STAGES:
             specs = [self._spec(name) for name in stage if name in wanted]
             pids = [self.table.running_pid(s.name) or self.table.start(s, ROOT) for s in specs]
@@ -68,7 +73,24 @@ class Stack:
                     on_ready(spec.name, pid)
 
     def down(self) -> list[str]:
-        return [name for name in reversed(ORDER) if self.table.stop(name)]
+        stopped = [name for name in reversed(ORDER) if self.table.stop(name)]
+        (self.run_dir / MODEL_FILE).unlink(missing_ok=True)
+        return stopped
+
+    def _check_model(self) -> None:
+        """The services that embed run one model: starting some with another is refused."""
+        wanted = self.settings.model or "(conf)"
+        recorded = self.run_dir / MODEL_FILE
+        running = [n for n in ("worker", "enricher", "searchapi") if self.table.running_pid(n)]
+        if running and recorded.exists() and recorded.read_text() != wanted:
+            raise StackError(
+                f"the stack runs model {recorded.read_text()}: `make down` first, then `make "
+                f"up MODEL={self.settings.model or '…'}` (`make reindex MODEL=…` embeds an "
+                "indexed library again with the new model)"
+            )
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if not running:
+            recorded.write_text(wanted)
 
     def status(self) -> dict[str, int | None]:
         return {name: self.table.running_pid(name) for name in ORDER}
@@ -95,6 +117,8 @@ class Stack:
             for section, values in by_section.items()
             for key, value in values.items()
         }
+        if s.model:
+            env.update({f"{svc}__EMBEDDING__MODEL": s.model for svc in EMBEDDING_SERVICES})
         env["IMAGESEARCH_CONF_DIR"] = str(ROOT / "conf")
         refresh = f"http://{host}:{s.ports.nginx_refresh}"
         env["INGESTAPI__CACHE__TARGETS"] = json.dumps([refresh])

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from imagesearch_dev.training.scenes import Scene, render
+from shared.embedding.model_card import CARD_FILE, ModelCard
 
 EVAL_IMAGE_SIZE = 256  # larger than the model's input: the processor's resize is part of the test
 
@@ -80,6 +81,22 @@ Reproduce: `uv run python -m imagesearch_dev.training.train shared/models/tiny-c
 (seed {0}, CPU; numbers vary slightly with the number of steps the time budget allows).
 """
     (model_dir / "README.md").write_text(card)
+    (model_dir / CARD_FILE).write_text(json.dumps(OFFLINE_CARD.model_dump(), indent=2) + "\n")
+
+
+# what the page tells its users of this model (shared.embedding.model_card)
+OFFLINE_CARD = ModelCard(
+    knows="This is the small offline demo model. It knows only coloured shapes: 8 colours, 5 "
+    "shapes (circle, square, triangle, star, cross), small or large, one to three of them, on "
+    "a white, black or grey background. It is not a general image model.",
+    examples=[
+        "a purple star",
+        "two large red circles",
+        "a small blue triangle on a black background",
+        "three yellow squares",
+        "an orange cross on a grey background",
+    ],
+)
 
 
 def _row(name: str, result: dict[str, float]) -> str:
