@@ -11,7 +11,7 @@ S3RVER_VERSION := 3.7.1
 # PyPI's `milvus`: a real Milvus standalone server (the newest with a Linux x86-64 wheel)
 MILVUS_SERVER_VERSION := 2.3.5
 
-.PHONY: help setup up reindex down status demo test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-saved bench-webhooks bench-cdn bench-hostile bench-memory bench-tracing train-model calibrate-tags-offline
+.PHONY: help setup up reindex down status demo screenshots test test-unit test-milvus monitoring-check lint fmt clean compose-check bench bench-embed bench-ingest bench-search bench-relevance bench-browse bench-duplicates bench-enrich bench-saved bench-webhooks bench-cdn bench-hostile bench-memory bench-tracing train-model calibrate-tags-offline
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ status: ## which processes of the stack run
 demo: setup ## the main job: the stack on the offline model, sample images ingested through the API, searched by text
 	@EMBEDDING_MODEL= $(MAKE) --no-print-directory up MODEL=
 	$(RUN) python -m imagesearch_dev.demo
+
+screenshots: setup ## the README's pictures of the page from the demo's own flow (after make demo) -> frontend/screenshots/
+	$(RUN) python -m imagesearch_dev.screenshots
 
 test: setup ## all tests (unit, integration, end-to-end); they start their own servers
 	$(RUN) pytest

@@ -189,6 +189,19 @@ export function liveModel() {
   return call("/api/v1/model");
 }
 
+// a candidate model evaluated on a sample of the library, beside the live one
+export function evaluateModel(model, sample) {
+  return call("/api/v1/model-evaluations", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model, sample }),
+  });
+}
+
+export function evaluation(id) {
+  return call(`/api/v1/model-evaluations/${id}`);
+}
+
 export function stats() {
   return call("/api/v1/stats");
 }

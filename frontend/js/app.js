@@ -907,6 +907,69 @@ async function showModel() {
   $("model-note").hidden = false;
 }
 
+// ---- models: evaluate a candidate on a sample of the library before switching to it
+const modelsDialog = $("models-dialog");
+const EVALUATION_POLL_MS = 1500;
+
+$("open-models").addEventListener("click", () => {
+  $("models-live").textContent = $("model-line").textContent;
+  modelsDialog.showModal();
+});
+$("models-close").addEventListener("click", () => modelsDialog.close());
+
+$("models-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = $("evaluation-status");
+  $("evaluation-report").hidden = true;
+  $("evaluation-switch").textContent = "";
+  status.textContent = "Queued…";
+  let record;
+  try {
+    record = await api.evaluateModel($("candidate-model").value.trim(), Number($("candidate-sample").value));
+    while (record.state === "queued" || record.state === "running") {
+      status.textContent = record.state === "queued" ? "Queued…" : "Embedding the sample with both models…";
+      await new Promise((resolve) => setTimeout(resolve, EVALUATION_POLL_MS));
+      record = await api.evaluation(record.id);
+    }
+  } catch (error) {
+    status.textContent = `Not evaluated: ${error.message}`;
+    if (error.status === 401) askForKey(() => modelsDialog.showModal());
+    return;
+  }
+  if (record.state === "failed") {
+    status.textContent = `Not evaluated: ${record.reason}`;
+    return;
+  }
+  showEvaluation(record.report);
+  status.textContent = `${record.report.queries} queries on ${record.report.sampled} pictures.`;
+});
+
+function showEvaluation(report) {
+  const { live, candidate } = report;
+  const rows = [
+    ["model", live.model, candidate.model],
+    ["dimension", live.dim, candidate.dim],
+    ...Object.keys(live.metrics).map((m) => [m, live.metrics[m].toFixed(3), candidate.metrics[m].toFixed(3)]),
+    ["ms per picture", live.embed_ms_per_image, candidate.embed_ms_per_image],
+  ];
+  $("evaluation-report").tBodies[0].replaceChildren(
+    ...rows.map((cells) => {
+      const tr = document.createElement("tr");
+      tr.dataset.metric = cells[0];
+      for (const [n, cell] of cells.entries()) {
+        const td = document.createElement(n === 0 ? "th" : "td");
+        td.textContent = cell;
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+  $("evaluation-report").hidden = false;
+  const minutes = Math.max(1, Math.round(report.switch_estimated_s / 60));
+  $("evaluation-switch").textContent =
+    `Switching would embed ${report.library_images} pictures again: about ${minutes} min of work on the worker's machine.`;
+}
+
 showModel();
 loadAlbums();
 const initial = new URL(window.location).searchParams.get("q");

@@ -14,6 +14,7 @@ from ingestapi.service import (
 from ingestapi.service.browse import BrowseService, StatsService
 from ingestapi.service.duplicate_groups import DuplicatesService
 from ingestapi.service.job_events import JobWatchers
+from ingestapi.service.model_evaluations import ModelEvaluationService
 from ingestapi.service.webhooks import WebhookService
 from ingestapi.settings import IngestApiSettings
 from ingestapi.upload_limits import UploadLimits
@@ -21,6 +22,7 @@ from shared.config import Limit
 from shared.image_items import ItemMaker
 from shared.images import PixelBudget
 from shared.intake import Intake
+from shared.model_evaluations import EvaluationStore
 from shared.queue import CeleryTaskQueue, make_celery
 from shared.saved_searches.store import SavedSearchStore
 from shared.state import job_store_resource
@@ -101,6 +103,12 @@ class Container(containers.DeclarativeContainer):
         searches=providers.Singleton(SavedSearchStore, object_store),
         deliveries=webhooks.deliveries,
         settings=settings.provided.webhooks,
+    )
+    # a candidate model evaluated by the worker on a sample of the library
+    model_evaluation_service = providers.Factory(
+        ModelEvaluationService,
+        store=providers.Singleton(EvaluationStore, object_store),
+        queue=task_queue,
     )
     deletion_service = providers.Factory(
         DeletionService,

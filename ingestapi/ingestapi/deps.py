@@ -18,6 +18,7 @@ from ingestapi.service import (
 from ingestapi.service.browse import BrowseService, StatsService
 from ingestapi.service.duplicate_groups import DuplicatesService
 from ingestapi.service.job_events import JobWatchers
+from ingestapi.service.model_evaluations import ModelEvaluationService
 from ingestapi.service.webhooks import WebhookService
 from ingestapi.upload_limits import UploadLimits
 
@@ -83,6 +84,11 @@ def _webhook_service(request: Request) -> WebhookService:
     return container_of(request).webhook_service()
 
 
+def _model_evaluation_service(request: Request) -> ModelEvaluationService:
+    return container_of(request).model_evaluation_service()
+
+
+ModelEvaluationServiceDep = Annotated[ModelEvaluationService, Depends(_model_evaluation_service)]
 WebhookServiceDep = Annotated[WebhookService, Depends(_webhook_service)]
 DuplicatesServiceDep = Annotated[DuplicatesService, Depends(_duplicates_service)]
 BrowseServiceDep = Annotated[BrowseService, Depends(_browse_service)]

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from ingestapi.api import health
-from ingestapi.api.v1 import images, jobs, library, webhooks
+from ingestapi.api.v1 import images, jobs, library, model_evaluations, webhooks
 from ingestapi.container import Container
 from ingestapi.settings import IngestApiSettings
 from shared.errors import Unavailable
@@ -47,6 +47,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             (library.router, "/api/v1"),
             (jobs.router, "/api/v1"),
             (webhooks.router, "/api/v1"),
+            (model_evaluations.router, "/api/v1"),
             (health.router, ""),
         ],
         lifespan=lifespan,

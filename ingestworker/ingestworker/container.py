@@ -18,6 +18,7 @@ from ingestworker.enrichers.text_reader import TextReader
 from ingestworker.metrics import WorkerMetrics
 from ingestworker.service.crash_guard import CrashGuard
 from ingestworker.service.enriching import EnrichmentService
+from ingestworker.service.evaluation_runner import EvaluationRunner
 from ingestworker.service.gathered_indexing import GatheredIndexing
 from ingestworker.service.isolated_indexing import IsolatedIndexing
 from ingestworker.service.model_evaluation import ModelEvaluation
@@ -43,6 +44,7 @@ from shared.config import EmbeddingSettings, Limit, MilvusSettings
 from shared.embedding import Embedder, load_embedder
 from shared.images import decode_image
 from shared.intake import Intake
+from shared.model_evaluations import EvaluationStore
 from shared.netguard import FetchSettings
 from shared.preflight import load_config
 from shared.queue import RECONCILE, CeleryTaskQueue, make_celery
@@ -333,6 +335,11 @@ class Container(containers.DeclarativeContainer):
         store=object_store,
         load=providers.Callable(_model_loader, settings.provided.embedding),
         batch_size=settings.provided.embedding.batch_size,
+    )
+    evaluation_runner = providers.Factory(
+        EvaluationRunner,
+        store=providers.Singleton(EvaluationStore, object_store),
+        evaluation=model_evaluation,
     )
     # reindex fills the embedder's collection, keeps no upload state, and switches at the end
     reindex_target = providers.Singleton(

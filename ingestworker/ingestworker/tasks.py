@@ -12,7 +12,14 @@ from ingestworker.celery_app import container
 from ingestworker.service.gathered_indexing import Delivery, GatheredReport
 from ingestworker.service.retry_policy import Outage
 from shared.errors import Unavailable
-from shared.queue import ENRICH_IMAGES, FETCH_URLS, INDEX_IMAGES, INDEX_ISOLATED, RECONCILE
+from shared.queue import (
+    ENRICH_IMAGES,
+    EVALUATE_MODEL,
+    FETCH_URLS,
+    INDEX_IMAGES,
+    INDEX_ISOLATED,
+    RECONCILE,
+)
 from shared.schemas import UploadDetails
 from shared.telemetry import context_from, links_to, trace_headers, tracer
 
@@ -122,6 +129,17 @@ def enrich_images(
         "gone": report.gone,
         "missing": report.missing,
     }
+
+
+@shared_task(name=EVALUATE_MODEL, bind=True, max_retries=RETRY_FOREVER)
+def evaluate_model(self: Task, evaluation_id: str) -> str:
+    """A candidate model beside the live one, on a sample of the library (on the enrichment
+    queue: it loads two models); an outage retries with growing waits."""
+    try:
+        return container().evaluation_runner().run(evaluation_id)
+    except Unavailable as exc:
+        wait = min(MAX_ENRICH_BACKOFF_S, 2.0**self.request.retries)
+        raise self.retry(exc=exc, countdown=wait) from exc
 
 
 @shared_task(name=RECONCILE)

@@ -8,7 +8,7 @@ from cdnapi.api.v1 import images as cdn_images
 from cdnapi.container import Container as CdnContainer
 from cdnapi.main import create_app as cdn_app
 from cdnapi.settings import CdnApiSettings
-from ingestapi.api.v1 import images, jobs, library, webhooks
+from ingestapi.api.v1 import images, jobs, library, model_evaluations, webhooks
 from ingestapi.container import Container as IngestContainer
 from ingestapi.main import create_app as ingest_app
 from ingestapi.settings import IngestApiSettings
@@ -24,7 +24,7 @@ STORAGE = StorageSettings(access_key="k", secret_key="s")
 APIS: dict[str, tuple[FastAPI, list[APIRouter]]] = {
     "ingestapi": (
         ingest_app(IngestContainer(settings=IngestApiSettings(storage=STORAGE))),
-        [images.router, jobs.router, library.router, webhooks.router],
+        [images.router, jobs.router, library.router, webhooks.router, model_evaluations.router],
     ),
     "searchapi": (
         search_app(SearchContainer(settings=SearchApiSettings(storage=STORAGE))),

@@ -4,6 +4,7 @@ from shared.queue.celery_queue import VISIBILITY_TIMEOUT_S, CeleryTaskQueue, Tas
 from shared.queue.task_names import (
     ENRICH_IMAGES,
     ENRICH_QUEUE,
+    EVALUATE_MODEL,
     FETCH_URLS,
     INDEX_IMAGES,
     INDEX_ISOLATED,
@@ -13,6 +14,7 @@ from shared.queue.task_names import (
 __all__ = [
     "ENRICH_IMAGES",
     "ENRICH_QUEUE",
+    "EVALUATE_MODEL",
     "FETCH_URLS",
     "INDEX_IMAGES",
     "INDEX_ISOLATED",

@@ -11,6 +11,7 @@ from shared.errors import Unavailable
 from shared.queue.task_names import (
     ENRICH_IMAGES,
     ENRICH_QUEUE,
+    EVALUATE_MODEL,
     FETCH_URLS,
     INDEX_IMAGES,
     INDEX_ISOLATED,
@@ -89,6 +90,11 @@ class CeleryTaskQueue:
         if only:
             kwargs["only"] = list(only)
         self._send(ENRICH_IMAGES, kwargs, ENRICH_QUEUE)
+
+    def enqueue_evaluation(self, evaluation_id: str) -> None:
+        """Evaluate a candidate model (shared.model_evaluations), at enrichment's low
+        priority: it loads two models and embeds a sample twice."""
+        self._send(EVALUATE_MODEL, {"evaluation_id": evaluation_id}, ENRICH_QUEUE)
 
     def _send(self, task: str, kwargs: Mapping[str, object], queue: str | None = None) -> None:
         queue = queue or self._app.conf.task_default_queue

@@ -8,3 +8,5 @@ FETCH_URLS = "ingestworker.fetch_urls"
 # enrichment (text in the picture, place, tags) of indexed images, on its own queue
 ENRICH_IMAGES = "ingestworker.enrich_images"
 ENRICH_QUEUE = "enrich"
+# a candidate model evaluated on a sample of the library (in the background, beside enrichment)
+EVALUATE_MODEL = "ingestworker.evaluate_model"

@@ -19,6 +19,8 @@ log = get_logger(__name__)
 
 
 M = TypeVar("M", bound=BaseModel)
+# reads of one object before a torn one is taken for a broken one
+TORN_READS = 3
 T = TypeVar("T")
 
 
@@ -38,12 +40,22 @@ class JsonObjects(Generic[M]):
 
     def get(self, object_id: str) -> M:
         """NotFound when there is none."""
-        return self._model.model_validate(json.loads(self._store.open(self.key(object_id)).read()))
+        for _ in range(TORN_READS - 1):
+            try:
+                return self._read(self.key(object_id))
+            except ValueError:
+                # an object read while it is rewritten can come back torn from a store that
+                # does not replace it atomically (s3rver, the local stack's): read it again
+                continue
+        return self._read(self.key(object_id))
+
+    def _read(self, key: str) -> M:
+        return self._model.model_validate(json.loads(self._store.open(key).read()))
 
     def all(self) -> Iterator[M]:
         for key in self._store.list_keys(self._prefix):
             try:
-                yield self._model.model_validate(json.loads(self._store.open(key).read()))
+                yield self._read(key)
             except NotFound:  # deleted while listed
                 continue
             except ValueError as exc:  # one unreadable object never hides the others
