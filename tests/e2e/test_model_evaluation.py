@@ -2,9 +2,7 @@
 queued for the worker (beside enrichment), which writes the report, or why it could not,
 into the record the page polls. The live model evaluated against itself must score the same."""
 
-import random
 from collections.abc import Iterator
-from io import BytesIO
 from typing import Any
 
 import httpx
@@ -12,25 +10,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from imagesearch_dev.localstack import Stack
-from imagesearch_dev.training.scenes import all_scenes, render
 from tests.support.paths import MODEL_DIR
-from tests.support.polling import eventually, finished_job
+from tests.support.polling import eventually
+from tests.support.scenes import upload_described_scenes
 
 
 @pytest.fixture(scope="module")
 def api(enriched: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=enriched.settings.url("nginx"), timeout=60) as client:
-        rng = random.Random(23)
-        for n, scene in enumerate(rng.sample(all_scenes(), 10)):  # pictures that say things
-            out = BytesIO()
-            render(scene, 96, rng).save(out, "PNG")
-            response = client.post(
-                "/api/v1/images",
-                files=[("files", (f"{scene.colour}-{scene.shape}-{n}.png", out.getvalue()))],
-                data={"caption": scene.caption, "tags": scene.colour},
-            )
-            assert response.status_code in (200, 202), response.text
-            assert finished_job(client, response.json()["job_id"])["state"] == "indexed"
+        upload_described_scenes(client, 10, seed=23)  # pictures that say things
         yield client
 
 

@@ -11,6 +11,7 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from imagesearch_dev.localstack import Stack
+from imagesearch_dev.screenshots import take
 from imagesearch_dev.training.scenes import Scene, render
 from tests.support.images import image_bytes
 from tests.support.polling import eventually, finished_job
@@ -190,3 +191,13 @@ def test_the_page_says_which_model_answers_and_offers_queries_it_understands(pag
     note.get_by_role("button", name="a purple star").click()
     expect(page.locator("#query")).to_have_value("a purple star")
     expect(page.locator("#status")).to_contain_text("a purple star")
+
+
+def test_make_screenshots_takes_the_timeline_a_search_and_the_lightbox(
+    page: Page, tmp_path: Path
+) -> None:
+    shots = take(page, "three small yellow stars", tmp_path)
+    assert [s.name for s in shots] == ["timeline.png", "search.png", "lightbox.png"]
+    pictures = [s.read_bytes() for s in shots]
+    assert all(p.startswith(b"\x89PNG") and len(p) > 10_000 for p in pictures)
+    assert len(set(pictures)) == 3  # three different views

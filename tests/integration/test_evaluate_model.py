@@ -26,7 +26,7 @@ from shared.embedding import Embedder, load_embedder
 from shared.ids import content_id, original_key
 from shared.vectors.catalog import ActiveIndex
 from tests.support.paths import MODEL_DIR, ROOT
-from tests.support.polling import finished_job
+from tests.support.scenes import upload_described_scenes
 from tests.unit.fakes import InMemoryObjectStore
 
 UNTRAINED = ROOT / ".run" / "models" / "tiny-clip-untrained-seed1"
@@ -119,18 +119,8 @@ def command(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_command_reports_on_the_stacks_library_and_refuses_bad_arguments(
     full_stack: Stack, tmp_path: Path
 ) -> None:
-    rng = random.Random(11)
     with httpx.Client(base_url=full_stack.settings.url("nginx"), timeout=60) as api:
-        for n, scene in enumerate(rng.sample(all_scenes(), 12)):
-            out = BytesIO()
-            render(scene, 96, rng).save(out, "PNG")
-            response = api.post(
-                "/api/v1/images",
-                files=[("files", (f"{scene.colour}-{scene.shape}-{n}.png", out.getvalue()))],
-                data={"caption": scene.caption, "tags": scene.colour},
-            )
-            assert response.status_code in (200, 202), response.text
-            assert finished_job(api, response.json()["job_id"])["state"] == "indexed"
+        upload_described_scenes(api, 12, seed=11)
     out_file = tmp_path / "report.json"
     # the live model as its own candidate: the same answers, to the last digit
     done = command(full_stack, "--model", str(MODEL_DIR), "--sample", "40", "--json", str(out_file))

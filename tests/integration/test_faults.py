@@ -267,7 +267,7 @@ def test_a_task_whose_storage_never_answers_leaves_its_images_waiting(full_stack
             "the image showing as waiting",
         )
         # and it goes on retrying: the retry count keeps growing past the budget of 1
-        eventually(lambda: log_path.read_text().count("index_retry") >= 4, 60, "more retries")
+        eventually(lambda: log_path.read_text().count("index_retry") >= 4, 120, "more retries")
         assert api.get(f"/api/v1/images/{image_id}").json()["state"] != "failed"
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
