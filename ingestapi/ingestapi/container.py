@@ -13,16 +13,16 @@ from ingestapi.service import (
 )
 from ingestapi.service.browse import BrowseService, StatsService
 from ingestapi.service.duplicate_groups import DuplicatesService
+from ingestapi.service.evaluation_requests import ModelEvaluationService
 from ingestapi.service.job_events import JobWatchers
-from ingestapi.service.model_evaluations import ModelEvaluationService
-from ingestapi.service.webhooks import WebhookService
+from ingestapi.service.webhook_service import WebhookService
 from ingestapi.settings import IngestApiSettings
 from ingestapi.upload_limits import UploadLimits
 from shared.config import Limit
+from shared.evaluation_records import EvaluationStore
 from shared.image_items import ItemMaker
 from shared.images import PixelBudget
 from shared.intake import Intake
-from shared.model_evaluations import EvaluationStore
 from shared.queue import CeleryTaskQueue, make_celery
 from shared.saved_searches.store import SavedSearchStore
 from shared.state import job_store_resource

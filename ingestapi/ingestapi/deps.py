@@ -17,9 +17,9 @@ from ingestapi.service import (
 )
 from ingestapi.service.browse import BrowseService, StatsService
 from ingestapi.service.duplicate_groups import DuplicatesService
+from ingestapi.service.evaluation_requests import ModelEvaluationService
 from ingestapi.service.job_events import JobWatchers
-from ingestapi.service.model_evaluations import ModelEvaluationService
-from ingestapi.service.webhooks import WebhookService
+from ingestapi.service.webhook_service import WebhookService
 from ingestapi.upload_limits import UploadLimits
 
 

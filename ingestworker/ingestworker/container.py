@@ -42,9 +42,9 @@ from ingestworker.stages import (
 )
 from shared.config import EmbeddingSettings, Limit, MilvusSettings
 from shared.embedding import Embedder, load_embedder
+from shared.evaluation_records import EvaluationStore
 from shared.images import decode_image
 from shared.intake import Intake
-from shared.model_evaluations import EvaluationStore
 from shared.netguard import FetchSettings
 from shared.preflight import load_config
 from shared.queue import RECONCILE, CeleryTaskQueue, make_celery

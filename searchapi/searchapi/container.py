@@ -16,7 +16,7 @@ from shared.saved_searches.store import SavedSearchStore
 from shared.storage import MinioObjectStore
 from shared.vectors import vector_index_resource
 from shared.web import AuthSettings, RateLimiter
-from shared.webhooks.store import WebhookStore
+from shared.webhooks.hook_store import WebhookStore
 
 
 def _pool(threads: int, name: str) -> Iterator[ThreadPoolExecutor]:

@@ -27,7 +27,7 @@ from shared.saved_searches.definition import (
 )
 from shared.saved_searches.store import SavedSearchStore
 from shared.vectors import ImageFilter, VectorIndex
-from shared.webhooks.store import WebhookStore
+from shared.webhooks.hook_store import WebhookStore
 
 log = get_logger(__name__)
 # a search id as made here: 32 hex characters

@@ -23,10 +23,10 @@ import redis
 from imagesearch_dev.localstack import Stack
 from shared.storage import MinioObjectStore
 from shared.webhooks import events
-from shared.webhooks.definition import Webhook
 from shared.webhooks.deliveries import DUE, DeliveryQueue
+from shared.webhooks.hook_store import HookSource, WebhookStore
 from shared.webhooks.outbox import WebhookOutbox
-from shared.webhooks.store import HookSource, WebhookStore
+from shared.webhooks.webhook import Webhook
 from tests.bench.procs import peak_rss_bytes, rss_of_tree
 from tests.bench.report import save_results
 from tests.support.paths import ROOT

@@ -11,8 +11,8 @@ import redis
 
 from imagesearch_dev.localstack import Stack
 from shared.webhooks import events
-from shared.webhooks.definition import Webhook
 from shared.webhooks.deliveries import DUE, DeliveryQueue
+from shared.webhooks.webhook import Webhook
 from tests.support.stack import redis_settings
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)

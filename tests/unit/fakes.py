@@ -13,7 +13,7 @@ from shared.errors import NotFound
 from shared.schemas import ImageState, JobItem, JobStatus
 from shared.storage import ObjectInfo, StoredObject
 from shared.vectors import ImageFilter, ImageRecord, SearchHit
-from shared.webhooks.definition import Event, Webhook
+from shared.webhooks.webhook import Event, Webhook
 
 
 class InMemoryObjectStore:

@@ -12,8 +12,8 @@ from shared.log import get_logger
 from shared.state import JobStore
 from shared.storage import ObjectStore
 from shared.vectors import IndexLookup
-from shared.webhooks.definition import Event
 from shared.webhooks.events import image_deleted
+from shared.webhooks.webhook import Event
 
 log = get_logger(__name__)
 # object stats at once while finding which of many ids exist

@@ -23,7 +23,7 @@ from shared.schemas import ImageState
 from shared.state import EnrichBacklog
 from shared.storage import ObjectStore
 from shared.webhooks import events as webhook_events
-from shared.webhooks.definition import Event
+from shared.webhooks.webhook import Event
 
 log = get_logger(__name__)
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from ingestworker.service.model_evaluation import ModelEvaluation
 from shared.embedding import ModelUnavailable, check_model
 from shared.errors import AppError, NotFound, Unavailable, reason_of
+from shared.evaluation_records import EvaluationStore
 from shared.log import get_logger
-from shared.model_evaluations import EvaluationStore
 
 log = get_logger(__name__)
 

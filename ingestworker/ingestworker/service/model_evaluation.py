@@ -1,7 +1,7 @@
 """Evaluating a candidate model on the user's own library before switching to it: a sample of
 the live library, pseudo-queries from what the library says of those pictures
 (ingestworker.evaluation.queries), both models embedding the same pictures and queries, and
-each one's recall@1/5/10 and MRR (ingestworker.evaluation.ranking), time per picture, and
+each one's recall@1/5/10 and MRR (ingestworker.evaluation.recall), time per picture, and
 what the switch would cost. No index is touched."""
 
 import random
@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from ingestworker.evaluation.queries import SOURCES, PseudoQuery, pseudo_queries
-from ingestworker.evaluation.ranking import first_relevant_ranks, rank_metrics
+from ingestworker.evaluation.recall import first_relevant_ranks, rank_metrics
 from shared.embedding import Embedder
 from shared.errors import AppError, NotFound
 from shared.ids import original_key

@@ -12,9 +12,9 @@ from typing import Protocol
 from ingestworker.adapters.webhook_sender import SendResult
 from shared.log import get_logger
 from shared.webhooks.deliveries import Delivery, DeliveryQueue
+from shared.webhooks.hook_store import HookSource, WebhookStore
 from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.signature import SIGNATURE_HEADER, sign
-from shared.webhooks.store import HookSource, WebhookStore
 
 log = get_logger(__name__)
 # a claimed delivery is the deliverer's for its attempt and this much more, then due again

@@ -5,8 +5,8 @@ process. A batch run again publishes the same event ids."""
 
 from ingestworker.stages.batch import BatchOutcome, Row
 from shared.webhooks import events
-from shared.webhooks.definition import Event
 from shared.webhooks.outbox import WebhookOutbox
+from shared.webhooks.webhook import Event
 
 
 class PublishEvents:

@@ -92,7 +92,7 @@ class CeleryTaskQueue:
         self._send(ENRICH_IMAGES, kwargs, ENRICH_QUEUE)
 
     def enqueue_evaluation(self, evaluation_id: str) -> None:
-        """Evaluate a candidate model (shared.model_evaluations), at enrichment's low
+        """Evaluate a candidate model (shared.evaluation_records), at enrichment's low
         priority: it loads two models and embeds a sample twice."""
         self._send(EVALUATE_MODEL, {"evaluation_id": evaluation_id}, ENRICH_QUEUE)
 

@@ -6,9 +6,9 @@ from dependency_injector import containers, providers
 
 from shared.storage import ObjectStore
 from shared.webhooks.deliveries import delivery_queue_resource
+from shared.webhooks.hook_store import HookSource, WebhookStore
 from shared.webhooks.outbox import WebhookOutbox
 from shared.webhooks.settings import WebhookSettings
-from shared.webhooks.store import HookSource, WebhookStore
 
 
 class WebhookProviders(containers.DeclarativeContainer):

@@ -19,7 +19,7 @@ from typing import Literal
 import redis
 
 from shared.errors import Unavailable
-from shared.webhooks.definition import Event, Webhook
+from shared.webhooks.webhook import Event, Webhook
 
 DUE = "webhooks:due"
 WAKE = "webhooks:wake"

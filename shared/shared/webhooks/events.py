@@ -1,10 +1,10 @@
 """The events the pipeline publishes, each with an id made from what makes it that event
-(shared.webhooks.definition.event_id): published again after a fault, it keeps its id."""
+(shared.webhooks.webhook.event_id): published again after a fault, it keeps its id."""
 
 import uuid
 from datetime import UTC, datetime
 
-from shared.webhooks.definition import Event, event_id
+from shared.webhooks.webhook import Event, event_id
 
 
 def _event(type_: str, id_: str, **data: object) -> Event:

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable, Sequence
 
 from shared.log import get_logger
-from shared.webhooks.definition import Event
 from shared.webhooks.deliveries import DeliveryQueue
-from shared.webhooks.store import HookSource, WebhookStore
+from shared.webhooks.hook_store import HookSource, WebhookStore
+from shared.webhooks.webhook import Event
 
 log = get_logger(__name__)
 

@@ -10,8 +10,8 @@ from ingestworker.service.saved_search_source import SavedSearchSource
 from shared.ids import content_id, original_key
 from shared.saved_searches.store import SavedSearchStore
 from shared.schemas import ImageState
-from shared.webhooks.definition import Event, Webhook
-from shared.webhooks.store import WebhookStore
+from shared.webhooks.hook_store import WebhookStore
+from shared.webhooks.webhook import Event, Webhook
 from tests.support.images import image_bytes
 from tests.support.worker import index_pipeline
 from tests.unit.fakes import (

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from ingestworker.adapters.webhook_sender import SendResult
 from ingestworker.service.webhook_delivery import WebhookDelivery
-from shared.webhooks.definition import Webhook
 from shared.webhooks.deliveries import Delivery, Status
 from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.signature import SIGNATURE_HEADER, verify
+from shared.webhooks.webhook import Webhook
 
 HOOK = "h" * 32
 NOW = datetime(2026, 12, 7, tzinfo=UTC)

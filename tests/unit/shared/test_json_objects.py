@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.model_evaluations import EvaluationRecord, EvaluationStore
+from shared.evaluation_records import EvaluationRecord, EvaluationStore
 from shared.storage.protocol import StoredObject
 from tests.unit.fakes import InMemoryObjectStore
 

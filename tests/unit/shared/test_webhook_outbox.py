@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from shared.storage import ObjectStore
 from shared.webhooks import events
-from shared.webhooks.definition import Webhook
+from shared.webhooks.hook_store import HookSource, WebhookStore
 from shared.webhooks.outbox import WebhookOutbox
-from shared.webhooks.store import HookSource, WebhookStore
+from shared.webhooks.webhook import Webhook
 from tests.unit.fakes import InMemoryObjectStore, RecordingDeliveries
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Model evaluations: thin routes over ingestapi.service.model_evaluations."""
+"""Model evaluations: thin routes over ingestapi.service.evaluation_requests."""
 
 from typing import Annotated
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ingestapi.deps import ModelEvaluationServiceDep
-from ingestapi.service.model_evaluations import EvaluationIn
+from ingestapi.service.evaluation_requests import EvaluationIn
 from shared.errors import (
     BadRequest,
     Forbidden,
@@ -16,7 +16,7 @@ from shared.errors import (
     Unavailable,
     Unprocessable,
 )
-from shared.model_evaluations import EvaluationRecord
+from shared.evaluation_records import EvaluationRecord
 from shared.web import error_responses, json_body, json_request_body, rate_limit, require_key
 
 router = APIRouter(tags=["models"])

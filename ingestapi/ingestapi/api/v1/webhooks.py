@@ -1,4 +1,4 @@
-"""Webhooks: thin routes over ingestapi.service.webhooks."""
+"""Webhooks: thin routes over ingestapi.service.webhook_service."""
 
 from typing import Annotated
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ingestapi.deps import WebhookServiceDep
-from ingestapi.service.webhooks import (
+from ingestapi.service.webhook_service import (
     MAX_LOG,
     DeliveryOut,
     WebhookCreated,

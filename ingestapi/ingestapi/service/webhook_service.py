@@ -1,5 +1,5 @@
 """Webhooks: made, listed, changed (paused, resumed) and deleted here; kept in object storage
-(shared.webhooks.store), their deliveries and logs in Redis (shared.webhooks.deliveries).
+(shared.webhooks.hook_store), their deliveries and logs in Redis (shared.webhooks.deliveries).
 A URL is checked as URL ingest checks one (shared.netguard) when the hook is made, and again
 by the deliverer at every attempt (a name may come to resolve elsewhere)."""
 
@@ -13,11 +13,11 @@ from shared.errors import Conflict, NotFound, Unprocessable
 from shared.log import get_logger
 from shared.netguard import MAX_URL_CHARS, Refused, checked_target
 from shared.saved_searches.store import SavedSearchStore
-from shared.webhooks.definition import ALBUM_EVENTS, LIBRARY_EVENTS, EventType, Webhook
 from shared.webhooks.deliveries import Delivery, DeliveryQueue
+from shared.webhooks.hook_store import WebhookStore
 from shared.webhooks.settings import WebhookSettings
 from shared.webhooks.signature import new_secret
-from shared.webhooks.store import WebhookStore
+from shared.webhooks.webhook import ALBUM_EVENTS, LIBRARY_EVENTS, EventType, Webhook
 
 log = get_logger(__name__)
 ID_CHARS = frozenset("0123456789abcdef")

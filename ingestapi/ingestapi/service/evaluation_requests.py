@@ -11,7 +11,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import NotFound
-from shared.model_evaluations import EvaluationRecord, EvaluationStore
+from shared.evaluation_records import EvaluationRecord, EvaluationStore
 
 ID = re.compile(r"^[0-9a-f]{32}$")
 

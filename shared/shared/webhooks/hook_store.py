@@ -7,7 +7,7 @@ from shared.errors import NotFound
 from shared.log import get_logger
 from shared.storage import ObjectStore
 from shared.storage.json_objects import JsonObjects, ReloadOnChange
-from shared.webhooks.definition import Webhook
+from shared.webhooks.webhook import Webhook
 
 log = get_logger(__name__)
 PREFIX = "webhooks/"
