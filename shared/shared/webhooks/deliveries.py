@@ -195,11 +195,6 @@ class DeliveryQueue:
         with _unavailable_on_error():
             return bool(self._redis.exists(f"webhooks:deliverer:{deliverer}"))
 
-    def next_due(self) -> float | None:
-        with _unavailable_on_error():
-            first = self._redis.zrange(DUE, 0, 0, withscores=True)
-        return float(first[0][1]) if first else None
-
     def _log(self, pipe: "redis.client.Pipeline[bytes]", delivery: Delivery) -> None:
         key = _log_key(delivery.hook_id)
         pipe.zadd(key, {delivery.id: delivery.first_at})
