@@ -1,7 +1,7 @@
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ingestworker.enrichers.tags import TagSettings
 from ingestworker.enrichers.text_reader import OcrSettings
@@ -151,6 +151,17 @@ class IngestWorkerSettings(ServiceSettings):
     saved_searches: SavedSearchSettings = SavedSearchSettings()
     # events queued by the index stages and enrichment; sent by `deliver-webhooks`
     webhooks: WebhookSettings = WebhookSettings()
+
+    @model_validator(mode="after")
+    def _retry_waits_within_the_visibility_timeout(self) -> "IngestWorkerSettings":
+        # a task waiting out an outage is held, unacknowledged, for up to its wait: past the
+        # visibility timeout the broker would hand out a second copy of it
+        if self.tasks.max_backoff_s >= self.redis.visibility_timeout_s:
+            raise ValueError(
+                f"tasks.max_backoff_s ({self.tasks.max_backoff_s:g}) must be below "
+                f"redis.visibility_timeout_s ({self.redis.visibility_timeout_s})"
+            )
+        return self
 
 
 class ModelSettings(IngestWorkerSettings):

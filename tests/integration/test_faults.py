@@ -5,9 +5,11 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -28,7 +30,12 @@ from tests.support.images import unique_seed
 from tests.support.paths import ROOT
 from tests.support.polling import eventually, process_gone
 from tests.support.ports import free_ports
-from tests.support.stack import milvus_settings, redis_settings, storage_settings
+from tests.support.stack import (
+    VISIBILITY_TIMEOUT_S,
+    milvus_settings,
+    redis_settings,
+    storage_settings,
+)
 
 
 def unique_jpegs(count: int, salt: int) -> list[bytes]:
@@ -266,13 +273,37 @@ def test_a_task_whose_storage_never_answers_leaves_its_images_waiting(full_stack
             120,
             "the image showing as waiting",
         )
-        # and it goes on retrying: the retry count keeps growing past the budget of 1
-        eventually(lambda: log_path.read_text().count("index_retry") >= 4, 120, "more retries")
+        # and it goes on retrying past the budget of 1, for longer than the broker's visibility
+        # timeout, as one copy: a message held across retries would come back as a second
+        started = time.monotonic()
+        try:
+            eventually(
+                lambda: (
+                    time.monotonic() - started > VISIBILITY_TIMEOUT_S + 5
+                    and _retries_logged(log_path)[-1] >= 8
+                ),
+                180,
+                "retries past the visibility timeout",
+            )
+        except AssertionError as exc:
+            events = [line[:160] for line in log_path.read_text().splitlines()[-25:]]
+            raise AssertionError(
+                f"{exc}; worker exit code {worker.poll()}; its log ends:\n" + "\n".join(events)
+            ) from exc
+        retries = _retries_logged(log_path)
+        assert retries == list(range(1, len(retries) + 1)), "one copy, counting its retries"
+        assert "delivery_isolated" not in log_path.read_text()
         assert api.get(f"/api/v1/images/{image_id}").json()["state"] != "failed"
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     assert status["reason"] == "waiting until it answers again: object storage unreachable"
+
+
+def _retries_logged(log_path: Path) -> list[int]:
+    """The retry numbers of the worker's index_retry lines, in order ([0] before any)."""
+    found = re.findall(r"index_retry .* retry=(\d+)", log_path.read_text())
+    return [int(n) for n in found] or [0]
 
 
 def test_a_milvus_outage_longer_than_the_retries_is_waited_out(

@@ -19,6 +19,12 @@ from shared.vectors import IndexLookup
 
 log = get_logger(__name__)
 
+# reads of the index before an image that Redis calls indexed is taken for one the index lacks:
+# a server whose upsert is a delete then an insert (milvus-lite) misses a row while enrichment
+# or an edit rewrites it
+INDEX_READS = 3
+INDEX_REREAD_WAIT_S = 0.05
+
 
 class KnownImagesService:
     """Which of these content ids need no upload: indexed, or in hand (shared.state.in_hand)."""
@@ -57,13 +63,22 @@ class ImageStatusService:
         state, reason = self._jobs.state_and_reason(image_id)
         if state == ImageState.deleted:
             raise NotFound("no such image")
-        if row := self._index.details(image_id):
+        if row := self._indexed_row(image_id, state):
             return ImageStatus.indexed(image_id, row)
         if state is not None and state != ImageState.indexed:
             return ImageStatus(id=image_id, state=state.value, reason=reason)
         if self._store.exists(original_key(image_id)):
             return ImageStatus(id=image_id, state="stored")
         raise NotFound("no such image")
+
+    def _indexed_row(self, image_id: str, state: ImageState | None) -> dict[str, object] | None:
+        row = self._index.details(image_id)
+        for _ in range(INDEX_READS - 1):
+            if row or state != ImageState.indexed:
+                break
+            time.sleep(INDEX_REREAD_WAIT_S)  # in the thread pool: the route runs it there
+            row = self._index.details(image_id)
+        return row
 
 
 class RetryService:

@@ -10,14 +10,15 @@ about `embedding.batch_size` images:
 
 What celery-batches leaves out, and this adds:
 - groups sized in images, so two children share a flush instead of one child taking it all;
-- a task the child reports as hit by an outage (GroupResult.retry_in_s) stays
-  unacknowledged and is put back in the buffer after its wait, as Task.retry would, without a
-  round trip through the broker;
+- a task the child reports as hit by an outage (GroupResult.retry_in_s) is sent again with
+  its wait as a countdown and its retry count, then acknowledged, as Task.retry does. Holding
+  it unacknowledged across retries instead would outlive the broker's visibility timeout in a
+  long outage, and the broker would hand out a second copy while the first still waits;
 - a child killed under its group hands every task of the group back to the broker (as
   `task_reject_on_worker_lost` does for a plain task), and the guard in the task sends those
   on as isolated tasks.
 
-It overrides celery-batches' private `_do_flush` and reads its `_buffer` and `_tref`: the
+It overrides celery-batches' private `_do_flush` and reads its `_buffer`: the
 dependency is pinned to the minor version tested (tests/unit/ingestworker/test_gathering_task.py
 fails when those hooks change).
 """
@@ -32,6 +33,7 @@ from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
 
 from shared.log import get_logger
+from shared.telemetry import trace_headers
 
 log = get_logger(__name__)
 
@@ -49,13 +51,12 @@ class GroupResult(Protocol):
 
     @property
     def retry_in_s(self) -> Mapping[str, float]:
-        """Task id → seconds to wait before it is put back (an outage)."""
+        """Task id → seconds to wait before it is run again (an outage)."""
         ...
 
 
 class GatheredTask(Batches):  # type: ignore[misc]
     abstract = True
-    _tref: Any  # celery-batches' flush timer, None while nothing waits
 
     def gathering(self) -> Gathering:
         """Read when the worker starts consuming: the task is built before any config is."""
@@ -65,15 +66,14 @@ class GatheredTask(Batches):  # type: ignore[misc]
         gathering = self.gathering()
         self.flush_every, self.flush_interval = gathering.max_tasks, gathering.max_wait_s
         self.images_per_flush = gathering.images_per_flush
-        self.consume_with(consumer.timer, consumer.pool)
+        self.consume_with(consumer.pool)
         return super().Strategy(task, app, consumer)
 
-    def consume_with(self, timer: Any, pool: Any) -> None:
-        """The consumer's timer and pool, which every flush and retry goes through."""
-        self._timer, self._pool = timer, pool
+    def consume_with(self, pool: Any) -> None:
+        """The consumer's pool, which every flush goes through."""
+        self._pool = pool
         self._children = int(getattr(pool, "num_processes", 0) or pool.limit or 1)
         self._in_flight = 0
-        self._retries: dict[str, int] = {}
 
     def _do_flush(self) -> None:
         if self._in_flight >= self._children and self._buffer.qsize() < self.flush_every:
@@ -86,7 +86,7 @@ class GatheredTask(Batches):  # type: ignore[misc]
 
     def _apply(self, group: list[Request]) -> None:
         simple = [SimpleRequest.from_request(r) for r in group]
-        retries = {r.id: self._retries.get(r.id, 0) for r in group}
+        retries = {r.id: retries_of(r) for r in group}
         self._in_flight += 1
 
         def on_return(result: Any) -> None:
@@ -94,12 +94,11 @@ class GatheredTask(Batches):  # type: ignore[misc]
             # a task that raised returns None: its group is done, as a plain task's would be
             retry_in_s = result.retry_in_s if isinstance(result, GroupResult) else {}
             for request in group:
-                if request.id in retry_in_s:
-                    self._retries[request.id] = retries[request.id] + 1
-                    self._timer.call_after(retry_in_s[request.id], self._put_back, (request,))
-                else:
-                    self._retries.pop(request.id, None)
+                wait = retry_in_s.get(request.id)
+                if wait is None or self._send_again(request, retries[request.id] + 1, wait):
                     request.acknowledge()
+                else:  # the broker did not take it: it hands this one out again itself
+                    request.reject(requeue=True)
             if self._buffer.qsize():
                 self._do_flush()
 
@@ -107,7 +106,6 @@ class GatheredTask(Batches):  # type: ignore[misc]
             self._in_flight -= 1
             log.warning("gathered_batch_lost", tasks=len(group), error=str(exc_info.exception))
             for request in group:
-                self._retries.pop(request.id, None)
                 request.reject(requeue=True)
 
         self._pool.apply_async(
@@ -117,10 +115,28 @@ class GatheredTask(Batches):  # type: ignore[misc]
             error_callback=on_error,
         )
 
-    def _put_back(self, request: Request) -> None:
-        self._buffer.put(request)
-        if self._tref is None:
-            self._tref = self._timer.call_repeatedly(self.flush_interval, self._do_flush)
+    def _send_again(self, request: Request, retries: int, countdown_s: float) -> bool:
+        """The task as a new message, due after its wait, to the queue it came from."""
+        delivery = request.delivery_info or {}
+        try:
+            self.apply_async(
+                args=request.args,
+                kwargs=request.kwargs,
+                task_id=request.id,
+                retries=retries,
+                countdown=countdown_s,
+                queue=delivery.get("routing_key"),
+                headers=trace_headers(request.request_dict),
+            )
+        except Exception as exc:  # any broker error: the old message stays
+            log.warning("gathered_retry_not_sent", task_id=request.id, error=str(exc)[:200])
+            return False
+        return True
+
+
+def retries_of(request: Any) -> int:
+    """The outages this task has waited out (the count its message carries)."""
+    return int((request.request_dict or {}).get("retries") or 0)
 
 
 def groups(requests: Sequence[Any], images: int) -> Iterator[list[Any]]:

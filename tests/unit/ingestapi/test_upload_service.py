@@ -164,6 +164,40 @@ def test_image_status_follows_the_image_from_stored_to_indexed(parts: Parts) -> 
     assert indexed.metadata == {"filename": "a.png"}
 
 
+class RowBeingRewritten:
+    """An index whose upsert is a delete then an insert: the first read misses the row."""
+
+    def __init__(self, row: dict[str, object]) -> None:
+        self.reads = 0
+        self._row = row
+
+    def details(self, image_id: str) -> dict[str, object] | None:
+        self.reads += 1
+        return self._row if self.reads > 1 else None
+
+
+def test_an_indexed_image_read_while_its_row_is_rewritten_is_still_indexed(parts: Parts) -> None:
+    store, _, jobs = parts
+    data = image_bytes()
+    image_id = content_id(data)
+    store.put(original_key(image_id), data, "image/png")
+    jobs.set_state(image_id, ImageState.indexed)
+    index = RowBeingRewritten({"filename": "a.png", "place_state": "done"})
+    status = ImageStatusService(store, jobs, index).get(image_id)
+    assert (status.state, index.reads) == ("indexed", 2)
+    assert status.enrichment is not None
+
+
+def test_an_image_not_yet_indexed_is_read_from_the_index_once(parts: Parts) -> None:
+    store, _, jobs = parts
+    data = image_bytes()
+    image_id = content_id(data)
+    jobs.set_state(image_id, ImageState.processing)
+    index = RowBeingRewritten({"filename": "a.png"})
+    assert ImageStatusService(store, jobs, index).get(image_id).state == "processing"
+    assert index.reads == 1
+
+
 def test_a_malformed_id_is_not_found(parts: Parts) -> None:
     statuses, _ = status_service(parts)
     with pytest.raises(NotFound):

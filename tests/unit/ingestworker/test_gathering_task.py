@@ -1,6 +1,6 @@
 """The main process's side of gathering: how buffered index tasks are grouped, handed to the
-pool, acknowledged, put back after an outage, and given back to the broker when a child dies.
-The pool, timer and messages are fakes; the real worker runs it in tests/integration."""
+pool, acknowledged, sent again after an outage, and given back to the broker when a child
+dies. The pool, broker and messages are fakes; the real worker runs it in tests/integration."""
 
 import inspect
 import queue
@@ -67,35 +67,34 @@ class Pool:
         self.jobs.append(Job([r.id for r in requests], retries, callback, error_callback))
 
 
-class Timer:
-    def __init__(self) -> None:
-        self.later: list[tuple[float, Callable[..., None], tuple[Any, ...]]] = []
-
-    def call_after(self, seconds: float, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
-        self.later.append((seconds, fn, args))
-
-    def call_repeatedly(self, seconds: float, fn: Callable[[], None]) -> object:
-        return object()
-
-
 class Lost:
     exception = RuntimeError("Worker exited prematurely: signal 9 (SIGKILL)")
 
 
 class Task(GatheredTask):
     name = "test.gathered"
+    broker_down = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[dict[str, Any]] = []
+
+    def apply_async(self, *args: Any, **options: Any) -> None:  # type: ignore[override]
+        if self.broker_down:
+            raise ConnectionError("Redis is down")
+        self.sent.append(options)
 
     def gathering(self) -> Gathering:
         return Gathering(max_tasks=8, max_wait_s=0.2, images_per_flush=4)
 
 
 @pytest.fixture
-def task() -> tuple[Task, Pool, Timer]:
-    made, pool, timer = Task(), Pool(), Timer()
+def task() -> tuple[Task, Pool]:
+    made, pool = Task(), Pool()
     gathering = made.gathering()
     made.flush_every, made.images_per_flush = gathering.max_tasks, gathering.images_per_flush
-    made.consume_with(timer, pool)
-    return made, pool, timer
+    made.consume_with(pool)
+    return made, pool
 
 
 def arrive(task: Task, *messages: Message) -> None:
@@ -111,9 +110,9 @@ def test_groups_are_cut_by_images_never_inside_a_task() -> None:
 
 
 def test_a_flush_hands_each_group_to_the_pool_and_acknowledges_when_it_returns(
-    task: tuple[Task, Pool, Timer],
+    task: tuple[Task, Pool],
 ) -> None:
-    gathered, pool, _ = task
+    gathered, pool = task
     messages = [Message(f"t{n}", [f"i{n}"]) for n in range(6)]
     arrive(gathered, *messages)
     gathered._do_flush()
@@ -123,27 +122,43 @@ def test_a_flush_hands_each_group_to_the_pool_and_acknowledges_when_it_returns(
     assert [m.acked for m in messages] == [True] * 4 + [False] * 2
 
 
-def test_an_outage_puts_a_task_back_after_its_wait_with_its_retry_count(
-    task: tuple[Task, Pool, Timer],
+def test_an_outage_sends_the_task_again_with_its_wait_and_retry_count_then_acks_it(
+    task: tuple[Task, Pool],
 ) -> None:
-    gathered, pool, timer = task
-    first, second = Message("t1", ["a"]), Message("t2", ["b"])
+    """Through the broker, as Task.retry: a message held across retries would outlive the
+    visibility timeout, and the broker would hand out a second copy."""
+    gathered, pool = task
+    first = Message("t1", ["a"], delivery_info={"routing_key": "index"}, request_dict={
+        "retries": 2, "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    })  # fmt: skip
+    second = Message("t2", ["b"])
     arrive(gathered, first, second)
     gathered._do_flush()
-    pool.jobs[0].callback(GatheredReport(retry_in_s={"t1": 2.0}))
-    assert (first.acked, second.acked) == (False, True)
-    [(wait, put_back, args)] = timer.later
-    assert wait == 2.0
-    put_back(*args)
+    assert pool.jobs[0].retries == {"t1": 2, "t2": 0}  # so the child knows when to show waiting
+    pool.jobs[0].callback(GatheredReport(retry_in_s={"t1": 4.0}))
+    assert (first.acked, second.acked) == (True, True)
+    [sent] = gathered.sent
+    assert (sent["task_id"], sent["retries"], sent["countdown"]) == ("t1", 3, 4.0)
+    assert (sent["queue"], sent["kwargs"]) == ("index", first.kwargs)
+    assert sent["headers"] == {"traceparent": first.request_dict["traceparent"]}
+
+
+def test_a_retry_the_broker_does_not_take_leaves_the_message_to_the_broker(
+    task: tuple[Task, Pool],
+) -> None:
+    gathered, pool = task
+    message = Message("t1", ["a"])
+    arrive(gathered, message)
     gathered._do_flush()
-    assert pool.jobs[1].task_ids == ["t1"]
-    assert pool.jobs[1].retries == {"t1": 1}  # so the child knows when to show it waiting
+    gathered.broker_down = True
+    pool.jobs[0].callback(GatheredReport(retry_in_s={"t1": 1.0}))
+    assert (message.acked, message.requeued) == (False, True)
 
 
 def test_a_child_killed_under_its_group_gives_every_task_back_to_the_broker(
-    task: tuple[Task, Pool, Timer],
+    task: tuple[Task, Pool],
 ) -> None:
-    gathered, pool, _ = task
+    gathered, pool = task
     messages = [Message("t1", ["a"]), Message("t2", ["b"])]
     arrive(gathered, *messages)
     gathered._do_flush()
@@ -153,9 +168,9 @@ def test_a_child_killed_under_its_group_gives_every_task_back_to_the_broker(
 
 
 def test_while_every_child_is_busy_tasks_wait_and_the_batch_grows(
-    task: tuple[Task, Pool, Timer],
+    task: tuple[Task, Pool],
 ) -> None:
-    gathered, pool, _ = task
+    gathered, pool = task
     arrive(gathered, *(Message(f"a{n}", [f"a{n}"] * 4) for n in range(2)))
     gathered._do_flush()
     assert len(pool.jobs) == 2  # both children busy
@@ -170,12 +185,11 @@ def test_while_every_child_is_busy_tasks_wait_and_the_batch_grows(
 
 
 def test_the_celery_batches_hooks_it_overrides_are_still_there() -> None:
-    """GatheredTask overrides celery-batches' private _do_flush and reads its _buffer and
-    _tref: a release that renames them would turn gathering off without an error."""
+    """GatheredTask overrides celery-batches' private _do_flush and reads its _buffer: a
+    release that renames them would turn gathering off without an error."""
     made = Task()
     assert isinstance(made._buffer, queue.Queue)
-    assert made._tref is None
     assert callable(vars(Batches)["_do_flush"])
     strategy = inspect.getsource(Batches.Strategy)
-    for hook in ("self._do_flush", "self._buffer.put", "self._tref"):
+    for hook in ("self._do_flush", "self._buffer.put"):
         assert hook in strategy

@@ -148,3 +148,26 @@ def test_a_keyless_stack_only_starts_on_loopback_unless_allowed(
     with pytest.raises(PreflightFailed) as failed:
         load_config(WithAuth)
     assert "auth" in str(failed.value)
+
+
+def test_a_worker_retry_wait_as_long_as_the_visibility_timeout_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A task waiting out an outage is held for its wait: past the visibility timeout the
+    broker would hand out a second copy."""
+    from ingestworker.settings import IngestWorkerSettings
+
+    root = Path(__file__).resolve().parents[3]
+    monkeypatch.setenv(CONF_DIR_ENV, str(root / "conf"))
+    monkeypatch.setenv("INGESTWORKER__STORAGE__ACCESS_KEY", "k")
+    monkeypatch.setenv("INGESTWORKER__STORAGE__SECRET_KEY", "s")
+    monkeypatch.setenv("INGESTWORKER__REDIS__VISIBILITY_TIMEOUT_S", "60")
+    monkeypatch.setenv("INGESTWORKER__TASKS__MAX_BACKOFF_S", "60")
+    with pytest.raises(SystemExit) as exc, exit_on_failure():
+        load_config(IngestWorkerSettings)
+    assert exc.value.code == 2
+    assert "tasks.max_backoff_s (60) must be below redis.visibility_timeout_s (60)" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.setenv("INGESTWORKER__TASKS__MAX_BACKOFF_S", "59")
+    assert load_config(IngestWorkerSettings).tasks.max_backoff_s == 59
