@@ -3,7 +3,8 @@ the worker child under its batch, and the broker hands the batch out again (acks
 deliveries that never finished are counted per task; past tasks.max_crashes the batch is not
 run again but halved into two new isolated tasks (never gathered with others), until the culprit
 is alone: that one fails with the
-count, and is never retried automatically (reconcile leaves failed images alone)."""
+count, and is never retried automatically (reconcile leaves failed images alone); its failure
+is published (image.failed) as the index stages publish theirs."""
 
 from dataclasses import dataclass, field
 
@@ -11,6 +12,8 @@ from shared.log import get_logger
 from shared.queue import TaskQueue
 from shared.schemas import ImageState
 from shared.state import CrashCounts, ImageStates
+from shared.webhooks import events
+from shared.webhooks.events import EventPublisher
 
 log = get_logger(__name__)
 
@@ -25,12 +28,18 @@ class Split:
 
 class CrashGuard:
     def __init__(
-        self, crashes: CrashCounts, states: ImageStates, queue: TaskQueue, max_crashes: int
+        self,
+        crashes: CrashCounts,
+        states: ImageStates,
+        queue: TaskQueue,
+        max_crashes: int,
+        published: EventPublisher | None = None,
     ) -> None:
         self._crashes = crashes
         self._states = states
         self._queue = queue
         self._max_crashes = max_crashes
+        self._published = published
 
     def enter(self, task_id: str, image_ids: list[str], job_id: str | None) -> Split | None:
         """At the start of a delivery: None to run it, or the split made in its place."""
@@ -40,6 +49,8 @@ class CrashGuard:
         self._crashes.end_delivery(task_id)
         if len(image_ids) == 1:
             reason = f"crashed the worker {crashes} time{'s' if crashes != 1 else ''}"
+            if self._published is not None:
+                self._published.publish([events.image_failed(image_ids[0], reason)])
             self._states.set_state(image_ids[0], ImageState.failed, reason)
             log.error("poison_image", image_id=image_ids[0], crashes=crashes)
             return Split(failed={image_ids[0]: reason})

@@ -23,7 +23,7 @@ from shared.schemas import ImageState
 from shared.state import EnrichBacklog
 from shared.storage import ObjectStore
 from shared.webhooks import events as webhook_events
-from shared.webhooks.webhook import Event
+from shared.webhooks.events import EventPublisher
 
 log = get_logger(__name__)
 
@@ -36,10 +36,6 @@ class EnrichableIndex(Protocol):
 
 class Matchers(Protocol):
     def matcher(self) -> SavedSearchMatcher: ...
-
-
-class EventPublisher(Protocol):
-    def publish(self, events: Sequence[Event]) -> int: ...
 
 
 class EnrichStates(EnrichBacklog, Protocol):

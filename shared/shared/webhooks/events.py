@@ -2,9 +2,17 @@
 (shared.webhooks.webhook.event_id): published again after a fault, it keeps its id."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from shared.webhooks.webhook import Event, event_id
+
+
+class EventPublisher(Protocol):
+    """Where events are published (shared.webhooks.outbox.WebhookOutbox)."""
+
+    def publish(self, events: Sequence[Event]) -> int: ...
 
 
 def _event(type_: str, id_: str, **data: object) -> Event:

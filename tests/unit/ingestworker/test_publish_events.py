@@ -5,6 +5,7 @@ an image joins when its facts land. Only hooks that hear an event get it."""
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from ingestworker.service.crash_guard import CrashGuard
 from ingestworker.service.enriching import EnrichmentService
 from ingestworker.service.saved_search_source import SavedSearchSource
 from shared.ids import content_id, original_key
@@ -20,6 +21,7 @@ from tests.unit.fakes import (
     InMemoryObjectStore,
     InMemoryVectorIndex,
     RecordingDeliveries,
+    RecordingQueue,
     RowsIndex,
 )
 from tests.unit.ingestworker.test_saved_matching import MODEL, OPEN, REDS, ReadsOpen, saved
@@ -102,3 +104,21 @@ def test_enrichment_publishes_the_albums_an_image_joins_and_not_those_it_was_in(
     ]
     service.run([image_id])  # enriched again: found the same, joins nothing new
     assert len(published.events) == 1
+
+
+def test_a_poison_image_the_crash_guard_fails_is_published_and_a_split_is_not() -> None:
+    jobs, queue, published = InMemoryJobStore(), RecordingQueue(), Published()
+    guard = CrashGuard(jobs, jobs, queue, max_crashes=1, published=published)
+    jobs.start_delivery("batch")  # a delivery that killed its worker
+    split = guard.enter("batch", ["a" * 64, "b" * 64], "job")
+    assert split is not None and split.halves == [["a" * 64], ["b" * 64]]
+    assert published.events == []  # not failed: split in two
+    jobs.start_delivery("alone")
+    split = guard.enter("alone", ["a" * 64], "job")
+    assert split is not None and split.failed == {"a" * 64: "crashed the worker 1 time"}
+    [event] = published.events
+    assert (event.type, event.data) == (
+        "image.failed",
+        {"image_id": "a" * 64, "reason": "crashed the worker 1 time"},
+    )
+    assert jobs.state_of("a" * 64) == ImageState.failed
