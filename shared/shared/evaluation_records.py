@@ -23,6 +23,8 @@ class EvaluationRecord(BaseModel):
     report: dict[str, Any] | None = None
     created_at: datetime
     finished_at: datetime | None = None
+    # runs that never ended: the worker died under them (out of memory loading the candidate?)
+    interrupted: int = 0
 
 
 class EvaluationStore(JsonObjects[EvaluationRecord]):
