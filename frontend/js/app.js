@@ -185,13 +185,14 @@ function show(body, append) {
     setStatus(
       total === 0
         ? "No images here yet: upload some, or loosen the filters."
-        : `${total.toLocaleString()} images in your library, newest first`,
+        : `${counted(total, "image")} in your library, newest first`,
       total === 0 ? "empty" : "done",
     );
   } else if (state.items.length === 0) {
     setStatus(`Nothing found for ${state.label}. Try other words or fewer filters — or upload images first.`, "empty");
   } else {
-    setStatus(`${state.items.length}${state.next ? "+" : ""} images for ${state.label} (${body.took_ms} ms)`, "done");
+    const shown = `${state.items.length}${state.next ? "+" : ""} ${state.next || state.items.length !== 1 ? "images" : "image"}`;
+    setStatus(`${shown} for ${state.label} (${body.took_ms} ms)`, "done");
   }
 }
 
@@ -370,7 +371,7 @@ async function refreshCounts() {
     const pending = ["stored", "queued", "fetching", "processing", "waiting"]
       .map((k) => s.images[k] || 0)
       .reduce((a, b) => a + b, 0);
-    const parts = [`${s.images.indexed.toLocaleString()} images`, formatBytes(s.bytes)];
+    const parts = [counted(s.images.indexed, "image"), formatBytes(s.bytes)];
     if (pending) parts.push(`${pending.toLocaleString()} on their way`);
     if (s.images.failed) parts.push(`${s.images.failed.toLocaleString()} failed`);
     if (s.enrichment_backlog) parts.push(`${s.enrichment_backlog.toLocaleString()} being enriched`);
@@ -378,6 +379,10 @@ async function refreshCounts() {
   } catch {
     counts.textContent = "";
   }
+}
+
+function counted(n, word) {
+  return `${n.toLocaleString()} ${n === 1 ? word : `${word}s`}`;
 }
 
 function formatBytes(bytes) {
@@ -440,7 +445,7 @@ async function deleteSelected() {
     const body = await api.deleteImages(ids);
     const done = body.items.filter((i) => i.status === "deleted" || i.status === "not_found");
     removeShown(done.map((i) => i.id));
-    setStatus(`Deleted ${done.length} ${done.length === 1 ? "image" : "images"}.`, "done");
+    setStatus(`Deleted ${counted(done.length, "image")}.`, "done");
     refreshCounts();
   } catch (error) {
     setStatus(`Delete failed: ${error.message}`, "error");

@@ -144,7 +144,7 @@ def test_a_selection_is_deleted_at_once(page: Page, full_stack: Stack) -> None:
     # the timeline from the server agrees
     page.reload()
     only_tag(page, tag)
-    expect(page.locator("#status")).to_contain_text("1 images in your library")
+    expect(page.locator("#status")).to_contain_text("1 image in your library")
 
 
 def test_the_duplicates_view_deletes_the_extras_and_keeps_the_best(
