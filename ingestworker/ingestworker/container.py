@@ -11,7 +11,6 @@ from dependency_injector import containers, providers
 
 from ingestworker.adapters.gathering_task import Gathering
 from ingestworker.adapters.url_fetcher import UrlFetcher
-from ingestworker.adapters.webhook_sender import WebhookSender
 from ingestworker.enrichers import OcrEnricher, PlaceEnricher, TagEnricher
 from ingestworker.enrichers.places import PlaceFinder
 from ingestworker.enrichers.text_reader import TextReader
@@ -28,8 +27,6 @@ from ingestworker.service.reindexing import ReindexService, ReindexStates
 from ingestworker.service.retry_policy import RetryPolicy
 from ingestworker.service.saved_search_source import SavedSearchSource
 from ingestworker.service.url_download import UrlDownloadService
-from ingestworker.service.webhook_deliverer import WebhookDeliverer
-from ingestworker.service.webhook_delivery import WebhookDelivery
 from ingestworker.settings import IngestWorkerSettings, WorkerMetricsSettings
 from ingestworker.stages import (
     Embed,
@@ -53,7 +50,6 @@ from shared.state import EnrichBacklog, job_store_resource
 from shared.storage import MinioObjectStore
 from shared.vectors import MilvusVectorIndex, live_index_resource, vector_index_resource
 from shared.webhooks.container import WebhookProviders
-from shared.webhooks.settings import WebhookSettings
 
 # a child loads the model before it reports up; celery's default 4 s killed every child
 # respawned after a crash, in a loop (found by the kill-mid-batch test)
@@ -83,12 +79,6 @@ def _fetcher_resource(settings: FetchSettings) -> Iterator[UrlFetcher]:
     fetcher = UrlFetcher(settings)
     yield fetcher
     fetcher.close()
-
-
-def _sender_resource(settings: WebhookSettings) -> Iterator[WebhookSender]:
-    sender = WebhookSender(settings)
-    yield sender
-    sender.close()
 
 
 def _metrics_folder(settings: WorkerMetricsSettings) -> Path | None:
@@ -218,21 +208,6 @@ class Container(containers.DeclarativeContainer):
         redis_url=settings.provided.redis.url,
         settings=settings.provided.webhooks,
     )
-    webhook_sender = providers.Resource(_sender_resource, settings.provided.webhooks)
-    webhook_delivery = providers.Factory(
-        WebhookDelivery,
-        queue=webhooks.deliveries,
-        hooks=webhooks.hooks,
-        store=webhooks.store,
-        sender=webhook_sender,
-        settings=settings.provided.webhooks,
-    )
-    webhook_deliverer = providers.Factory(
-        WebhookDeliverer,
-        delivery=webhook_delivery,
-        queue=webhooks.deliveries,
-        settings=settings.provided.webhooks,
-    )
 
     index_pipeline = _index_pipeline(
         settings,
@@ -261,6 +236,7 @@ class Container(containers.DeclarativeContainer):
         states=job_store,
         queue=task_queue,
         max_crashes=settings.provided.tasks.max_crashes,
+        published=webhooks.outbox,
     )
     isolated_indexing = providers.Factory(
         IsolatedIndexing,

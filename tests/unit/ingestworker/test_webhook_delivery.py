@@ -2,6 +2,8 @@
 secret; retried after doubling waits; given up a day after its event; dropped when its hook
 is gone; held while its hook is paused; and a hook that keeps failing is paused with why."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 from ingestworker.adapters.webhook_sender import SendResult
@@ -171,3 +173,15 @@ def test_a_success_starts_the_count_of_failures_again() -> None:
     for _ in range(5):
         deliver.deliver(delivery())
     assert store.paused == [] and queue.in_a_row == 2
+
+
+def test_the_deliverer_process_imports_no_model_decoder_or_enrichment() -> None:
+    """Its own composition root: the worker's would load torch and the enrichers (191 MB
+    resident before it sent anything)."""
+    heavy = ("torch", "cv2", "sentence_transformers", "openvino", "ingestworker.enrichers")
+    code = (
+        "import sys, ingestworker.cli.deliver_webhooks\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -91,12 +91,14 @@ def test_repository_conf_files_load(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every committed conf/<service>.yaml is valid for its service (secrets from env)."""
     from cdnapi.settings import CdnApiSettings
     from ingestapi.settings import IngestApiSettings
+    from ingestworker.deliverer_container import DelivererSettings
     from ingestworker.settings import IngestWorkerSettings
     from searchapi.settings import SearchApiSettings
 
     root = Path(__file__).resolve().parents[3]
     monkeypatch.setenv(CONF_DIR_ENV, str(root / "conf"))
-    for cls in (IngestApiSettings, IngestWorkerSettings, CdnApiSettings, SearchApiSettings):
+    services = (IngestApiSettings, IngestWorkerSettings, CdnApiSettings, SearchApiSettings)
+    for cls in (*services, DelivererSettings):
         prefix = cls.service.upper()
         monkeypatch.setenv(f"{prefix}__STORAGE__ACCESS_KEY", "k")
         monkeypatch.setenv(f"{prefix}__STORAGE__SECRET_KEY", "s")
@@ -171,3 +173,21 @@ def test_a_worker_retry_wait_as_long_as_the_visibility_timeout_is_refused(
     )
     monkeypatch.setenv("INGESTWORKER__TASKS__MAX_BACKOFF_S", "59")
     assert load_config(IngestWorkerSettings).tasks.max_backoff_s == 59
+
+
+def test_the_deliverer_reads_the_workers_webhook_settings_and_leaves_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """deliver-webhooks has a composition root of its own (no model, no enrichment), on the
+    worker's configuration."""
+    from ingestworker.deliverer_container import DelivererSettings
+
+    root = Path(__file__).resolve().parents[3]
+    monkeypatch.setenv(CONF_DIR_ENV, str(root / "conf"))
+    monkeypatch.setenv("INGESTWORKER__STORAGE__ACCESS_KEY", "k")
+    monkeypatch.setenv("INGESTWORKER__STORAGE__SECRET_KEY", "s")
+    monkeypatch.setenv("INGESTWORKER__WEBHOOKS__CONCURRENCY", "3")
+    monkeypatch.setenv("INGESTWORKER__EMBEDDING__MODEL", "not/read-here")
+    settings = load_config(DelivererSettings)
+    assert settings.webhooks.concurrency == 3
+    assert not hasattr(settings, "embedding")
