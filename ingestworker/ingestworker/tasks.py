@@ -31,7 +31,6 @@ RETRY_FOREVER = None
 # this far apart (another process's write shows within Milvus's time tick), then let go
 MISSING_LOOKS = 5
 MISSING_WAIT_S = 2.0
-MAX_ENRICH_BACKOFF_S = 60.0
 
 
 class _GatheredIndexTask(GatheredTask):
@@ -118,7 +117,7 @@ def enrich_images(
         try:
             report = container().enrichment_service().run(image_ids, last_look, only or ())
         except Unavailable as exc:
-            wait = min(MAX_ENRICH_BACKOFF_S, 2.0**self.request.retries)
+            wait = container().retry_policy().wait_s(self.request.retries)
             raise self.retry(exc=exc, countdown=wait) from exc
     if report.missing and not last_look:
         again = {"image_ids": report.missing, "only": only}
@@ -138,7 +137,7 @@ def evaluate_model(self: Task, evaluation_id: str) -> str:
     try:
         return container().evaluation_runner().run(evaluation_id)
     except Unavailable as exc:
-        wait = min(MAX_ENRICH_BACKOFF_S, 2.0**self.request.retries)
+        wait = container().retry_policy().wait_s(self.request.retries)
         raise self.retry(exc=exc, countdown=wait) from exc
 
 

@@ -269,3 +269,32 @@ def test_a_delivery_that_ends_normally_is_not_counted_as_a_crash(fakes: Fakes) -
     tasks.index_isolated.apply(args=[ids, "job"], task_id="t3").get()
     assert set(fakes.index.records) == set(ids)
     assert "t3" not in fakes.jobs.deliveries
+
+
+class DownEnrichment:
+    def run(self, *args: object) -> None:
+        raise Unavailable("milvus unreachable")
+
+
+def test_an_enrichment_outage_retries_with_the_one_retry_policys_waits(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Doubling waits capped at tasks.max_backoff_s, which the settings keep below the broker's
+    visibility timeout (a retry is held that long before it runs)."""
+    container().settings.override(providers.Object(worker_settings(tasks={"max_backoff_s": 5})))
+    container().enrichment_service.override(providers.Object(DownEnrichment()))
+    waits: list[float] = []
+
+    def retry(**options: object) -> Exception:
+        waits.append(float(options["countdown"]))  # type: ignore[arg-type]
+        return RuntimeError("retried")
+
+    monkeypatch.setattr(tasks.enrich_images, "retry", retry)
+    for retries in (0, 2, 9):
+        tasks.enrich_images.push_request(retries=retries)
+        try:
+            with pytest.raises(RuntimeError, match="retried"):
+                tasks.enrich_images.run(["a" * 64])
+        finally:
+            tasks.enrich_images.pop_request()
+    assert waits == [1.0, 4.0, 5.0]
