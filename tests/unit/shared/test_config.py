@@ -152,6 +152,15 @@ def test_a_keyless_stack_only_starts_on_loopback_unless_allowed(
     assert "auth" in str(failed.value)
 
 
+@pytest.fixture
+def worker_conf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The repository's conf/ingestworker.yaml, with the storage keys it leaves to env."""
+    monkeypatch.setenv(CONF_DIR_ENV, str(Path(__file__).resolve().parents[3] / "conf"))
+    monkeypatch.setenv("INGESTWORKER__STORAGE__ACCESS_KEY", "k")
+    monkeypatch.setenv("INGESTWORKER__STORAGE__SECRET_KEY", "s")
+
+
+@pytest.mark.usefixtures("worker_conf")
 def test_a_worker_retry_wait_as_long_as_the_visibility_timeout_is_refused(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -159,10 +168,6 @@ def test_a_worker_retry_wait_as_long_as_the_visibility_timeout_is_refused(
     broker would hand out a second copy."""
     from ingestworker.settings import IngestWorkerSettings
 
-    root = Path(__file__).resolve().parents[3]
-    monkeypatch.setenv(CONF_DIR_ENV, str(root / "conf"))
-    monkeypatch.setenv("INGESTWORKER__STORAGE__ACCESS_KEY", "k")
-    monkeypatch.setenv("INGESTWORKER__STORAGE__SECRET_KEY", "s")
     monkeypatch.setenv("INGESTWORKER__REDIS__VISIBILITY_TIMEOUT_S", "60")
     monkeypatch.setenv("INGESTWORKER__TASKS__MAX_BACKOFF_S", "60")
     with pytest.raises(SystemExit) as exc, exit_on_failure():
@@ -175,6 +180,7 @@ def test_a_worker_retry_wait_as_long_as_the_visibility_timeout_is_refused(
     assert load_config(IngestWorkerSettings).tasks.max_backoff_s == 59
 
 
+@pytest.mark.usefixtures("worker_conf")
 def test_the_deliverer_reads_the_workers_webhook_settings_and_leaves_the_rest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -182,10 +188,6 @@ def test_the_deliverer_reads_the_workers_webhook_settings_and_leaves_the_rest(
     worker's configuration."""
     from ingestworker.deliverer_container import DelivererSettings
 
-    root = Path(__file__).resolve().parents[3]
-    monkeypatch.setenv(CONF_DIR_ENV, str(root / "conf"))
-    monkeypatch.setenv("INGESTWORKER__STORAGE__ACCESS_KEY", "k")
-    monkeypatch.setenv("INGESTWORKER__STORAGE__SECRET_KEY", "s")
     monkeypatch.setenv("INGESTWORKER__WEBHOOKS__CONCURRENCY", "3")
     monkeypatch.setenv("INGESTWORKER__EMBEDDING__MODEL", "not/read-here")
     settings = load_config(DelivererSettings)
