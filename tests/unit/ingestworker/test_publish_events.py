@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from ingestworker.service.crash_guard import CrashGuard
 from ingestworker.service.enriching import EnrichmentService
-from ingestworker.service.saved_search_source import SavedSearchSource
 from shared.ids import content_id, original_key
 from shared.saved_searches.store import SavedSearchStore
 from shared.schemas import ImageState
@@ -22,9 +21,14 @@ from tests.unit.fakes import (
     InMemoryVectorIndex,
     RecordingDeliveries,
     RecordingQueue,
-    RowsIndex,
 )
-from tests.unit.ingestworker.test_saved_matching import MODEL, OPEN, REDS, ReadsOpen, saved
+from tests.unit.ingestworker.test_saved_matching import (
+    OPEN,
+    REDS,
+    ReadsOpen,
+    enrich_scene,
+    saved,
+)
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
@@ -82,21 +86,10 @@ class Published:
 
 
 def test_enrichment_publishes_the_albums_an_image_joins_and_not_those_it_was_in() -> None:
-    store, jobs = InMemoryObjectStore(), InMemoryJobStore()
-    searches = SavedSearchStore(store)
-    searches.put(saved(OPEN, clauses=((("text:open",),),)))
-    searches.put(saved(REDS, vectors=((1.0, 0.0, 0.0),), min_score=0.9))
-    image_id = "d" * 64
-    row: dict[str, object] = {
-        "id": image_id, "vector": [1.0, 0.0, 0.0], "filename": "a.jpg", "albums": [REDS],
-        "created_at": 7,
-    }  # fmt: skip
-    store.put(original_key(image_id), b"x", "image/jpeg")
-    jobs.set_state(image_id, ImageState.indexed)
-    published = Published()
-    source = SavedSearchSource(searches, MODEL, refresh_s=5)
+    scene, published = enrich_scene(), Published()
+    image_id = scene.image_id
     service = EnrichmentService(
-        RowsIndex({image_id: row}), store, jobs, [ReadsOpen()], source, published
+        scene.index, scene.store, scene.jobs, [ReadsOpen()], scene.source, published
     )
     service.run([image_id])
     assert [(e.type, e.data["saved_search_id"]) for e in published.events] == [

@@ -2,6 +2,7 @@
 albums they join go into their rows as they are indexed, and again when enrichment finds what
 makes them belong; the worker reads the searches again only when they changed."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ingestworker.enrichers import Enriched, EnrichTarget
@@ -84,21 +85,36 @@ class ReadsOpen:
         return Enriched(EnrichmentState.done, {"text": "OPEN 24H"})
 
 
-def test_an_image_enrichment_makes_belong_joins_when_the_facts_land() -> None:
+@dataclass
+class EnrichScene:
+    """An indexed red image already in "reds", before enrichment reads "OPEN" in it; the
+    saved searches "reds" (by meaning) and "open" (by the word)."""
+
+    store: InMemoryObjectStore
+    jobs: InMemoryJobStore
+    index: RowsIndex
+    source: SavedSearchSource
+    image_id: str = "d" * 64
+
+
+def enrich_scene() -> EnrichScene:
     store, jobs = InMemoryObjectStore(), InMemoryJobStore()
     searches = SavedSearchStore(store)
     searches.put(saved(OPEN, clauses=((("text:open",),),)))
     searches.put(saved(REDS, vectors=((1.0, 0.0, 0.0),), min_score=0.9))
     image_id = "d" * 64
     row: dict[str, object] = {
-        "id": image_id,
-        "vector": [1.0, 0.0, 0.0],
-        "filename": "a.jpg",
-        "albums": [REDS],
-    }
-    index = RowsIndex({image_id: row})
+        "id": image_id, "vector": [1.0, 0.0, 0.0], "filename": "a.jpg", "albums": [REDS],
+        "created_at": 7,
+    }  # fmt: skip
     store.put(original_key(image_id), b"x", "image/jpeg")
     jobs.set_state(image_id, ImageState.indexed)
     source = SavedSearchSource(searches, MODEL, refresh_s=5)
-    EnrichmentService(index, store, jobs, [ReadsOpen()], source).run([image_id])
+    return EnrichScene(store, jobs, RowsIndex({image_id: row}), source, image_id)
+
+
+def test_an_image_enrichment_makes_belong_joins_when_the_facts_land() -> None:
+    scene = enrich_scene()
+    image_id, index = scene.image_id, scene.index
+    EnrichmentService(index, scene.store, scene.jobs, [ReadsOpen()], scene.source).run([image_id])
     assert index.rows[image_id]["albums"] == [REDS, OPEN]  # joined, none left
