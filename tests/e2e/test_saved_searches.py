@@ -16,7 +16,7 @@ from imagesearch_dev.localstack import Stack
 from shared.saved_searches.store import SavedSearchStore
 from shared.storage import MinioObjectStore
 from tests.support.images import image_bytes, jpeg_with_sign
-from tests.support.polling import eventually, finished_job
+from tests.support.polling import enriched, eventually, finished_job
 from tests.support.stack import storage_settings
 
 
@@ -193,6 +193,8 @@ def test_the_page_saves_a_search_by_a_picture_and_its_album_fills_with_pictures_
         data={"tags": tag},
     )
     assert finished_job(api, response.json()["job_id"])["state"] == "indexed"
+    for item in response.json()["items"]:  # rows no longer rewritten under the page's reads
+        enriched(api, item["id"])
     query = tmp_path_factory.mktemp("query") / "purple-query.png"
     query.write_bytes(image_bytes((purple[0] + 4, 18, 204), size=(50, 50)))
 
@@ -219,6 +221,7 @@ def test_the_page_saves_a_search_by_a_picture_and_its_album_fills_with_pictures_
     )  # fmt: skip
     assert finished_job(api, more.json()["job_id"])["state"] == "indexed"
     assert new_in(api, saved["id"]) == 1  # matched by the worker with the picture's vector
+    enriched(api, more.json()["items"][0]["id"])
     ids = {item["filename"]: item["id"] for item in response.json()["items"]}
     purples = {ids["purple-1.png"], ids["purple-2.png"], more.json()["items"][0]["id"]}
     assert set(album(api, saved["images"])) == purples

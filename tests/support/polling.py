@@ -42,6 +42,20 @@ def finished_job(client: httpx.Client, job_id: str, timeout_s: float = 120) -> d
     return eventually(finished, timeout_s, f"job {job_id} finishing")
 
 
+def enriched(client: httpx.Client, image_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    """An indexed image's status once none of its enrichments is pending: its row is no longer
+    rewritten (a read of milvus-lite while a row is rewritten misses it)."""
+
+    def all_done() -> dict[str, Any] | None:
+        status = dict(client.get(f"/api/v1/images/{image_id}").json())
+        enrichment = status.get("enrichment")
+        if enrichment is None:  # not indexed (yet)
+            return None
+        return status if all(e["state"] != "pending" for e in enrichment.values()) else None
+
+    return eventually(all_done, timeout_s, f"the enrichment of {image_id}")
+
+
 def process_gone(stack: Stack, name: str, timeout_s: float) -> None:
     """Until the stack's process of this name (and its pid file) is gone."""
     eventually(lambda: stack.table.running_pid(name) is None, timeout_s, f"{name} stopping")
